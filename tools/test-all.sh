@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# README command 2: set up, build the book, and run every test:
+#   the library and data tests, every notebook under nbval, and the built site in headless Chromium.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+if [ -z "${NNCOURSE_MNIST_SAMPLE:-}" ]; then
+  echo "[test-all] NNCOURSE_MNIST_SAMPLE is not set: the MNIST notebooks and tests use the full data set"
+  echo "           (downloaded into data/ on first use)."
+fi
+
+# The browser tests need Chromium; install it when we can (root on Debian), as CI does.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "[test-all] installing chromium and chromium-driver for the browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+mkdir -p artifacts
+start=$(date +%s)
+jupyter-book build . -W -n --keep-going 2>&1 | tee artifacts/book-build.log
+echo "[test-all] book built in $(( $(date +%s) - start )) s"
+
+# Library tests, every notebook (chapters, exercises and solutions: strict nbval), and the built site.
+python -m pytest tests chapters exercises solutions --nbval \
+  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 "$@"
