@@ -1,0 +1,34 @@
+"""Data for the course: toy data sets made in code, and MNIST for both back ends.
+
+Toy data (``toy.py``): ``truth_table``, ``blobs``, ``xor_blobs``, ``two_moons``, ``circles``,
+``spirals``, ``regression_curve``, plus ``train_test_split`` and ``to_torch``.
+
+MNIST (``mnist.py``, ``idx.py``, ``download.py``): ``load_mnist`` for NumPy arrays, ``torch_mnist`` for
+``torchvision.datasets.MNIST`` over the same cached files, ``read_idx`` / ``write_idx`` for the file
+format, ``download_file`` for checked, atomic downloads.
+"""
+
+from .toy import (  # noqa: F401
+    TRUTH_TABLES,
+    blobs,
+    circles,
+    curve,
+    regression_curve,
+    spirals,
+    to_torch,
+    train_test_split,
+    truth_table,
+    two_moons,
+    xor_blobs,
+)
+from .idx import IDX_TYPES, parse_idx, read_idx, write_idx  # noqa: F401
+from .download import MNIST_MD5, MNIST_MIRRORS, download_file, md5sum  # noqa: F401
+from .mnist import MNIST, default_data_root, load_mnist, mnist_raw_folder, sample_folder, torch_mnist  # noqa: F401
+
+__all__ = [
+    "TRUTH_TABLES", "truth_table", "blobs", "xor_blobs", "two_moons", "circles", "spirals", "regression_curve",
+    "curve", "train_test_split", "to_torch",
+    "IDX_TYPES", "parse_idx", "read_idx", "write_idx",
+    "MNIST_MD5", "MNIST_MIRRORS", "download_file", "md5sum",
+    "MNIST", "load_mnist", "torch_mnist", "default_data_root", "mnist_raw_folder", "sample_folder",
+]
