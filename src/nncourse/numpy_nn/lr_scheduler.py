@@ -1,2 +1,132 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""Learning-rate schedules: change ``optimizer.param_groups[0]["lr"]`` as training goes on.
+
+Same names, arguments and values as ``torch.optim.lr_scheduler``. Usage, once per epoch::
+
+    optimizer = SGD(model.parameters(), lr=0.1)
+    scheduler = StepLR(optimizer, step_size=10, gamma=0.5)
+    for epoch in range(epochs):
+        train_one_epoch(...)       # many optimizer.step() calls
+        scheduler.step()           # then move the learning rate along the schedule
+
+PyTorch updates the learning rate *recursively* (each value from the previous one); here each value
+is computed from its closed form, ``lr(epoch) = f(initial lr, epoch)``, which is easier to read and
+gives the same numbers (up to rounding in the last digits).
+"""
+
+import math
+import numbers
+
+from ..errors import ConfigError
+
+__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR"]
+
+
+def _check_optimizer(owner, optimizer):
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and "lr" in g for g in groups):
+        raise ConfigError(
+            f"{owner}: optimizer must be an optimizer (with param_groups holding an 'lr'), "
+            f"got {type(optimizer).__name__}. Build the optimizer first, e.g. "
+            f"{owner}(SGD(model.parameters(), lr=0.1), ...)."
+        )
+
+
+def _check_positive_int(owner, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ConfigError(f"{owner}: {name} must be a positive integer, got {value!r}.")
+
+
+def _check_positive_number(owner, name, value):
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value) or value <= 0):
+        raise ConfigError(f"{owner}: {name} must be a number > 0, got {value!r}.")
+
+
+class LRScheduler:
+    """Base class: remembers the initial learning rates and sets ``lr`` for the current epoch.
+
+    ``last_epoch`` counts the calls to ``step()`` (it is 0 right after construction, as in PyTorch);
+    ``base_lrs`` are the learning rates the optimizer had when the scheduler was created;
+    ``get_last_lr()`` returns the learning rates set by the last call (a list, one per group).
+    Subclasses define ``lr_at(base_lr, epoch)``, the schedule's formula.
+    """
+
+    def __init__(self, optimizer):
+        _check_optimizer(type(self).__name__, optimizer)
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = -1
+        self.step()  # epoch 0: the learning rate the optimizer starts with
+
+    def lr_at(self, base_lr, epoch):
+        """The learning rate at ``epoch`` for a group that started at ``base_lr``."""
+        raise NotImplementedError
+
+    def step(self):
+        """Move to the next epoch and write its learning rate into the optimizer."""
+        self.last_epoch += 1
+        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = self.lr_at(base_lr, self.last_epoch)
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        """The learning rates set by the last ``step()`` (a list with one value per group)."""
+        return list(self._last_lr)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()})"
+
+
+class StepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
+
+    ``lr(epoch) = lr₀ · gamma ** (epoch // step_size)``; e.g. lr₀ = 0.1, step_size = 3,
+    gamma = 0.5 gives 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, ...
+    """
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        _check_positive_int("StepLR", "step_size", step_size)
+        _check_positive_number("StepLR", "gamma", gamma)
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every epoch: ``lr(epoch) = lr₀ · gamma ** epoch``."""
+
+    def __init__(self, optimizer, gamma):
+        _check_positive_number("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * self.gamma**epoch
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Lower the learning rate from lr₀ to ``eta_min`` along half a cosine wave in ``T_max`` epochs.
+
+    ``lr(epoch) = eta_min + (lr₀ − eta_min) · (1 + cos(π · epoch / T_max)) / 2``
+
+    It starts flat (little change at first), falls fastest halfway, and arrives flat at ``eta_min``
+    after ``T_max`` epochs. As in PyTorch, stepping past ``T_max`` follows the cosine back up.
+    """
+
+    def __init__(self, optimizer, T_max, eta_min=0.0):
+        _check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        if (isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real)
+                or not math.isfinite(eta_min) or eta_min < 0):
+            raise ConfigError(f"CosineAnnealingLR: eta_min must be a number >= 0, got {eta_min!r}.")
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr, epoch):
+        cosine = math.cos(math.pi * epoch / self.T_max)
+        return self.eta_min + (base_lr - self.eta_min) * (1 + cosine) / 2
