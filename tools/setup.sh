@@ -34,4 +34,3 @@ export PATH="$repo/.venv/bin:$PATH"
 # One BLAS thread: notebook outputs are then bit-for-bit what nbval expects, and timings are steadier.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 export PYTHONHASHSEED=0
-export MPLBACKEND=Agg

@@ -135,7 +135,9 @@ def _check_sample(folder):
 
 
 def _announce_sample(folder, n_train, n_test):
-    print(f"MNIST: offline sample from {folder}: {n_train:,} train / {n_test:,} test")
+    # No path in the message: the same line on every machine (notebook outputs stay comparable).
+    print(f"MNIST: offline sample: {n_train:,} train / {n_test:,} test "
+          f"(the genuine MNIST test set, from ${SAMPLE_ENV})")
 
 
 def _load_sample(folder):
