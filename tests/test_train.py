@@ -6,7 +6,7 @@ import torch
 
 from nncourse import numpy_nn as nn, torch_nn
 from nncourse.data import blobs, regression_curve
-from nncourse.errors import ConfigError, DivergenceError, DTypeError, ShapeError
+from nncourse.errors import ConfigError, DivergenceError, DTypeError, NonFiniteError, ShapeError
 from nncourse.train import evaluate, fit, predict
 
 
@@ -61,6 +61,24 @@ def test_a_huge_learning_rate_raises_a_divergence_error_naming_the_step():
     opt = nn.SGD(model.parameters(), lr=50.0)
     with pytest.raises(DivergenceError, match=r"epoch \d+, step \d+.*learning rate 50 .*try 5"):
         fit(model, nn.MSELoss(), opt, (X, y), epochs=50, batch_size=8, quiet=True)
+
+
+def test_weights_that_blow_up_inside_the_network_are_reported_as_divergence():
+    # One enormous step overflows the first layer's weights to inf while that step's loss was finite;
+    # the NaN/inf then first shows up as the *input* of the second layer, not in the loss.
+    X, y = _blobs()
+    model = nn.mlp([2, 8, 2], activation="identity", seed=1, dtype=np.float64)
+    opt = nn.SGD(model.parameters(), lr=1e308)
+    with pytest.raises(DivergenceError, match=r"Training diverged: a layer received NaN.*epoch 1, step 2"):
+        fit(model, nn.CrossEntropyLoss(), opt, (X * 1e3, y), epochs=3, batch_size=16, quiet=True)
+
+
+def test_nan_in_the_data_is_a_data_error_not_divergence():
+    X, y = _blobs()
+    X[5, 1] = np.nan
+    model, loss_fn, opt = _numpy_setup()
+    with pytest.raises(NonFiniteError, match="X contains NaN"):
+        fit(model, loss_fn, opt, (X, y), quiet=True)
 
 
 def test_regression_records_no_accuracy_and_scheduler_lr_is_recorded():

@@ -23,8 +23,9 @@ from numbers import Integral
 
 import numpy as np
 
-from .errors import ConfigError, DivergenceError, DTypeError, ShapeError
+from .errors import ConfigError, DivergenceError, DTypeError, NonFiniteError, ShapeError
 from .numpy_nn.module import Module as NumpyModule
+from .numpy_nn.layers import Linear as NumpyLinear, Sequential as NumpySequential
 
 __all__ = ["History", "fit", "evaluate", "predict"]
 
@@ -103,6 +104,8 @@ def _check_data(name, data, model_dtype):
         raise ShapeError(f"{name} is empty: X has shape {X.shape}")
     if len(y) != len(X):
         raise ShapeError(f"{name}: X has {len(X)} rows but y has {len(y)}; they must match")
+    if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
+        raise NonFiniteError(f"{name}: X contains NaN or infinite values; clean the data before training")
     if model_dtype is not None and X.dtype != model_dtype:
         raise DTypeError(
             f"{name}: X is {X.dtype} but the model's parameters are {model_dtype}; "
@@ -141,7 +144,13 @@ def _numpy_step(model, loss_fn, optimizer, X, y):
         output = model(X)
         loss = loss_fn(output, y)
         optimizer.zero_grad()
-        model.backward(loss_fn.backward())
+        grad = loss_fn.backward()
+        if isinstance(model, (NumpySequential, NumpyLinear)):
+            # The data is not learned, so d loss / d X is not needed: skipping it saves the largest
+            # matrix product of the backward pass (torch's autograd skips it too).
+            model.backward(grad, need_input_grad=False)
+        else:
+            model.backward(grad)
         optimizer.step()
     return loss, output
 
@@ -210,11 +219,16 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
         for batch, start in enumerate(range(0, n, batch_size), 1):
             rows = order[start:start + batch_size]
             Xb, yb = X[rows], y[rows]
-            if backend == "torch":
-                loss, output = step(model, loss_fn, optimizer, _to_torch(Xb, torch_dtype),
-                                    _to_torch(yb, torch_dtype))
-            else:
-                loss, output = step(model, loss_fn, optimizer, Xb, yb)
+            try:
+                if backend == "torch":
+                    loss, output = step(model, loss_fn, optimizer, _to_torch(Xb, torch_dtype),
+                                        _to_torch(yb, torch_dtype))
+                else:
+                    loss, output = step(model, loss_fn, optimizer, Xb, yb)
+            except NonFiniteError as error:
+                # The data was checked above, so a NaN inside the network means the weights blew up.
+                raise _diverged("a layer received NaN or infinite values", epoch, batch,
+                                batches_per_epoch, lr) from error
             if not math.isfinite(loss):
                 raise _diverged(f"the loss became {loss}", epoch, batch, batches_per_epoch, lr)
             loss_sum += loss * len(rows)

@@ -1,2 +1,136 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""Weight initialisers, by name.
+
+Each initialiser takes the weight's ``shape = (out_features, in_features)`` and a
+``numpy.random.Generator`` and returns a float64 array of that shape (the layer casts it to its own
+dtype). ``fan_in = in_features`` is the number of inputs feeding each neuron, ``fan_out = out_features``.
+
+==================  ===========================================================  ==================
+name                weights                                                      bias
+==================  ===========================================================  ==================
+``"torch"``         U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (``torch.nn.Linear``)     same distribution
+``"uniform"``       U(-eps, eps), eps = 0.12 (the classic lecture notes)         same distribution
+``"xavier"``        U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (Glorot uniform)  zeros
+``"glorot"``        same as ``"xavier"``                                         zeros
+``"xavier_normal"`` N(0, 2 / (fan_in + fan_out))                                 zeros
+``"he"``            N(0, 2 / fan_in) (He / Kaiming normal, for ReLU)             zeros
+``"kaiming"``       same as ``"he"``                                             zeros
+``"he_uniform"``    U(-a, a), a = sqrt(6 / fan_in)                               zeros
+``"zeros"``         zeros (every neuron stays identical: a lesson, not a choice)  zeros
+==================  ===========================================================  ==================
+
+``get(name)`` returns the weight function; ``bias(name, weight_shape, rng)`` draws the bias that goes
+with it. Like ``torch.nn.Linear``, a layer draws its weight first and its bias second from one rng.
+"""
+
+import math
+
+import numpy as np
+
+from ..errors import ConfigError
+
+__all__ = [
+    "torch_default",
+    "uniform",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_normal",
+    "he_uniform",
+    "zeros",
+    "get",
+    "bias",
+    "INITIALIZERS",
+]
+
+
+def _fans(shape):
+    """``(fan_in, fan_out)`` of a weight of shape ``(out_features, in_features)``."""
+    if len(shape) != 2:
+        raise ConfigError(f"initialisers expect a weight shape (out_features, in_features), got {shape}")
+    fan_out, fan_in = shape
+    return fan_in, fan_out
+
+
+def torch_default(shape, rng):
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what ``torch.nn.Linear`` does by default."""
+    fan_in, _ = _fans(shape)
+    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def uniform(shape, rng, eps=0.12):
+    """U(-eps, eps) with a fixed small ``eps`` (0.12 in the classic notes), whatever the layer size."""
+    _fans(shape)
+    return rng.uniform(-eps, eps, size=shape)
+
+
+def xavier_uniform(shape, rng, gain=1.0):
+    """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)); keeps variances level."""
+    fan_in, fan_out = _fans(shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def xavier_normal(shape, rng, gain=1.0):
+    """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(shape)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return rng.normal(0.0, std, size=shape)
+
+
+def he_normal(shape, rng):
+    """He (Kaiming) normal: N(0, 2 / fan_in). ReLU zeroes half its inputs; the 2 makes up for it."""
+    fan_in, _ = _fans(shape)
+    return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
+
+
+def he_uniform(shape, rng):
+    """He (Kaiming) uniform: U(-a, a) with a = sqrt(6 / fan_in) (same variance as ``he_normal``)."""
+    fan_in, _ = _fans(shape)
+    bound = math.sqrt(6.0 / fan_in)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def zeros(shape, rng=None):
+    """All zeros. Every hidden neuron then computes the same thing and gets the same update forever."""
+    _fans(shape)
+    return np.zeros(shape)
+
+
+INITIALIZERS = {
+    "torch": torch_default,
+    "uniform": uniform,
+    "xavier": xavier_uniform,
+    "glorot": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "he": he_normal,
+    "kaiming": he_normal,
+    "he_uniform": he_uniform,
+    "zeros": zeros,
+}
+
+
+def get(name):
+    """The weight initialiser called ``name``; unknown names raise ``ConfigError`` listing valid ones."""
+    if callable(name):
+        return name
+    try:
+        return INITIALIZERS[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(repr(n) for n in INITIALIZERS)
+        raise ConfigError(f"unknown init {name!r}; valid names are {valid}") from None
+
+
+def bias(name, weight_shape, rng):
+    """The bias vector (length ``out_features``) that goes with initialiser ``name``.
+
+    ``"torch"`` and ``"uniform"`` draw the bias like the weights; the others start it at zero.
+    """
+    fn = get(name)
+    out_features = weight_shape[0]
+    if fn is torch_default:
+        fan_in, _ = _fans(weight_shape)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        return rng.uniform(-bound, bound, size=out_features)
+    if fn is uniform:
+        return uniform((out_features, 1), rng).reshape(out_features)
+    return np.zeros(out_features)

@@ -1,2 +1,226 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""``Module``: the base class of every layer, activation and loss.
+
+A module does two things:
+
+* ``forward(x)`` computes the output and keeps (caches) what the backward pass will need;
+* ``backward(grad_output)`` receives d loss / d output and returns d loss / d input, adding the
+  gradients of its own parameters to their ``.grad`` on the way (chain rule, one layer at a time).
+
+Everything else here is bookkeeping borrowed from ``torch.nn.Module``: parameters and sub-modules are
+registered automatically when you assign them as attributes, so ``parameters()``,
+``named_parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``zero_grad()`` work for any
+network built from modules.
+"""
+
+import numpy as np
+
+from ..errors import ConfigError, CourseError, DTypeError, ShapeError
+from .parameter import Parameter
+
+__all__ = ["Module"]
+
+
+class Module:
+    """Base class: subclasses implement ``forward`` and ``backward`` (and call ``super().__init__()``)."""
+
+    def __init__(self):
+        # object.__setattr__ skips our own registration logic below.
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        """Assigning a Parameter or a Module as an attribute registers it (like torch)."""
+        if "_parameters" not in self.__dict__:
+            raise CourseError(
+                f"{type(self).__name__}.__init__ must call super().__init__() before assigning attributes"
+            )
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def add_module(self, name, module):
+        """Register ``module`` under ``name`` (used by ``Sequential``, whose names are "0", "1", ...)."""
+        if not isinstance(module, Module):
+            raise ConfigError(
+                f"{type(self).__name__}: expected a Module for '{name}', got {type(module).__name__}"
+            )
+        self._modules[str(name)] = module
+
+    # ------------------------------------------------------------------ running
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, grad_output):
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    # ------------------------------------------------------------------ walking the tree
+    def named_children(self):
+        """Yield ``(name, module)`` for the direct sub-modules, in the order they were added."""
+        yield from self._modules.items()
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix=""):
+        """Yield ``(name, module)`` for this module and every module inside it (depth first)."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix=""):
+        """Yield ``(name, parameter)`` with torch's dotted names: ``"0.weight"``, ``"0.bias"``, ...
+
+        A parameter shared by two layers is listed once.
+        """
+        seen = set()
+        for module_name, module in self.named_modules(prefix):
+            for name, param in module._parameters.items():
+                if id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self):
+        """Yield every learnable ``Parameter`` (hand this to an optimizer)."""
+        for _, param in self.named_parameters():
+            yield param
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self):
+        """A dict ``name -> copy of the parameter's array`` (changing it does not change the model)."""
+        return {name: param.data.copy() for name, param in self.named_parameters()}
+
+    def load_state_dict(self, state_dict):
+        """Copy the arrays of ``state_dict`` into the parameters (cast to each parameter's dtype)."""
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        if missing or unexpected:
+            raise ConfigError(
+                f"{type(self).__name__}.load_state_dict: the names do not match the model. "
+                f"Missing: {missing or 'none'}; unexpected: {unexpected or 'none'}. "
+                f"The model expects {list(own)}."
+            )
+        for name, param in own.items():
+            value = np.asarray(state_dict[name])
+            if value.shape != param.shape:
+                raise ShapeError(
+                    f"{type(self).__name__}.load_state_dict: '{name}' has shape {param.shape} in the "
+                    f"model but {value.shape} in the state dict"
+                )
+            if value.dtype.kind not in "fiu":
+                raise DTypeError(
+                    f"{type(self).__name__}.load_state_dict: '{name}' must hold numbers, got dtype {value.dtype}"
+                )
+            np.copyto(param.data, value, casting="unsafe")
+        return self
+
+    # ------------------------------------------------------------------ modes and gradients
+    def train(self, mode=True):
+        """Switch this module and all sub-modules to training mode (or evaluation if ``mode=False``)."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode: ``Dropout`` becomes the identity. Same as ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Set every parameter's ``.grad`` to ``None`` (torch's default)."""
+        for param in self.parameters():
+            param.grad = None
+
+    def to(self, dtype):
+        """Cast every parameter to ``dtype`` in place (e.g. ``np.float64`` for gradient checks)."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise DTypeError(f"{type(self).__name__}.to: expected a floating-point dtype, got {dtype}")
+        for module in self.modules():
+            for param in module._parameters.values():
+                param.data = param.data.astype(dtype)
+                if param.grad is not None:
+                    param.grad = param.grad.astype(dtype)
+            if "dtype" in module.__dict__:
+                object.__setattr__(module, "dtype", dtype)
+        return self
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    # ------------------------------------------------------------------ helpers for subclasses
+    def _require_forward(self, cached):
+        """Raise a clear error when ``backward`` runs before ``forward`` (``cached`` is still None)."""
+        if cached is None:
+            raise CourseError(
+                f"{self._label()}.backward() was called before forward(): run the forward pass first "
+                f"(output = layer(x)), then call backward(grad_output)"
+            )
+
+    def _check_grad_output(self, grad_output, shape, dtype):
+        """``grad_output`` must have the shape (and dtype) of the output of the last forward pass."""
+        if not isinstance(grad_output, np.ndarray):
+            raise DTypeError(
+                f"{self._label()}.backward expects a NumPy array, got {type(grad_output).__name__}"
+            )
+        if grad_output.shape != shape:
+            raise ShapeError(
+                f"{self._label()}.backward expects grad_output of shape {shape} (the shape of the last "
+                f"output), got {grad_output.shape}"
+            )
+        if grad_output.dtype != dtype:
+            raise DTypeError(
+                f"{self._label()}.backward expects grad_output of dtype {dtype} (like the output), got "
+                f"{grad_output.dtype}: convert with grad_output.astype(np.{dtype})"
+            )
+
+    def _label(self):
+        """Short name used in error messages, e.g. ``Linear(784 → 256)`` or ``ReLU``."""
+        return type(self).__name__
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self):
+        """The text inside the brackets of ``repr`` (override in subclasses)."""
+        return ""
+
+    def __repr__(self):
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, module in self._modules.items():
+            child = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def check_float_array(x, who, *, argument="input"):
+    """Return ``x`` as a floating-point ndarray, or raise ``DTypeError`` naming ``who``.
+
+    O(1): only looks at the type and dtype, never at the values.
+    """
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise DTypeError(
+            f"{who} expects a floating-point {argument}, got dtype {x.dtype}: "
+            f"convert it with x.astype(np.float32) (or np.float64)"
+        )
+    return x

@@ -1,2 +1,69 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""``Parameter``: an array the network learns, together with its gradient.
+
+A parameter is just two arrays side by side:
+
+* ``data``, the current value (a weight matrix, a bias vector);
+* ``grad``, d loss / d data, filled in by a backward pass (``None`` before the first one).
+
+As in PyTorch, backward passes *add* to ``grad`` instead of overwriting it, so gradients from several
+backward passes accumulate until ``zero_grad()`` resets them to ``None``.
+"""
+
+import numpy as np
+
+from ..errors import DTypeError
+
+__all__ = ["Parameter"]
+
+
+class Parameter:
+    """A learnable array ``data`` and its gradient ``grad`` (``None`` until a backward pass).
+
+    >>> p = Parameter(np.zeros((3, 2), dtype=np.float32))
+    >>> p.shape, p.dtype, p.numel(), p.grad is None
+    ((3, 2), dtype('float32'), 6, True)
+    """
+
+    def __init__(self, data):
+        data = np.asarray(data)
+        if data.dtype.kind != "f":
+            raise DTypeError(
+                f"Parameter expects a floating-point array, got dtype {data.dtype}: "
+                f"convert it with data.astype(np.float32)"
+            )
+        self.data = data
+        self.grad = None
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def numel(self):
+        """Number of scalar values in the parameter (``torch.Tensor.numel``)."""
+        return self.data.size
+
+    def accumulate_grad(self, grad):
+        """Add ``grad`` to ``self.grad`` (the torch rule: gradients accumulate across backward passes).
+
+        On the first call the array ``grad`` itself becomes ``self.grad`` (no copy), so pass a freshly
+        computed array that nothing else holds on to.
+        """
+        if self.grad is None:
+            self.grad = grad
+        else:
+            self.grad += grad
+
+    def zero_grad(self):
+        """Forget the gradient (``grad = None``, torch's default ``set_to_none=True``)."""
+        self.grad = None
+
+    def __repr__(self):
+        return f"Parameter containing:\n{self.data!r}"
