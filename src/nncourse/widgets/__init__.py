@@ -1,2 +1,34 @@
-"""(placeholder: being written)"""
-__all__ = []
+"""Interactive widgets: the playground and the smaller widgets the chapters use.
+
+Every widget comes in two forms:
+
+- **live** (needs a running Jupyter kernel): moving a control runs Python, retrains and redraws;
+- **static** (works in the published book, no kernel): the pictures are computed when the book is
+  built and the controls flip between them in the browser (see ``nncourse.widgets.static``).
+
+Main entry points::
+
+    PlaygroundSettings(...)        every playground control, declared once (frozen, repr = code)
+    train_playground(settings)     the pure training function behind the playground
+    Playground(settings)           the live playground
+    static_playground()            learning rate x hidden layers, precomputed
+    perceptron_stepper()           the perceptron rule, step by step, on AND / OR
+    optimizer_race()               optimizers racing on a 2-D loss surface
+    mnist_comparison(results)      accuracy for learning rate x hidden layers on MNIST
+"""
+
+from .settings import Control, PlaygroundSettings, controls
+from .training import PlaygroundResult, divergence_message, make_data, train_playground
+from .render import PlaygroundFigure
+from .static import Axis, figure_png, precomputed_widget
+from .playground import Playground, static_playground
+from .perceptron import perceptron_stepper
+from .race import optimizer_race
+from .mnist import mnist_comparison
+
+__all__ = [
+    "Axis", "Control", "Playground", "PlaygroundFigure", "PlaygroundResult", "PlaygroundSettings",
+    "controls", "divergence_message", "figure_png", "make_data", "mnist_comparison",
+    "optimizer_race", "perceptron_stepper", "precomputed_widget", "static_playground",
+    "train_playground",
+]

@@ -1,0 +1,151 @@
+"""Widgets that keep working in a static web page, with no Python kernel behind them.
+
+In a live notebook a slider can call Python and redraw. In the published book there is no Python,
+only the widget *state* saved in the page. What still works there is a link made in JavaScript:
+``ipywidgets.jslink`` copies one widget's value into another widget's value in the browser.
+
+So the static widgets precompute every picture at build time and put them in a ``Stack`` (a
+container that shows one child, ``selected_index``), and ``jslink`` a slider's index to the
+stack's ``selected_index``. One slider, one Stack is easy. Two sliders (say learning rate x number
+of layers) cannot be combined into one index by jslink, so the stacks are *nested*: the outer
+Stack follows the first slider and each of its children is a Stack following the second slider::
+
+    outer Stack (selected_index <- layers slider)
+      ├── Stack for 0 layers   (selected_index <- learning-rate slider)
+      │     ├── Image (lr 0.001) ├── Image (lr 0.01) ...
+      ├── Stack for 1 layer    (selected_index <- learning-rate slider)
+      ...
+
+``precomputed_widget`` builds this for any number of axes.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import ipywidgets as W
+import numpy as np
+
+from ..errors import ConfigError
+
+__all__ = ["Axis", "precomputed_widget", "figure_png", "png_image"]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One slider of a precomputed widget: its label, the values, how each value is shown.
+
+    ``kind`` is ``"slider"`` (a ``SelectionSlider``, whose readout shows the value's label) or
+    ``"buttons"`` (``ToggleButtons``, for a few named choices). ``play=True`` adds a play button
+    that steps the slider by itself (it also runs in the browser alone).
+    """
+
+    label: str
+    values: Sequence
+    labels: Sequence[str] | None = None
+    kind: str = "slider"
+    default: object = None
+    play: bool = False
+
+    def option_labels(self) -> list[str]:
+        labels = [str(v) for v in self.values] if self.labels is None else list(self.labels)
+        if len(labels) != len(self.values):
+            raise ConfigError(f"Axis {self.label!r}: {len(self.values)} values but {len(labels)} labels")
+        return labels
+
+    def default_index(self) -> int:
+        if self.default is None:
+            return 0
+        for i, v in enumerate(self.values):
+            if v == self.default:
+                return i
+        raise ConfigError(f"Axis {self.label!r}: default {self.default!r} is not one of {list(self.values)}")
+
+    def make_widget(self) -> W.Widget:
+        options = list(zip(self.option_labels(), range(len(self.values))))
+        index = self.default_index()
+        style = {"description_width": "initial"}
+        if self.kind == "buttons":
+            return W.ToggleButtons(options=options, index=index, description=self.label, style=style)
+        if self.kind == "slider":
+            return W.SelectionSlider(options=options, index=index, description=self.label,
+                                     continuous_update=True, style=style,
+                                     layout=W.Layout(width="420px"))
+        raise ConfigError(f"Axis kind must be 'slider' or 'buttons', got {self.kind!r}")
+
+
+def figure_png(fig, *, compress_level: int = 1, draw: bool = True, palette: bool = False) -> bytes:
+    """Draw a Matplotlib figure (Agg) and return PNG bytes.
+
+    Faster than ``fig.savefig``: the canvas is drawn once and the pixels handed straight to Pillow.
+    ``compress_level=1`` is quick (live widgets); pages use ``palette=True``, which reduces the
+    picture to 256 colours first: about a quarter of the bytes, and a page holds dozens of them.
+    ``draw=False`` encodes the canvas as it is (after blitting, see ``PlaygroundFigure``).
+    """
+    from PIL import Image
+    if draw:
+        fig.canvas.draw()
+    picture = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+    if palette:
+        picture = picture.quantize(256, method=Image.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    picture.save(out, format="png", compress_level=compress_level)
+    return out.getvalue()
+
+
+#: how the static widgets encode their pictures (small, since a page holds dozens)
+PAGE_PNG = dict(compress_level=6, palette=True)
+
+
+def png_image(png: bytes, **layout) -> W.Image:
+    """An ``ipywidgets.Image`` holding PNG bytes (scaled to its container's width at most)."""
+    return W.Image(value=png, format="png", layout=W.Layout(max_width="100%", height="auto", **layout))
+
+
+def precomputed_widget(axes: Sequence[Axis], render: Callable[..., bytes], *, title: str = "",
+                       footer: str = "") -> W.VBox:
+    """A widget whose sliders flip between precomputed PNGs, and that works without a kernel.
+
+    ``render(i, j, ...)`` is called once per combination of value *indices* (one per axis) and must
+    return PNG bytes. The returned ``VBox`` holds the axis widgets then the nested Stacks; its
+    ``.controls`` attribute lists the axis widgets, ``.stack`` is the outer Stack and ``.links`` the
+    ``jslink`` objects.
+    """
+    if not axes:
+        raise ConfigError("precomputed_widget needs at least one Axis")
+    controls = [a.make_widget() for a in axes]
+    links = []
+    rows = []
+    for axis, control in zip(axes, controls):
+        if axis.play:
+            play = W.Play(value=control.index, min=0, max=len(axis.values) - 1, interval=700,
+                          description=f"play {axis.label}")
+            links.append(W.jslink((play, "value"), (control, "index")))
+            rows.append(W.HBox([play, control]))
+        else:
+            rows.append(control)
+
+    def build(depth: int, prefix: tuple) -> W.Widget:
+        if depth == len(axes):
+            return png_image(render(*prefix))
+        children = [build(depth + 1, prefix + (i,)) for i in range(len(axes[depth].values))]
+        stack = W.Stack(children=children, selected_index=axes[depth].default_index())
+        # the browser copies the control's index into this stack's selected_index (and back)
+        links.append(W.jslink((controls[depth], "index"), (stack, "selected_index")))
+        return stack
+
+    stack = build(0, ())
+    parts = ([W.HTML(f"<b>{title}</b>")] if title else []) + rows + [stack]
+    if footer:
+        parts.append(W.HTML(footer))
+    box = W.VBox(parts)
+    box.controls, box.stack, box.links = controls, stack, links
+    return box
+
+
+def count_frames(axes: Sequence[Axis]) -> int:
+    """How many pictures ``precomputed_widget`` will render (the product of the axis lengths)."""
+    return len(list(itertools.product(*[range(len(a.values)) for a in axes])))
