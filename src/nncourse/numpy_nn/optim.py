@@ -221,10 +221,11 @@ class SGD(Optimizer):
                 g = g + weight_decay * p.data
             if mu != 0:
                 if "momentum_buffer" not in state:
-                    b = g.copy()
+                    b = state["momentum_buffer"] = g.copy()
                 else:
-                    b = mu * state["momentum_buffer"] + (1 - tau) * g
-                state["momentum_buffer"] = b
+                    b = state["momentum_buffer"]        # b ← μ·b + (1 − τ)·g, in place (no temporaries)
+                    b *= mu
+                    b += g if tau == 0 else (1 - tau) * g
                 g = g + mu * b if nesterov else b
             p.data -= lr * g
 
