@@ -242,7 +242,8 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
         if task != "regression":
             record["accuracy"] = correct / n
         if validation_data is not None:
-            val_loss, val_accuracy = evaluate(model, loss_fn, *validation_data)
+            with np.errstate(over="ignore", invalid="ignore"):   # a blow-up is reported, not warned
+                val_loss, val_accuracy = evaluate(model, loss_fn, *validation_data)
             record["val_loss"] = val_loss
             if val_accuracy is not None:
                 record["val_accuracy"] = val_accuracy

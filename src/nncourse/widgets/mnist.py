@@ -111,7 +111,12 @@ class _ComparisonFigure:
             side.legend(fontsize=7, loc="lower left")
         side.tick_params(labelsize=8)
         side.grid(alpha=0.3)
-        what = "not trained" if math.isnan(acc) else f"test accuracy {acc:.2%}"
+        if (lr, n) not in self.table:
+            what = "not run"
+        elif math.isnan(acc):
+            what = "diverged (no accuracy)"
+        else:
+            what = f"test accuracy {acc:.2%}"
         side.set_title(f"lr {lr:g}, {n} hidden layer{'s' if n != 1 else ''}: {what}", fontsize=9)
         return figure_png(self.fig, **png)
 
