@@ -1,4 +1,4 @@
-"""The exercise and solution notebooks of chapters 1-3, the check command line, and make_exercises.
+"""The exercise and solution notebooks of chapters 1-6, the check command line, and make_exercises.
 
 * ``python -m nncourse.checks`` on each solution notebook: every check passes, exit status 0.
 * On each exercise notebook: every check says "not implemented yet" (the notebook still runs from top
@@ -22,12 +22,17 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["01_perceptron", "02_forward_pass", "03_loss_functions"]
+NOTEBOOKS = ["01_perceptron", "02_forward_pass", "03_loss_functions", "04_backpropagation", "05_optimizers",
+             "06_mnist"]
 CHECKS = {
     "01_perceptron": ["step", "perceptron_update", "train_perceptron", "trained_gates", "is_separable", "n_separable"],
     "02_forward_pass": ["dense_forward", "sigmoid", "sigmoid_derivative", "relu", "softmax", "parameter_counts",
                         "torch_models", "mlp_forward"],
     "03_loss_functions": ["mse", "binary_cross_entropy", "cross_entropy", "cross_entropy_grad", "fixed_model"],
+    "04_backpropagation": ["dense_backward", "sigmoid_backward", "relu_backward", "numerical_gradient",
+                           "gradient_check", "hand_gradient"],
+    "05_optimizers": ["sgd_momentum_step", "adam_step", "bowl_gradient", "race", "divergence"],
+    "06_mnist": ["predict_proba", "build_mlp", "train_loop", "lr_results", "count_parameters", "n_parameters"],
 }
 
 

@@ -85,7 +85,8 @@ def dense_backward(t: Tester, dense_backward) -> None:
             (want_W * n, "grad_W = grad_out.T @ x, without an extra factor N."),
             (-want_W, "wrong sign: y = x @ W.T + b increases with W, so grad_W = +grad_out.T @ x."),
             (want_x, order_hint),
-        ], shape_hint=f"grad_W has the shape of W, {W.shape}: grad_out.T @ x is (out, N) @ (N, in).")
+        ], shape_hint=f"grad_W has the shape of W, {W.shape}: grad_out.T @ x is (out, N) @ (N, in).",
+            hint="grad_W = grad_out.T @ x: each weight W[j, i] collects grad_out[n, j] · x[n, i] over the batch.")
         what = f"for {description}: grad_b"
         t.close(t.array(got_b, what), want_b, what, mistakes=[
             (np.zeros_like(want_b), "the bias gets a gradient too: grad_b = grad_out.sum(axis=0), one number per output."),
@@ -102,7 +103,8 @@ def dense_backward(t: Tester, dense_backward) -> None:
             (want_x / n, "grad_x = grad_out @ W, without dividing by N (the 1/N is already in grad_out)."),
             (-want_x, "wrong sign: grad_x = +grad_out @ W."),
             (want_W, order_hint),
-        ], shape_hint=f"grad_x has the shape of x, {x.shape}: grad_out @ W is (N, out) @ (out, in).")
+        ], shape_hint=f"grad_x has the shape of x, {x.shape}: grad_out @ W is (N, out) @ (out, in).",
+            hint="grad_x = grad_out @ W: each input x[n, i] influences every output j through W[j, i].")
 
     # The inputs must stay as they were: the optimiser still needs W after the backward pass.
     x, W, g = rng.normal(size=(2, 3)), rng.normal(size=(4, 3)), rng.normal(size=(2, 4))

@@ -19,8 +19,7 @@ import numpy as np
 
 from .framework import Tester, check, fmt
 
-__all__ = ["sgd_momentum_step", "adam_step", "bowl_gradient", "race", "divergence",
-           "BOWL_CURVATURE", "bowl", "RACE_SETTINGS"]
+__all__ = ["sgd_momentum_step", "adam_step", "bowl_gradient", "race", "divergence"]
 
 BOWL_CURVATURE = np.array([1.0, 20.0])
 START = np.array([-4.0, 1.0])
@@ -72,10 +71,11 @@ def sgd_momentum_step(t: Tester, sgd_momentum_step) -> None:
     t.callable(sgd_momentum_step, "sgd_momentum_step")
     rng = _rng(50)
     cases = [
-        ("the first step (v = 0), lr = 0.1, momentum = 0.9", rng.normal(size=3), rng.normal(size=3), np.zeros(3), 0.1, 0.9),
+        # (lr never equals 1 − momentum, so that the two wrong conventions below stay distinguishable)
+        ("the first step (v = 0), lr = 0.05, momentum = 0.9", rng.normal(size=3), rng.normal(size=3), np.zeros(3), 0.05, 0.9),
         ("a step with v ≠ 0, lr = 0.1, momentum = 0.9", rng.normal(size=3), rng.normal(size=3), rng.normal(size=3), 0.1, 0.9),
-        ("a (2, 2) parameter, lr = 0.5, momentum = 0.5", rng.normal(size=(2, 2)), rng.normal(size=(2, 2)),
-         rng.normal(size=(2, 2)), 0.5, 0.5),
+        ("a (2, 2) parameter, lr = 0.3, momentum = 0.5", rng.normal(size=(2, 2)), rng.normal(size=(2, 2)),
+         rng.normal(size=(2, 2)), 0.3, 0.5),
         ("momentum = 0 (plain SGD), lr = 0.05", rng.normal(size=4), rng.normal(size=4), np.zeros(4), 0.05, 0.0),
     ]
     for description, p, g, v, lr, mu in cases:
@@ -121,12 +121,14 @@ def sgd_momentum_step(t: Tester, sgd_momentum_step) -> None:
 
 
 def _adam(p, g, m, v, t, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, *, correct=True, eps_inside=False):
+    """PyTorch's Adam step; ``correct=False`` and ``eps_inside=True`` are two classic mistakes."""
     m = b1 * m + (1 - b1) * g
     v = b2 * v + (1 - b2) * g**2
-    m_hat = m / (1 - b1**t) if correct else m
-    v_hat = v / (1 - b2**t) if correct else v
-    denominator = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
-    return p - lr * m_hat / denominator, m, v
+    with np.errstate(divide="ignore", invalid="ignore"):  # t = 0 (a mistake) divides by zero
+        m_hat = m / (1 - b1**t) if correct else m
+        v_hat = v / (1 - b2**t) if correct else v
+        denominator = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+        return p - lr * m_hat / denominator, m, v
 
 
 @check("adam_step")
@@ -158,16 +160,18 @@ def adam_step(t: Tester, adam_step) -> None:
         b1, b2 = args["b1"], args["b2"]
         what = f"for {description}: m_new"
         t.close(t.array(result[1], what), want_m, what, mistakes=[
+            (want_m / (1 - b1**step), "return the raw moment m = β₁·m + (1 − β₁)·g (is the factor 1 − β₁ there?); "
+                                      "the bias-corrected m̂ is only used for this step's update, and the next "
+                                      "step continues from m."),
             (b1 * m + g, "m is a moving average: m = β₁·m + (1 − β₁)·g (you left out the factor 1 − β₁)."),
-            (want_m / (1 - b1**step), "return the raw moment m = β₁·m + (1 − β₁)·g; the bias-corrected m̂ is only "
-                                      "used for this step's update (the next step continues from m)."),
             (b1 * g + (1 - b1) * m, "β₁ belongs with the old average: m = β₁·m + (1 − β₁)·g."),
         ], shape_hint="m_new has the shape of p.")
         what = f"for {description}: v_new"
         t.close(t.array(result[2], what), want_v, what, mistakes=[
             (b2 * v + (1 - b2) * g, "v averages the squared gradient: v = β₂·v + (1 − β₂)·g²."),
             (b2 * v + (1 - b2) * np.abs(g), "v averages the squared gradient g², not |g|."),
-            (want_v / (1 - b2**step), "return the raw moment v; the bias-corrected v̂ is only used for the update."),
+            (want_v / (1 - b2**step), "return the raw moment v = β₂·v + (1 − β₂)·g² (is the factor 1 − β₂ there?); "
+                                      "the bias-corrected v̂ is only used for this step's update."),
             (b2 * v + g**2, "v is a moving average: v = β₂·v + (1 − β₂)·g²."),
         ], shape_hint="v_new has the shape of p.")
         what = f"for {description}: p_new"

@@ -134,10 +134,10 @@ def build_mlp(t: Tester, build_mlp) -> None:
         if shapes != want:
             hint = "each hidden layer is Linear + ReLU, and one more Linear(width, 10) outputs the logits."
             if len(shapes) == len(want) - 1:
-                hint = (f"{n_hidden} hidden layers need {n_hidden + 1} Linear layers: the hidden ones plus the output "
+                hint = (f"n_hidden = {n_hidden} needs {n_hidden + 1} Linear layers: the hidden ones plus the output "
                         f"layer Linear(..., 10).")
             elif len(shapes) == len(want) + 1:
-                hint = f"{n_hidden} hidden layers need {n_hidden + 1} Linear layers, not {len(shapes)}."
+                hint = f"n_hidden = {n_hidden} needs {n_hidden + 1} Linear layers, not {len(shapes)}."
             elif len(shapes) == len(want) and n_hidden > 0 and all(o != width for _, o in shapes[:-1]):
                 hint = "use the width argument for the hidden layers."
             t.fail(f"{what} has the layers {_describe(layers)}; expected the Linear layers "
