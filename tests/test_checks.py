@@ -19,6 +19,7 @@ import pytest
 
 from nncourse.checks import CheckResult, Tester, check, ch01, ch02, ch03, fmt
 from nncourse.checks import framework
+from check_helpers import assert_hint, run, stub
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,20 +51,6 @@ def ref(chapter: str, name: str):
     return solution({"ch01": "01_perceptron", "ch02": "02_forward_pass", "ch03": "03_loss_functions"}[chapter])[name]
 
 
-def stub(*args, **kwargs):
-    raise NotImplementedError("your code here")
-
-
-def run(check_fn, *answers) -> CheckResult:
-    return check_fn(*answers, quiet=True)
-
-
-def assert_hint(result: CheckResult, *needles: str) -> None:
-    """The check failed, and its message or hint contains every needle."""
-    assert not result, f"expected a failure, got: {result}"
-    text = f"{result.message}\n{result.hint or ''}"
-    for needle in needles:
-        assert needle in text, f"{needle!r} not in:\n{result}"
 
 
 # --------------------------------------------------------------------------------------------------

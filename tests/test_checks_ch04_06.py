@@ -24,7 +24,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from nncourse.checks import CheckResult, ch04, ch05, ch06  # noqa: E402
+from nncourse.checks import ch04, ch05, ch06  # noqa: E402
+from check_helpers import assert_hint, run, stub  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = {"ch04": "04_backpropagation", "ch05": "05_optimizers", "ch06": "06_mnist"}
@@ -80,20 +81,6 @@ def ref(chapter: str, name: str):
     return solution(chapter)[name]
 
 
-def stub(*args, **kwargs):
-    raise NotImplementedError("your code here")
-
-
-def run(check_fn, *answers) -> CheckResult:
-    return check_fn(*answers, quiet=True)
-
-
-def assert_hint(result: CheckResult, *needles: str) -> None:
-    """The check failed, and its message or hint contains every needle."""
-    assert not result, f"expected a failure, got: {result}"
-    text = f"{result.message}\n{result.hint or ''}"
-    for needle in needles:
-        assert needle in text, f"{needle!r} not in:\n{result}"
 
 
 # --------------------------------------------------------------------------------------------------

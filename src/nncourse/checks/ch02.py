@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .framework import Tester, check
+from .models import describe_layers, leaf_modules
 
 __all__ = ["dense_forward", "sigmoid", "sigmoid_derivative", "relu", "softmax", "parameter_counts",
            "torch_models", "mlp_forward"]
@@ -275,21 +276,6 @@ _COLLAPSE_HINT = ("without a nonlinearity between them, stacked Linear layers co
                   "nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10).")
 
 
-def _leaves(model):
-    return [m for m in model.modules() if next(m.children(), None) is None]
-
-
-def _describe(layers) -> str:
-    parts = []
-    for layer in layers:
-        name = type(layer).__name__
-        if name == "Linear":
-            parts.append(f"Linear({layer.in_features}, {layer.out_features})")
-        else:
-            parts.append(name)
-    return ", ".join(parts) or "no layers"
-
-
 @check("torch_models")
 def torch_models(t: Tester, single, deep) -> None:
     """The two MNIST networks built in PyTorch: Linear(784, 10), and 784→256→128→10 with ReLUs."""
@@ -301,7 +287,7 @@ def torch_models(t: Tester, single, deep) -> None:
         if not isinstance(model, nn.Module):
             t.fail(f"{what} should be a torch.nn.Module, yours is {type(model).__name__}",
                    "build it with nn.Sequential(nn.Linear(...), ...).")
-        layers = _leaves(model)
+        layers = leaf_modules(model)
         linears = [m for m in layers if isinstance(m, nn.Linear)]
         shapes = [(m.in_features, m.out_features) for m in linears]
         want_shapes = list(zip(sizes[:-1], sizes[1:]))
@@ -312,7 +298,7 @@ def torch_models(t: Tester, single, deep) -> None:
             hint = "nn.Linear(in_features, out_features): information flows 784 → ... → 10."
             if shapes == [(o, i) for i, o in reversed(want_shapes)] or shapes == [(o, i) for i, o in want_shapes]:
                 hint = "your layers are reversed: nn.Linear(in_features, out_features), so the first one is Linear(784, ...)."
-            t.fail(f"{what} has the layers {_describe(layers)}; expected the Linear layers "
+            t.fail(f"{what} has the layers {describe_layers(layers)}; expected the Linear layers "
                    f"{', '.join(f'Linear({i}, {o})' for i, o in want_shapes)}", hint)
         if any(m.bias is None for m in linears):
             t.fail(f"{what} has a Linear layer without a bias", "keep the default bias=True.")
@@ -327,7 +313,7 @@ def torch_models(t: Tester, single, deep) -> None:
                        "the network outputs logits: no activation after the last layer (the loss applies softmax).")
             activations = [k for k in kinds if k not in ("Linear", "Identity", "Dropout", "Flatten")]
             if len(linears) > 1 and activations.count("ReLU") != len(linears) - 1:
-                t.fail(f"{what} has the layers {_describe(layers)}; expected a ReLU between consecutive Linear layers",
+                t.fail(f"{what} has the layers {describe_layers(layers)}; expected a ReLU between consecutive Linear layers",
                        _COLLAPSE_HINT)
         t.ok()
         count = sum(p.numel() for p in model.parameters())

@@ -17,6 +17,7 @@ import copy
 import numpy as np
 
 from .framework import Tester, check, fmt
+from .models import describe_layers, leaf_modules
 
 __all__ = ["predict_proba", "build_mlp", "train_loop", "lr_results", "count_parameters", "n_parameters"]
 
@@ -39,18 +40,6 @@ def _small_classifier(seed=0, n_in=N_PIXELS, hidden=16, n_out=N_CLASSES, spread=
     with torch.no_grad():
         model[2].weight.mul_(spread)  # spread the logits out, so that mistakes show clearly
     return model
-
-
-def _leaves(model):
-    return [m for m in model.modules() if next(m.children(), None) is None]
-
-
-def _describe(layers) -> str:
-    parts = []
-    for layer in layers:
-        name = type(layer).__name__
-        parts.append(f"Linear({layer.in_features}, {layer.out_features})" if name == "Linear" else name)
-    return ", ".join(parts) or "no layers"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -127,7 +116,7 @@ def build_mlp(t: Tester, build_mlp) -> None:
         if not isinstance(model, nn.Module):
             t.fail(f"{what} should return a torch.nn.Module, yours returns {type(model).__name__}",
                    "build it with nn.Sequential(*layers).")
-        layers = _leaves(model)
+        layers = leaf_modules(model)
         linears = [m for m in layers if isinstance(m, nn.Linear)]
         shapes = [(m.in_features, m.out_features) for m in linears]
         want = _want_linears(n_hidden, width)
@@ -140,7 +129,7 @@ def build_mlp(t: Tester, build_mlp) -> None:
                 hint = f"n_hidden = {n_hidden} needs {n_hidden + 1} Linear layers, not {len(shapes)}."
             elif len(shapes) == len(want) and n_hidden > 0 and all(o != width for _, o in shapes[:-1]):
                 hint = "use the width argument for the hidden layers."
-            t.fail(f"{what} has the layers {_describe(layers)}; expected the Linear layers "
+            t.fail(f"{what} has the layers {describe_layers(layers)}; expected the Linear layers "
                    f"{', '.join(f'Linear({i}, {o})' for i, o in want)}", hint)
         t.ok()
         if isinstance(model, nn.Sequential):
@@ -153,7 +142,7 @@ def build_mlp(t: Tester, build_mlp) -> None:
                        "comes after the last Linear layer.")
             n_relu = kinds.count("ReLU")
             if n_relu != n_hidden:
-                t.fail(f"{what} has the layers {_describe(layers)}: {n_relu} ReLU(s) for {n_hidden} hidden layer(s)",
+                t.fail(f"{what} has the layers {describe_layers(layers)}: {n_relu} ReLU(s) for {n_hidden} hidden layer(s)",
                        "put an nn.ReLU() after every hidden Linear layer: without a nonlinearity, stacked Linear "
                        "layers are no better than one.")
             t.ok()

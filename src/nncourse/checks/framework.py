@@ -463,8 +463,8 @@ class Tester:
             return
         for wrong, mistake_hint in mistakes:
             try:
-                wrong_value = wrong() if callable(wrong) else wrong
-                with np.errstate(all="ignore"):
+                with np.errstate(all="ignore"):   # a wrong answer may well divide by zero
+                    wrong_value = wrong() if callable(wrong) else wrong
                     wrong_arr = np.asarray(_to_numpy(wrong_value), dtype=np.float64)
             except Exception:
                 continue
