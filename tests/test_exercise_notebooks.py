@@ -159,6 +159,10 @@ def test_exercise_notebook_hides_the_solutions(name):
     nb = nbformat.read(str(ROOT / "exercises" / f"{name}.ipynb"), as_version=4)
     text = "\n".join(cell.source for cell in nb.cells)
     assert "SOLUTION" not in text and "{solution-" not in text and "{exercise-" not in text
+    # The book's launch roles would show as raw text in Jupyter; the solution page keeps its link.
+    assert "{binder}" not in text and "{colab}" not in text
+    solution_text = "\n".join(c.source for c in nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4).cells)
+    assert f"{{binder}}`exercises/{name}.ipynb`" in solution_text
     assert text.count('raise NotImplementedError("your code here")') >= 4
     solution_nb = nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4)
     # no line of a solution region survives in the exercise

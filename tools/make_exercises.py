@@ -18,6 +18,9 @@ What changes from solutions/NAME.ipynb to exercises/NAME.ipynb:
 * The sphinx-exercise directives exist for the book only: cells holding just a ``solution-start``
   or ``solution-end`` directive are dropped, and the ``exercise-start`` / ``exercise-end`` fences
   are removed from the statement (its text stays).
+* Paragraphs that point to a launch service with the book's ``{binder}`` / ``{colab}`` roles are
+  dropped: a learner reading the exercise notebook has launched it already (and Jupyter would show
+  the role as raw text).
 * Outputs are cleared. ``--execute`` runs the new notebook to store the outputs that nbval compares
   (the checks then print "not implemented yet"). An exercise notebook whose cells already match is
   left alone, outputs included.
@@ -122,6 +125,15 @@ def strip_exercise_fences(source: str) -> str:
     return EXERCISE_FENCE.sub("", source).strip("\n")
 
 
+LAUNCH_ROLE = re.compile(r"\{(binder|colab)\}`")
+
+
+def drop_launch_paragraphs(source: str) -> str:
+    """Remove the paragraphs (blocks between blank lines) that use a ``{binder}``/``{colab}`` role."""
+    paragraphs = re.split(r"\n\s*\n", source)
+    return "\n\n".join(p for p in paragraphs if not LAUNCH_ROLE.search(p))
+
+
 def is_solution_directive(cell) -> bool:
     return cell.cell_type == "markdown" and bool(SOLUTION_DIRECTIVE.match(cell.source))
 
@@ -143,7 +155,7 @@ def make_exercise(solution) -> nbformat.NotebookNode:
             new.outputs = []
             new.execution_count = None
         elif cell.cell_type == "markdown":
-            new.source = strip_exercise_fences(stub_markdown(cell.source, where))
+            new.source = drop_launch_paragraphs(strip_exercise_fences(stub_markdown(cell.source, where)))
         exercise.cells.append(new)
     return exercise
 
