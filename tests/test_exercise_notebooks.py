@@ -99,7 +99,8 @@ def test_command_line_reports_wrong_answers_and_broken_cells(tmp_path):
     assert "    Hint: at z = 0 the perceptron fires: step(0) is 1, so use z >= 0, not z > 0." in out
     assert "  ? perceptron_update: did not run (see the cell errors below)" in out
     assert "  … train_perceptron: not implemented yet" in out
-    assert "  ! code cell 3 raised ZeroDivisionError: division by zero" in out
+    broken_number = [cell for cell in nb.cells if cell.cell_type == "code"].index(broken) + 1  # 1-based
+    assert f"  ! code cell {broken_number} raised ZeroDivisionError: division by zero" in out
     assert "raised NameError: name 'perceptron_update' is not defined" in out
     assert out.splitlines()[-1] == "  6 checks: 1 failed, 4 not implemented yet, 1 did not run"
 
