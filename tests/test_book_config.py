@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from book_toc import toc_docnames
+
 REPO = Path(__file__).resolve().parents[1]
 PLACEHOLDER_HINT = "YOUR-ORG"
 
@@ -37,20 +39,6 @@ def config():
 @pytest.fixture(scope="module")
 def toc():
     return load_yaml("_toc.yml")
-
-
-def toc_files(toc) -> list[str]:
-    files = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    return files
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,7 +76,7 @@ def test_toc_structure(toc):
 
 
 def test_every_toc_file_exists(toc):
-    missing = [f for f in toc_files(toc) if not any((REPO / f"{f}{s}").is_file() for s in (".md", ".ipynb"))]
+    missing = [f for f in toc_docnames(toc) if not any((REPO / f"{f}{s}").is_file() for s in (".md", ".ipynb"))]
     assert not missing, f"_toc.yml lists files that do not exist: {missing}"
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from book_toc import toc_docnames
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,22 +31,6 @@ LOCAL_JS = (REPO / "node_modules").is_dir()
 
 # ---------------------------------------------------------------------------------------------
 # what the book should contain, read from the sources
-
-
-def toc_docnames() -> list[str]:
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    names = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return names
 
 
 def source_of(docname: str) -> Path:
@@ -77,7 +63,7 @@ def source_title(docname: str) -> str:
     raise AssertionError(f"{path} has no '# Title' heading")
 
 
-DOCNAMES = toc_docnames()
+DOCNAMES = toc_docnames(yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8")))
 CHAPTERS = [d for d in DOCNAMES if re.match(r"chapters/\d\d_", d)]
 SOLUTIONS = [d for d in DOCNAMES if d.startswith("solutions/")]
 
