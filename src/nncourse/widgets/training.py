@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, NonFiniteError
+from ..numpy_nn.losses import CrossEntropyLoss
 from .settings import PlaygroundSettings
 
 __all__ = ["PlaygroundResult", "train_playground", "make_data", "divergence_message", "GRID_SIZE",
@@ -251,17 +252,6 @@ def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.argmax(logits, axis=1) == y))
 
 
-def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
-    """Mean cross-entropy of integer targets ``y`` under ``logits`` (stable log-softmax, float64).
-
-    Used to measure the train and test loss after each epoch for both back ends alike, from one
-    forward pass over all the points (cheaper than two calls of the loss module).
-    """
-    z = logits - logits.max(axis=1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-log_p[np.arange(len(y)), y].mean())
-
-
 def train_playground(settings: PlaygroundSettings | None = None, **changes) -> PlaygroundResult:
     """Train the network described by ``settings`` and return what the playground shows.
 
@@ -292,11 +282,14 @@ def train_playground(settings: PlaygroundSettings | None = None, **changes) -> P
     result = PlaygroundResult(s, X_train, y_train, X_test, y_test,
                               grid=np.full((GRID_SIZE, GRID_SIZE), np.nan), extent=extent)
     X_all = np.concatenate([X_train, X_test])
+    loss_of = CrossEntropyLoss()   # the same loss for both back ends, on their logits as NumPy arrays
 
     def measure():
-        """Train and test loss from one forward pass over all the points; also the logits."""
+        """Train and test loss from one forward pass over all the points; also the logits.
+
+        NaN/inf logits make the loss raise NonFiniteError, which counts as divergence below."""
         logits = backend.logits(X_all)
-        return cross_entropy(logits[:n], y_train), cross_entropy(logits[n:], y_test), logits
+        return loss_of(logits[:n], y_train), loss_of(logits[n:], y_test), logits
     with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported as divergence
         epoch = 0
         try:
