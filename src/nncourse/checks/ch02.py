@@ -16,6 +16,7 @@ import numpy as np
 
 from .framework import Tester, check
 from .models import describe_layers, leaf_modules
+from .reference import sigmoid as _sigmoid, softmax as _softmax
 
 __all__ = ["dense_forward", "sigmoid", "sigmoid_derivative", "relu", "softmax", "parameter_counts",
            "torch_models", "mlp_forward"]
@@ -23,16 +24,6 @@ __all__ = ["dense_forward", "sigmoid", "sigmoid_derivative", "relu", "softmax", 
 
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))  # stable for any z
-
-
-def _softmax(z):
-    shifted = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 # --------------------------------------------------------------------------------------------------
