@@ -25,7 +25,8 @@ import numpy as np
 
 from .errors import ConfigError, DivergenceError, DTypeError, NonFiniteError, ShapeError
 from .numpy_nn.module import Module as NumpyModule
-from .numpy_nn.layers import Linear as NumpyLinear, Sequential as NumpySequential
+from .numpy_nn.container import Sequential as NumpySequential
+from .numpy_nn.linear import Linear as NumpyLinear
 
 __all__ = ["History", "fit", "evaluate", "predict"]
 

@@ -1,15 +1,23 @@
 """A neural network written from scratch in NumPy, with PyTorch's names and semantics.
 
-Every layer keeps its ``forward`` and ``backward`` side by side; read ``layers.py`` and
-``activations.py`` first, then ``losses.py`` and ``optim.py``.
+The modules are laid out as torch lays out ``torch/nn/modules/``, so each class sits where torch keeps
+its own: ``linear.py`` (``Linear``), ``activation.py``, ``dropout.py``, ``container.py``
+(``Sequential``), ``loss.py``; the optimizers are in ``optim.py`` and ``lr_scheduler.py`` (torch's
+``torch/optim/``). Every layer keeps its ``forward`` and ``backward`` side by side: read ``linear.py``
+and ``activation.py`` first, then ``loss.py`` and ``optim.py``.
+
+This package never imports ``nncourse.torch_nn``: the twin depends on it, not the other way round.
+``from_torch`` imports torch only when it is called.
 """
 
 from .parameter import *  # noqa: F401,F403  Parameter
 from .module import *  # noqa: F401,F403  Module
 from . import init  # noqa: F401  weight initialisers by name
-from .layers import *  # noqa: F401,F403  Linear, Dropout, Sequential
-from .activations import *  # noqa: F401,F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity
-from .losses import *  # noqa: F401,F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+from .linear import *  # noqa: F401,F403  Linear
+from .dropout import *  # noqa: F401,F403  Dropout
+from .container import *  # noqa: F401,F403  Sequential
+from .activation import *  # noqa: F401,F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity
+from .loss import *  # noqa: F401,F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from . import optim, lr_scheduler  # noqa: F401
 from .optim import *  # noqa: F401,F403  SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW
 from .perceptron import *  # noqa: F401,F403  Perceptron

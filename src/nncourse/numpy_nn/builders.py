@@ -9,8 +9,10 @@ import numbers
 import numpy as np
 
 from ..errors import ConfigError
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
-from .layers import Dropout, Linear, Sequential
+from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
+from .container import Sequential
+from .dropout import Dropout
+from .linear import Linear
 from .module import Module
 
 __all__ = ["mlp", "ACTIVATIONS"]

@@ -8,22 +8,23 @@ It is the reverse of ``nncourse.torch_nn.from_numpy``, so a network can go back 
 Only the layers that exist in both back ends can be translated (see ``SUPPORTED_TORCH_LAYERS``);
 anything else raises ``ConversionError`` naming the layer. PyTorch is imported only when this
 function is called, so the rest of ``numpy_nn`` works without it.
+
+Layers are looked up by their torch class name in ``_CONVERTERS`` (one small function per layer), so
+this module never imports ``nncourse.torch_nn``: the course's own torch layers (``Step``) are named
+``"nncourse.torch_nn.Step"``. To support a new layer, write ``_name(layer, where, rng)`` and add it
+to the table.
 """
 
 import numpy as np
 
 from ..errors import ConversionError
 from ..utils import as_rng
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
-from .layers import Dropout, Linear, Sequential
+from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
+from .container import Sequential
+from .dropout import Dropout
+from .linear import Linear
 
 __all__ = ["from_torch", "SUPPORTED_TORCH_LAYERS"]
-
-SUPPORTED_TORCH_LAYERS = (
-    "torch.nn.Linear", "torch.nn.Sequential", "torch.nn.Dropout", "torch.nn.Sigmoid", "torch.nn.Tanh",
-    "torch.nn.ReLU", "torch.nn.LeakyReLU", "torch.nn.Softmax", "torch.nn.Identity",
-    "nncourse.torch_nn.Step",
-)
 
 
 def from_torch(torch_module, *, seed=None):
@@ -45,52 +46,88 @@ def from_torch(torch_module, *, seed=None):
     return model
 
 
+def torch_layer_name(layer):
+    """``"torch.nn.Linear"`` for a ``torch.nn.Linear``, ``"nncourse.torch_nn.Step"`` for the course's own."""
+    kind = type(layer)
+    for package in ("torch.nn", "nncourse.torch_nn"):
+        if kind.__module__ == package or kind.__module__.startswith(package + "."):
+            return f"{package}.{kind.__qualname__}"
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 def _convert(layer, where, rng):
     """Translate one torch layer; ``where`` is its position ("model.2") for error messages."""
-    import torch
-
-    from ..torch_nn import Step as TorchStep
-
-    kind = type(layer)
-    if kind is torch.nn.Sequential:
-        return Sequential(*(_convert(child, f"{where}.{name}", rng)
-                            for name, child in layer.named_children()))
-    if kind is torch.nn.Linear:
-        return _linear(layer, where)
-    if kind is torch.nn.Dropout:
-        return Dropout(layer.p, rng=rng)
-    if kind is torch.nn.LeakyReLU:
-        return LeakyReLU(layer.negative_slope)
-    if kind is torch.nn.Softmax:
-        # torch's dim=None means "the last dimension" for the 2-D batches used here
-        return Softmax(dim=-1 if layer.dim is None else layer.dim)
-    simple = {torch.nn.Sigmoid: Sigmoid, torch.nn.Tanh: Tanh, torch.nn.ReLU: ReLU,
-              torch.nn.Identity: Identity, TorchStep: Step}
-    if kind in simple:
-        return simple[kind]()
-    raise ConversionError(
-        f"from_torch cannot translate {where} = {layer!r}: the NumPy back end has no "
-        f"{kind.__name__}. Supported layers: {', '.join(SUPPORTED_TORCH_LAYERS)}."
-    )
+    name = torch_layer_name(layer)
+    if name not in _CONVERTERS:
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy back end has no "
+            f"{type(layer).__name__}. Supported layers: {', '.join(SUPPORTED_TORCH_LAYERS)}."
+        )
+    return _CONVERTERS[name](layer, where, rng)
 
 
-def _linear(layer, where):
+def _sequential(layer, where, rng):
+    return Sequential(*(_convert(child, f"{where}.{name}", rng) for name, child in layer.named_children()))
+
+
+def _dropout(layer, where, rng):
+    return Dropout(layer.p, rng=rng)
+
+
+def _leaky_relu(layer, where, rng):
+    return LeakyReLU(layer.negative_slope)
+
+
+def _softmax(layer, where, rng):
+    # torch's dim=None means "the last dimension" for the 2-D batches used here
+    return Softmax(dim=-1 if layer.dim is None else layer.dim)
+
+
+def _no_arguments(numpy_class):
+    """A converter for a layer with nothing to copy (an activation)."""
+    return lambda layer, where, rng: numpy_class()
+
+
+def numpy_dtype_of(layer, where):
+    """The NumPy dtype of ``layer``'s weights, or ``ConversionError`` for anything but float32/64."""
     import torch
 
     dtypes = {torch.float32: np.float32, torch.float64: np.float64}
-    if layer.weight.dtype not in dtypes:
+    weight = next(layer.parameters())
+    if weight.dtype not in dtypes:
         raise ConversionError(
-            f"from_torch cannot translate {where} = {layer!r}: its weights are {layer.weight.dtype}; "
+            f"from_torch cannot translate {where} = {layer!r}: its weights are {weight.dtype}; "
             f"the NumPy back end supports torch.float32 and torch.float64 (call .float() first)."
         )
-    dtype = dtypes[layer.weight.dtype]
+    return dtypes[weight.dtype]
+
+
+def _linear(layer, where, rng):
+    dtype = numpy_dtype_of(layer, where)
     twin = Linear(layer.in_features, layer.out_features, bias=layer.bias is not None,
                   init="zeros", dtype=dtype)
-    twin.weight.data = _to_numpy(layer.weight, dtype)            # (out, in), same layout in both
+    twin.weight.data = to_numpy(layer.weight, dtype)            # (out, in), same layout in both
     if layer.bias is not None:
-        twin.bias.data = _to_numpy(layer.bias, dtype)            # (out,)
+        twin.bias.data = to_numpy(layer.bias, dtype)            # (out,)
     return twin
 
 
-def _to_numpy(tensor, dtype):
+def to_numpy(tensor, dtype):
+    """A NumPy copy of a torch tensor (never a view: changing one must not change the other)."""
     return np.array(tensor.detach().cpu().numpy(), dtype=dtype, copy=True)
+
+
+# torch class name -> converter(layer, where, rng) returning the NumPy twin
+_CONVERTERS = {
+    "torch.nn.Sequential": _sequential,
+    "torch.nn.Linear": _linear,
+    "torch.nn.Dropout": _dropout,
+    "torch.nn.LeakyReLU": _leaky_relu,
+    "torch.nn.Softmax": _softmax,
+    "torch.nn.Sigmoid": _no_arguments(Sigmoid),
+    "torch.nn.Tanh": _no_arguments(Tanh),
+    "torch.nn.ReLU": _no_arguments(ReLU),
+    "torch.nn.Identity": _no_arguments(Identity),
+    "nncourse.torch_nn.Step": _no_arguments(Step),
+}
+SUPPORTED_TORCH_LAYERS = tuple(_CONVERTERS)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, NonFiniteError
-from ..numpy_nn.losses import CrossEntropyLoss
+from ..numpy_nn.loss import CrossEntropyLoss
 from .settings import PlaygroundSettings
 
 __all__ = ["PlaygroundResult", "train_playground", "make_data", "divergence_message", "GRID_SIZE",

@@ -1,6 +1,6 @@
-"""Layers with parameters or state: ``Linear``, ``Dropout`` and the ``Sequential`` container.
+"""``Linear``: the fully connected layer, ``y = x @ W.T + b`` (torch keeps it in ``torch/nn/modules/linear.py``).
 
-Each layer keeps its ``forward`` and its ``backward`` side by side. Shapes use ``N`` for the batch
+The layer keeps its ``forward`` and its ``backward`` side by side. Shapes use ``N`` for the batch
 size, ``I`` for ``in_features`` and ``O`` for ``out_features``.
 """
 
@@ -14,7 +14,7 @@ from . import init as initializers
 from .module import Module, check_float_array
 from .parameter import Parameter
 
-__all__ = ["Linear", "Dropout", "Sequential"]
+__all__ = ["Linear"]
 
 
 class Linear(Module):
@@ -112,100 +112,3 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
-
-
-class Dropout(Module):
-    """Inverted dropout: in training mode each value is zeroed with probability ``p`` and the survivors
-    are scaled by ``1 / (1 - p)``, so the expected output equals the input; in eval mode it is the
-    identity (nothing to rescale at test time)."""
-
-    def __init__(self, p=0.5, *, seed=None, rng=None):
-        super().__init__()
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ConfigError(f"Dropout: p is the probability of dropping a value and must be in [0, 1), got {p!r}")
-        self.p = float(p)
-        self.rng = as_rng(seed, rng)
-        self._mask = None  # (N, ...) zeros and 1/(1-p), or the string "identity"
-
-    def forward(self, x):
-        x = check_float_array(x, self._label())
-        if not self.training or self.p == 0.0:
-            self._mask = "identity"
-            self._shape, self._dtype = x.shape, x.dtype
-            return x
-        draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
-        keep = self.rng.random(x.shape, dtype=draw_dtype) >= self.p   # True with probability 1 - p
-        mask = keep.astype(x.dtype)
-        mask *= x.dtype.type(1.0 / (1.0 - self.p))                # stay in x's dtype
-        self._mask = mask
-        self._shape, self._dtype = x.shape, x.dtype
-        return x * mask
-
-    def backward(self, grad_output):
-        self._require_forward(self._mask)
-        self._check_grad_output(grad_output, self._shape, self._dtype)
-        if isinstance(self._mask, str):
-            return grad_output
-        return grad_output * self._mask
-
-    def _label(self):
-        return f"Dropout(p={self.p})"
-
-    def extra_repr(self):
-        return f"p={self.p}"
-
-
-class Sequential(Module):
-    """Layers applied one after the other: forward in order, backward in reverse order.
-
-    >>> model = Sequential(Linear(2, 3), ReLU(), Linear(3, 1))   # doctest: +SKIP
-    >>> y = model(x); grad_x = model.backward(grad_y)            # doctest: +SKIP
-    """
-
-    def __init__(self, *layers):
-        super().__init__()
-        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
-            layers = tuple(layers[0])
-        for index, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                hint = " (did you forget the brackets, e.g. ReLU() instead of ReLU?)" if isinstance(layer, type) else ""
-                raise ConfigError(
-                    f"Sequential: layer {index} must be a Module, got {type(layer).__name__}{hint}"
-                )
-            self.add_module(str(index), layer)
-
-    def forward(self, x):
-        for layer in self._modules.values():
-            x = layer(x)
-        return x
-
-    def backward(self, grad_output, *, need_input_grad=True):
-        """Run every layer's backward, last layer first; return d loss / d input.
-
-        With ``need_input_grad=False`` (what a training loop wants) the first layer, if it is a
-        ``Linear``, skips computing d loss / d input, which nobody uses, and ``None`` is returned.
-        """
-        layers = list(self._modules.values())
-        grad = grad_output
-        for index in range(len(layers) - 1, -1, -1):
-            layer = layers[index]
-            if index == 0 and not need_input_grad and isinstance(layer, (Linear, Sequential)):
-                return layer.backward(grad, need_input_grad=False)
-            grad = layer.backward(grad)
-        return grad if need_input_grad else None
-
-    def append(self, layer):
-        self.add_module(str(len(self)), layer)
-        return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        layers = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*layers[index])
-        return layers[index]

@@ -1,0 +1,63 @@
+"""``Sequential``: layers applied one after the other (torch keeps it in ``torch/nn/modules/container.py``)."""
+
+from ..errors import ConfigError
+from .linear import Linear
+from .module import Module
+
+__all__ = ["Sequential"]
+
+
+class Sequential(Module):
+    """Layers applied one after the other: forward in order, backward in reverse order.
+
+    >>> model = Sequential(Linear(2, 3), ReLU(), Linear(3, 1))   # doctest: +SKIP
+    >>> y = model(x); grad_x = model.backward(grad_y)            # doctest: +SKIP
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                hint = " (did you forget the brackets, e.g. ReLU() instead of ReLU?)" if isinstance(layer, type) else ""
+                raise ConfigError(
+                    f"Sequential: layer {index} must be a Module, got {type(layer).__name__}{hint}"
+                )
+            self.add_module(str(index), layer)
+
+    def forward(self, x):
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
+
+    def backward(self, grad_output, *, need_input_grad=True):
+        """Run every layer's backward, last layer first; return d loss / d input.
+
+        With ``need_input_grad=False`` (what a training loop wants) the first layer, if it is a
+        ``Linear``, skips computing d loss / d input, which nobody uses, and ``None`` is returned.
+        """
+        layers = list(self._modules.values())
+        grad = grad_output
+        for index in range(len(layers) - 1, -1, -1):
+            layer = layers[index]
+            if index == 0 and not need_input_grad and isinstance(layer, (Linear, Sequential)):
+                return layer.backward(grad, need_input_grad=False)
+            grad = layer.backward(grad)
+        return grad if need_input_grad else None
+
+    def append(self, layer):
+        self.add_module(str(len(self)), layer)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        return layers[index]

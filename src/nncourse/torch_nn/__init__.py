@@ -1,0 +1,22 @@
+"""The PyTorch twin of ``nncourse.numpy_nn``: the same networks, built from the same numbers.
+
+``mlp(...)`` builds the NumPy network first and converts it, so with the same ``seed`` both back
+ends start from identical weights and can be compared number for number::
+
+    import nncourse.numpy_nn as nn_np, nncourse.torch_nn as nn_t
+    a = nn_np.mlp([2, 8, 1], "tanh", seed=3)
+    b = nn_t.mlp([2, 8, 1], "tanh", seed=3)     # a torch.nn.Sequential with a's weights
+
+``from_numpy(module)`` converts any NumPy network made of the shared layers; ``numpy_nn.from_torch``
+goes the other way. ``Step`` (the perceptron's threshold) has no torch counterpart, so it is
+defined here.
+
+Modules, laid out like ``numpy_nn``: ``activation.py`` (``Step``), ``dtypes.py``, ``convert.py``
+(``from_numpy``), ``builders.py`` (``mlp``). This package imports ``numpy_nn``; ``numpy_nn`` never
+imports it.
+"""
+
+from .activation import *  # noqa: F401,F403  Step
+from .dtypes import *  # noqa: F401,F403  numpy_dtype, torch_dtype
+from .convert import *  # noqa: F401,F403  from_numpy, SUPPORTED_NUMPY_LAYERS
+from .builders import *  # noqa: F401,F403  mlp

@@ -1,0 +1,28 @@
+"""``Step``: the one activation of the course that torch does not have, as a torch module."""
+
+import torch
+
+__all__ = ["Step"]
+
+
+class _StepFunction(torch.autograd.Function):
+    """1.0 where z >= 0 else 0.0, with gradient 0 (as ``numpy_nn.Step``: it is not differentiable)."""
+
+    @staticmethod
+    def forward(ctx, z):
+        return (z >= 0).to(z.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return torch.zeros_like(grad_output)
+
+
+class Step(torch.nn.Module):
+    """The Heaviside step of the perceptron, as a torch module.
+
+    Its gradient is zero everywhere (like ``numpy_nn.Step``), so a network with a step does not
+    learn by gradient descent: that is the lesson of chapter 1, not a bug.
+    """
+
+    def forward(self, z):
+        return _StepFunction.apply(z)

@@ -1,0 +1,87 @@
+"""``from_numpy``: translate a NumPy network into torch, weights included (the reverse of
+``numpy_nn.from_torch``).
+
+Layers are looked up by their ``numpy_nn`` class in ``_CONVERTERS`` (one small function per layer).
+To support a new layer, write ``_name(layer, where)`` and add it to the table.
+"""
+
+import torch
+
+from .. import numpy_nn
+from ..errors import ConversionError
+from .activation import Step
+from .dtypes import torch_dtype
+
+__all__ = ["from_numpy", "SUPPORTED_NUMPY_LAYERS"]
+
+
+def from_numpy(numpy_module):
+    """Return a torch module computing the same function as ``numpy_module``, weights copied.
+
+    A ``numpy_nn.Sequential`` becomes a ``torch.nn.Sequential`` with the same layer numbers, so
+    parameter names match (``"0.weight"``, ``"0.bias"``, ...). The training / evaluation mode is
+    kept. ``Dropout`` keeps its ``p``; its random masks come from torch's generator, so they differ
+    from NumPy's. Raises ``ConversionError`` for a layer torch does not have.
+    """
+    if not isinstance(numpy_module, numpy_nn.Module):
+        raise ConversionError(
+            f"from_numpy expects a numpy_nn module, got {type(numpy_module).__name__}. "
+            f"(To go from torch to NumPy, use nncourse.numpy_nn.from_torch.)"
+        )
+    model = _convert(numpy_module, "model")
+    model.train(numpy_module.training)
+    return model
+
+
+def _convert(layer, where):
+    """Translate one NumPy layer; ``where`` is its position ("model.2") for error messages."""
+    converter = _CONVERTERS.get(type(layer))
+    if converter is None:
+        raise ConversionError(
+            f"from_numpy cannot translate {where} = {type(layer).__name__}: there is no torch counterpart "
+            f"here. Supported numpy_nn layers: {', '.join(SUPPORTED_NUMPY_LAYERS)}."
+        )
+    return converter(layer, where)
+
+
+def _sequential(layer, where):
+    return torch.nn.Sequential(*(_convert(child, f"{where}.{name}") for name, child in layer.named_children()))
+
+
+def _no_arguments(torch_class):
+    """A converter for a layer with nothing to copy (an activation)."""
+    return lambda layer, where: torch_class()
+
+
+def copy_into(torch_parameter, array):
+    """Copy a NumPy array into a torch parameter (same shape, same layout), without recording grads."""
+    with torch.no_grad():
+        torch_parameter.copy_(torch.from_numpy(array))
+
+
+def _linear(layer, where):
+    dtype = torch_dtype(layer.weight.dtype, argument=f"{type(layer).__name__} weight dtype")
+    has_bias = layer.bias is not None
+    # skip_init: no random initialisation (it would draw from torch's global generator for nothing)
+    twin = torch.nn.utils.skip_init(torch.nn.Linear, layer.in_features, layer.out_features,
+                                    bias=has_bias, dtype=dtype)
+    copy_into(twin.weight, layer.weight.data)      # (out, in), same layout
+    if has_bias:
+        copy_into(twin.bias, layer.bias.data)      # (out,)
+    return twin
+
+
+# numpy_nn class -> converter(layer, where) returning the torch twin
+_CONVERTERS = {
+    numpy_nn.Sequential: _sequential,
+    numpy_nn.Linear: _linear,
+    numpy_nn.Dropout: lambda layer, where: torch.nn.Dropout(layer.p),
+    numpy_nn.LeakyReLU: lambda layer, where: torch.nn.LeakyReLU(layer.negative_slope),
+    numpy_nn.Softmax: lambda layer, where: torch.nn.Softmax(dim=layer.dim),
+    numpy_nn.Step: _no_arguments(Step),
+    numpy_nn.Sigmoid: _no_arguments(torch.nn.Sigmoid),
+    numpy_nn.Tanh: _no_arguments(torch.nn.Tanh),
+    numpy_nn.ReLU: _no_arguments(torch.nn.ReLU),
+    numpy_nn.Identity: _no_arguments(torch.nn.Identity),
+}
+SUPPORTED_NUMPY_LAYERS = tuple(kind.__name__ for kind in _CONVERTERS)
