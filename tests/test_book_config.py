@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -59,7 +60,7 @@ def test_toc_structure(toc):
     assert toc["format"] == "jb-book"
     assert toc["root"] == "intro"
     captions = [p.get("caption") for p in toc["parts"]]
-    assert captions == ["Chapters", "Play", "Reference"]
+    assert captions == ["Part I: Foundations", "Play", "Reference"]
     chapters_part, play, reference = toc["parts"]
     assert chapters_part.get("numbered") is True
     chapters = chapters_part["chapters"]
@@ -86,8 +87,26 @@ def test_every_exercise_notebook_has_a_solutions_page():
     assert exercises <= solutions, f"exercises without solutions: {sorted(exercises - solutions)}"
 
 
-def test_execution_report_uses_the_myst_nb_table():
-    assert "```{nb-exec-table}" in (REPO / "pages" / "execution-report.md").read_text(encoding="utf-8")
+def test_execution_report_lists_what_nbval_compares():
+    assert "```{output-report}" in (REPO / "pages" / "execution-report.md").read_text(encoding="utf-8")
+
+
+def test_output_report_counts_marked_cells_and_their_reasons(tmp_path):
+    sys.path.insert(0, str(REPO / "_ext"))
+    from output_report import notebook_summary
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print(1)"),
+        nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT: torch float32 digits differ\nprint(2)"),
+        nbformat.v4.new_code_cell("load()", metadata={"tags": ["nbval-ignore-output"]}),
+        nbformat.v4.new_markdown_cell("# NBVAL_IGNORE_OUTPUT in prose does not count"),
+    ])
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    assert notebook_summary(path) == {
+        "code_cells": 3, "compared": 1,
+        "reasons": ["torch float32 digits differ", "tagged nbval-ignore-output"],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,7 +137,7 @@ def test_sphinx_extensions(config):
     sphinx = config["sphinx"]
     assert "sphinx_exercise" in sphinx["extra_extensions"]
     local = sphinx["local_extensions"]
-    assert local == {"nncourse_book": "_ext"}
+    assert local == {"nncourse_book": "_ext", "output_report": "_ext"}
     assert (REPO / "_ext" / "nncourse_book.py").is_file()
 
 
