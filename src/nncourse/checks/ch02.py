@@ -56,6 +56,7 @@ def dense_forward(t: Tester, dense_forward) -> None:
                                       "product x @ W.T, and numpy broadcasts it over the rows."),
         ])
         what = f"for {description}: the output"
+        got = t.ndarray(got, what)
         t.close(got, x @ W.T + b, what, mistakes=[
             (x @ W.T, "you forgot the bias: x @ W.T + b."),
             (lambda: x @ W + b, "off by a transpose: " + _TRANSPOSE_HINT),
@@ -85,7 +86,7 @@ def sigmoid(t: Tester, sigmoid) -> None:
     """``sigmoid(z) = 1 / (1 + exp(-z))`` element by element; no NaN for large |z|."""
     t.callable(sigmoid, "sigmoid")
     z = np.array([-2.0, 0.0, 2.0])
-    got = t.call(sigmoid, z)
+    got = t.ndarray(t.call(sigmoid, z), "sigmoid([-2, 0, 2])")
     t.close(got, _sigmoid(z), "sigmoid([-2, 0, 2])", mistakes=[
         (_sigmoid(-z), "wrong sign in the exponent: σ(z) = 1 / (1 + exp(-z))."),
         (1.0 + np.exp(-z), "mind the brackets: 1 / (1 + np.exp(-z)), not 1/1 + np.exp(-z)."),
@@ -112,7 +113,7 @@ def sigmoid_derivative(t: Tester, sigmoid_derivative) -> None:
     torch.sigmoid(z_t).sum().backward()
     want = z_t.grad.numpy()
     s = _sigmoid(z)
-    got = t.call(sigmoid_derivative, z)
+    got = t.ndarray(t.call(sigmoid_derivative, z), "sigmoid_derivative([-3, -1, 0, 0.5, 2, 40])")
     t.close(got, want, "sigmoid_derivative([-3, -1, 0, 0.5, 2, 40])", mistakes=[
         (s, "that is σ(z) itself: the derivative is σ(z)·(1 − σ(z))."),
         (z * (1.0 - z), "apply the formula to σ(z), not to z: s = sigmoid(z); return s * (1 - s)."),
@@ -135,6 +136,7 @@ def relu(t: Tester, relu) -> None:
     if np.asarray(got).dtype == bool:
         t.fail("relu returns booleans (a mask), expected the values max(z, 0)",
                "z > 0 is the mask of positive entries; relu returns the values: np.maximum(z, 0).")
+    got = t.ndarray(got, "relu([-2, -0.5, 0, 0.5, 3])")
     t.close(got, np.maximum(z, 0.0), "relu([-2, -0.5, 0, 0.5, 3])", mistakes=[
         ((z > 0).astype(float), "that is the mask (0 or 1, the derivative), not the values: np.maximum(z, 0)."),
         (np.abs(z), "negative inputs become 0, not their absolute value: np.maximum(z, 0)."),
@@ -172,7 +174,7 @@ def softmax(t: Tester, softmax) -> None:
     errors = [(ValueError, "broadcast", _KEEPDIMS_HINT)]
 
     z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-    got = t.call(softmax, z, errors=errors)
+    got = t.ndarray(t.call(softmax, z, errors=errors), "softmax([[1, 2, 3], [0, 0, 0]])")
     t.close(got, _softmax(z), "softmax([[1, 2, 3], [0, 0, 0]])", mistakes=[
         (lambda: _softmax_axis0(z), "each row (one example) must sum to 1: normalise over axis=1, the classes, "
                                     "not axis=0."),
@@ -205,7 +207,7 @@ def softmax(t: Tester, softmax) -> None:
                            "whole batch: otherwise every exponential of the second row underflows to 0 and 0 / 0 is NaN.")
 
     batch = _rng(3).normal(size=(5, 10)) * 4
-    got = t.array(t.call(softmax, batch, errors=errors), "softmax of a (5, 10) batch", shape=batch.shape)
+    got = t.ndarray(t.call(softmax, batch, errors=errors), "softmax of a (5, 10) batch", shape=batch.shape)
     t.close(got.sum(axis=1), np.ones(5), "the row sums of softmax of a (5, 10) batch")
     t.close(got, _softmax(batch), "softmax of a (5, 10) batch")
 
@@ -376,6 +378,7 @@ def mlp_forward(t: Tester, mlp_forward) -> None:
         ])
         arrow = " → ".join(map(str, sizes))
         what = f"the logits of a {arrow} network"
+        got = t.ndarray(got, what)
         t.close(got, _torch_mlp(x, weights, biases), what, mistakes=[
             (lambda: _torch_mlp(x, weights, biases, final="relu"),
              "no ReLU after the last layer: the network outputs logits, which may be negative."),

@@ -196,6 +196,7 @@ def cross_entropy_grad(t: Tester, cross_entropy_grad) -> None:
         one_hot = np.eye(z.shape[1])[y]
         got = t.call(cross_entropy_grad, z, y, errors=[(IndexError, "", "build the one-hot targets with "
                                                                        "np.eye(n_classes)[targets].")])
+        got = t.ndarray(got, f"the gradient for {description}")
         t.close(got, want, f"the gradient for {description}", mistakes=[
             (p - one_hot, "the loss is a mean over the batch, so its gradient carries a factor 1/N: "
                           "(softmax(z) − one_hot) / N."),

@@ -64,10 +64,10 @@ def predict_proba(t: Tester, predict_proba) -> None:
         if isinstance(got, tuple):
             t.fail(f"{what} returned a tuple, expected one (N, 10) array of probabilities",
                    "return only the probabilities: torch.softmax(logits, dim=1).numpy().")
-        arr = t.array(got, what)
-        if arr.shape == (n,):
-            t.fail(f"{what} should have shape {(n, N_CLASSES)}, yours has shape {arr.shape}",
+        if tuple(getattr(got, "shape", ())) == (n,):
+            t.fail(f"{what} should have shape {(n, N_CLASSES)}, yours has shape {tuple(got.shape)}",
                    "return all ten probabilities of each digit; the predicted class (argmax) comes later.")
+        arr = t.ndarray(got, what)
         t.close(arr, want, what, mistakes=[
             (logits, "those are the logits, not probabilities (rows do not sum to 1): apply the softmax, "
                      "torch.softmax(logits, dim=1)."),
