@@ -12,6 +12,8 @@ compared with PyTorch (imported only when those checks run).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .framework import Tester, check
@@ -34,6 +36,24 @@ _TRANSPOSE_HINT = ("W has shape (out, in), like torch's Linear.weight: multiply 
                    "x @ W.T + b.")
 
 
+_SHAPES_IN_MESSAGE = re.compile(r"\(([\d, ]*)\)")
+
+
+def _broadcast_hint(batch: int, n_out: int):
+    """The hint for NumPy's "could not be broadcast together with shapes (a,b) (c,)": which product failed."""
+
+    def hint(exc: BaseException) -> str | None:
+        shapes = [tuple(int(n) for n in group.split(",") if n.strip())
+                  for group in _SHAPES_IN_MESSAGE.findall(str(exc))]
+        if shapes and shapes[0] == (n_out, batch):
+            return (f"W @ x.T is (out, batch) = {(n_out, batch)}, transposed: the course keeps examples in rows, "
+                    f"so compute x @ W.T + b, shape (batch, out) = {(batch, n_out)}, and b lines up with its columns.")
+        return ("the bias b has one entry per output; add it to the (batch, out) product x @ W.T, and numpy "
+                "broadcasts it over the rows.")
+
+    return hint
+
+
 @check("dense_forward")
 def dense_forward(t: Tester, dense_forward) -> None:
     """``dense_forward(x, W, b) = x @ W.T + b`` with x ``(batch, in)``, W ``(out, in)``, b ``(out,)``."""
@@ -52,8 +72,7 @@ def dense_forward(t: Tester, dense_forward) -> None:
         got = t.call(dense_forward, x, W, b, errors=[
             (ValueError, "matmul", _TRANSPOSE_HINT),
             (ValueError, "aligned", _TRANSPOSE_HINT),
-            (ValueError, "broadcast", "the bias b has one entry per output; add it to the (batch, out) "
-                                      "product x @ W.T, and numpy broadcasts it over the rows."),
+            (ValueError, "broadcast", _broadcast_hint(batch, n_out)),
         ])
         what = f"for {description}: the output"
         got = t.ndarray(got, what)
@@ -117,6 +136,7 @@ def sigmoid_derivative(t: Tester, sigmoid_derivative) -> None:
     t.close(got, want, "sigmoid_derivative([-3, -1, 0, 0.5, 2, 40])", mistakes=[
         (s, "that is σ(z) itself: the derivative is σ(z)·(1 − σ(z))."),
         (z * (1.0 - z), "apply the formula to σ(z), not to z: s = sigmoid(z); return s * (1 - s)."),
+        (s * (1.0 - z), "the second factor is 1 − σ(z), not 1 − z: s = sigmoid(z); return s * (1 - s)."),
         (1.0 - s, "that is 1 − σ(z); multiply by σ(z): σ(z)·(1 − σ(z))."),
         (s * (1.0 + s), "σ'(z) = σ(z)·(1 − σ(z)): a minus, not a plus."),
         (-s * (1.0 - s), "the sigmoid is increasing, so its derivative is positive: σ(z)·(1 − σ(z))."),

@@ -129,6 +129,37 @@ _STABLE_HINT = ("softmax followed by log overflows for large logits (exp(1000) =
 _PICK_HINT = "pick one entry per row, the target's: log_p[np.arange(len(targets)), targets]."
 
 
+def _lse_mistakes(z, y):
+    """Plausible wrong log-sum-exps inside a log-softmax, as (wrong loss, hint) pairs."""
+    rows = np.arange(len(y))
+    m = z.max(axis=1, keepdims=True)
+    shifted = z - m
+    sums = np.exp(shifted).sum(axis=1, keepdims=True)
+
+    def loss(log_p):
+        return -np.mean(log_p[rows, y])
+
+    return [
+        (lambda: loss(z - np.log(sums)),
+         "log Σ exp(z) = m + log Σ exp(z − m): you subtracted the row maximum m inside the exponential but did not "
+         "take it off z too; log_p = (z − m) − log Σ exp(z − m)."),
+        (lambda: loss(shifted - np.log(np.exp(shifted).sum())),
+         "sum the exponentials over the classes of each row, not over the whole batch: "
+         "np.exp(shifted).sum(axis=1, keepdims=True)."),
+        (lambda: loss(shifted + np.log(sums)),
+         "subtract the log-sum-exp: log_p = shifted − log Σ exp(shifted), a log-probability is ≤ 0."),
+        (lambda: loss(shifted - sums),
+         "take the logarithm of the sum: log_p = shifted − np.log(np.exp(shifted).sum(axis=1, keepdims=True))."),
+        (lambda: loss(shifted - np.log(np.exp(shifted).mean(axis=1, keepdims=True))),
+         "sum the exponentials (np.sum), don't average them: the log-sum-exp is log Σ exp(z − m)."),
+        (lambda: loss(shifted - np.log(np.exp(shifted).sum(axis=1))[None, :]),
+         "without keepdims=True the (batch,) log-sums are subtracted from the columns: "
+         "np.log(np.exp(shifted).sum(axis=1, keepdims=True))."),
+        (lambda: loss(z - z.max(axis=1)[None, :] - np.log(np.exp(z - z.max(axis=1)[None, :]).sum(axis=1, keepdims=True))),
+         "without keepdims=True the (batch,) row maxima are subtracted from the columns: z.max(axis=1, keepdims=True)."),
+    ]
+
+
 @check("cross_entropy")
 def cross_entropy(t: Tester, cross_entropy) -> None:
     """``cross_entropy(logits, targets)``: mean of −log softmax(logits)[i, targets[i]], stable."""
@@ -159,6 +190,7 @@ def cross_entropy(t: Tester, cross_entropy) -> None:
             (-np.mean(_log_softmax(z, axis=0)[np.arange(len(y)), y]),
              "normalise each row (one example) over the classes: axis=1, not axis=0."),
             (-np.mean(log_p), "average only the targets' log-probabilities: " + _PICK_HINT),
+            *_lse_mistakes(z, y),
         ], rtol=1e-6)
 
     big = np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 1000.0]])

@@ -140,6 +140,7 @@ def sigmoid_backward(t: Tester, sigmoid_backward) -> None:
             (s * (1 - s), "multiply the local derivative by the gradient that arrives from above: "
                           "grad_out * s * (1 - s) (the chain rule)."),
             (g * z * (1 - z), "apply the formula to s = σ(z), not to z: s = sigmoid(z); grad_out * s * (1 - s)."),
+            (g * s * (1 - z), "the second factor is 1 − σ(z), not 1 − z: grad_out * s * (1 - s) with s = sigmoid(z)."),
             (g * s * (1 + s), "σ'(z) = σ(z)·(1 − σ(z)): a minus, not a plus."),
             (-g * s * (1 - s), "wrong sign: the sigmoid is increasing, so grad_out * σ(z)·(1 − σ(z))."),
             (np.sum(g * s * (1 - s), axis=0), "return one gradient per input element (the same shape as z): "
