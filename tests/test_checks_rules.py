@@ -189,6 +189,14 @@ def test_expect_type_and_a_hint_computed_from_the_exception():
     assert_hint(run(error_hint, raises), "read it: (2,3)")
 
 
+def test_cells_are_named_by_prompt_and_first_line():
+    source = "# Exercise 2\n%time\n\ndef relu(z):\n    return nq.maximum(z, 0)\n"
+    assert framework.cell_first_line(source) == "def relu(z):"
+    assert framework.cell_label(source, 7) == 'cell In[7] ("def relu(z):")'
+    assert framework.cell_label(source) == 'the cell starting "def relu(z):"'
+    assert framework.cell_first_line("x = " + "1 + " * 20) == "x = 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1..."
+
+
 # --------------------------------------------------------------------------------------------------
 # In-place updates in the chapters' exercises
 # --------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ gradients compared with PyTorch) and prints one line, plus a hint when something
     … softmax: not implemented yet
     ✗ sigmoid_derivative: sigmoid_derivative([-3, ...]) should be [...], yours returns [...]
       Hint: that is σ(z) itself: the derivative is σ(z)·(1 − σ(z)).
-    ✗ relu: your function raised NameError: name 'nq' is not defined (line 3 of the cell starting "def relu(z):": return nq.maximum(z, 0))
+    ✗ relu: your function raised NameError: name 'nq' is not defined (line 3 of cell In[7] ("def relu(z):"): return nq.maximum(z, 0))
 
 It recognises typical mistakes (a transposed weight matrix, a forgotten bias, a sum instead of a
 mean, an unstable softmax, a missing learning rate, ...) and names them. It never shows a traceback
@@ -80,7 +80,7 @@ Rules every check gets from the framework
 
 The command line numbers code cells as the learner sees them, leaving out the hidden Colab cell, and
 quotes their first line: ``code cell 5 ("def relu(z):")``; in the notebook a learner's error names
-its cell by that first line too.
+its cell by the prompt Jupyter shows beside it and that first line, ``cell In[7] ("def relu(z):")``.
 
 Printed numbers go through :func:`~nncourse.checks.framework.fmt`, which rounds, so the stored
 outputs of the notebooks stay reproducible.

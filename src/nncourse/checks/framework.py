@@ -342,11 +342,30 @@ def _cell_source(frame: traceback.FrameSummary | None) -> str | None:
     return "".join(lines) if lines else None
 
 
-def cell_label(source: str | None) -> str:
-    """How a message names a notebook cell: by its first line of code, ``the cell starting "def relu(z):"``
-    (the command line, which knows the cells' order, rewrites it as ``code cell 5 ("def relu(z):")``)."""
+def _execution_count(filename: str) -> int | None:
+    """The ``In [n]`` of the cell IPython compiled under ``filename`` (as its own tracebacks say), if known."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        number = shell.compile._filename_map.get(filename) if shell is not None else None
+    except Exception:  # not in IPython, or an IPython without this map
+        return None
+    return number if isinstance(number, int) else None
+
+
+def cell_label(source: str | None, execution_count: int | None = None) -> str:
+    """How a message names a notebook cell: by the prompt Jupyter shows next to it, if known, and its
+    first line of code, ``cell In[12] ("def relu(z):")``, else ``the cell starting "def relu(z):"``.
+    The command line, which knows the cells' order, rewrites it as ``code cell 5 ("def relu(z):")``."""
     first = cell_first_line(source)
+    if execution_count is not None:
+        return f'cell In[{execution_count}] ("{first}")' if first else f"cell In[{execution_count}]"
     return f'the cell starting "{first}"' if first else "your cell"
+
+
+def _frame_cell_label(frame: traceback.FrameSummary | None) -> str:
+    return cell_label(_cell_source(frame), _execution_count(frame.filename) if frame is not None else None)
 
 
 def cell_first_line(source: str | None) -> str:
@@ -362,7 +381,7 @@ def _where(frame: traceback.FrameSummary | None) -> str:
     if frame is None:
         return ""
     if _CELL_FILE.search(frame.filename):
-        place = f"line {frame.lineno} of {cell_label(_cell_source(frame))}"
+        place = f"line {frame.lineno} of {_frame_cell_label(frame)}"
     else:
         place = f"line {frame.lineno} of {Path(frame.filename).name}"
     code = (frame.line or "").strip()
@@ -545,7 +564,7 @@ class Tester:
                     if hint is not None:
                         break
             source = _cell_source(frame)
-            raise _LearnerRaised(message, hint, source, cell_label(source) if source else None) from None
+            raise _LearnerRaised(message, hint, source, _frame_cell_label(frame) if source else None) from None
         if copy_args and not allow_mutation:
             changed = _changed_argument(fn, pristine[0], args, pristine[1], kwargs)
             if changed is not None:
