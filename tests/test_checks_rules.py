@@ -380,6 +380,14 @@ LSE_MISTAKES = [
 ]
 
 
+def test_cross_entropy_without_keepdims():
+    def log_softmax(z):
+        shifted = z - z.max(axis=1)  # (batch, classes) - (batch,): fails to broadcast, or pairs rows with columns
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    assert_hint(run(ch03.cross_entropy, _ce(log_softmax)), "keepdims=True", "z.max(axis=1, keepdims=True)")
+
+
 @pytest.mark.parametrize("log_softmax, hint", LSE_MISTAKES)
 def test_cross_entropy_wrong_log_sum_exp(log_softmax, hint):
     assert_hint(run(ch03.cross_entropy, _ce(log_softmax)), hint)

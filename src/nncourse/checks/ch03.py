@@ -135,6 +135,7 @@ def _lse_mistakes(z, y):
     m = z.max(axis=1, keepdims=True)
     shifted = z - m
     sums = np.exp(shifted).sum(axis=1, keepdims=True)
+    columns_shifted = z - z.max(axis=1)[None, :] if z.shape[0] == z.shape[1] else None  # square batches only
 
     def loss(log_p):
         return -np.mean(log_p[rows, y])
@@ -155,8 +156,9 @@ def _lse_mistakes(z, y):
         (lambda: loss(shifted - np.log(np.exp(shifted).sum(axis=1))[None, :]),
          "without keepdims=True the (batch,) log-sums are subtracted from the columns: "
          "np.log(np.exp(shifted).sum(axis=1, keepdims=True))."),
-        (lambda: loss(z - z.max(axis=1)[None, :] - np.log(np.exp(z - z.max(axis=1)[None, :]).sum(axis=1, keepdims=True))),
-         "without keepdims=True the (batch,) row maxima are subtracted from the columns: z.max(axis=1, keepdims=True)."),
+        (lambda: loss(columns_shifted - np.log(np.exp(columns_shifted).sum(axis=1, keepdims=True))),
+         "without keepdims=True the (batch,) row maxima are subtracted from the columns: "
+         "z.max(axis=1, keepdims=True)."),
     ]
 
 
@@ -175,7 +177,12 @@ def cross_entropy(t: Tester, cross_entropy) -> None:
          np.array([2, 1, 0])),
     ]
     for description, z, y in cases:
-        got = t.call(cross_entropy, z, y, errors=[(IndexError, "", _PICK_HINT)])
+        got = t.call(cross_entropy, z, y, errors=[
+            (IndexError, "", _PICK_HINT),
+            (ValueError, "broadcast", "reduce over the classes with keepdims=True, so the (batch, 1) result lines up "
+                                      "with the rows: z.max(axis=1, keepdims=True), "
+                                      "np.exp(shifted).sum(axis=1, keepdims=True)."),
+        ])
         want = F.cross_entropy(_t(z), _t(y)).item()
         log_p = _log_softmax(z)
         picked = log_p[np.arange(len(y)), y]
