@@ -125,7 +125,8 @@ def test_learner_exception_is_reported_with_its_line_not_a_traceback(capsys):
     out = capsys.readouterr().out
     assert result.status == "error" and not result
     assert out.startswith("✗ demo_square: your function raised NameError: name 'undefined_name' is not defined "
-                          "(line 3 of your cell: return y / 0")
+                          '(line 3 of the cell starting "def square(x):": return y / 0')
+    assert result.cell_source == source and result.cell_label == 'the cell starting "def square(x):"'
     assert "Traceback" not in out and len(out.splitlines()) == 1
 
 
@@ -301,7 +302,7 @@ STEP_MISTAKES = [
     (np.sign, "not -1, 0, +1 (that is np.sign)"),
     (lambda z: z >= 0, "astype(float)"),
     (_step_if, "an `if` on an array is ambiguous"),
-    (_step_in_place, "changed its input array in place"),
+    (_step_in_place, "_step_in_place changed its input z in place"),
 ]
 
 
@@ -527,7 +528,7 @@ RELU_MISTAKES = [
     (np.abs, "not their absolute value"),
     (lambda z: np.minimum(z, 0), "that keeps the negative part"),
     (lambda z: max(z, 0), "use np.maximum(z, 0)"),
-    (_relu_in_place, "changed its input array in place"),
+    (_relu_in_place, "changed its input z in place"),
 ]
 
 

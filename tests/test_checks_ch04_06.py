@@ -211,7 +211,7 @@ def _dense_in_place(x, W, g):
     (_dense_divided_by_n, ["already contains the 1/N", "do not divide by N again"]),
     (_dense_transposed_x, ["the backward pass multiplies by W: grad_out @ W"]),
     (_dense_two_values, ["should return three arrays", "return grad_x, grad_W, grad_b"]),
-    (_dense_in_place, ["changed one of its inputs in place"]),
+    (_dense_in_place, ["_dense_in_place changed its input g in place", "new arrays"]),
 ])
 def test_dense_backward_mistakes(wrong, hints):
     assert_hint(run(ch04.dense_backward, wrong), *hints)
@@ -249,7 +249,7 @@ def _relu_backward_in_place(z, g):
     (lambda z, g: g * (z >= 0), "at exactly z = 0 PyTorch"),
     (lambda z, g: np.maximum(g, 0.0), "the mask comes from the forward input z"),
     (lambda z, g: z > 0, "returns booleans"),
-    (_relu_backward_in_place, "changed one of its inputs in place"),
+    (_relu_backward_in_place, "_relu_backward_in_place changed its input g in place"),
 ])
 def test_relu_backward_mistakes(wrong, hint):
     assert_hint(run(ch04.relu_backward, wrong), hint)
@@ -447,12 +447,12 @@ def test_predict_proba_mistakes(wrong, hint):
     assert_hint(run(ch06.predict_proba, wrong), hint)
 
 
-def test_predict_proba_accepts_a_tensor():
+def test_predict_proba_rejects_a_tensor():
     def as_tensor(model, X):
         with torch.no_grad():
             return torch.softmax(model(torch.from_numpy(X)), dim=1)
 
-    assert run(ch06.predict_proba, as_tensor)
+    assert_hint(run(ch06.predict_proba, as_tensor), "is a torch.Tensor, expected a NumPy array", ".numpy()")
 
 
 def _mlp(relu_last=False, softmax_last=False, one_fewer=False, relu=True, seeded=True, ignore_width=False):

@@ -36,8 +36,8 @@ CHECKS = {
 }
 
 
-def cli(*notebooks: Path | str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+def cli(*notebooks: Path | str, **extra_env: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", **extra_env)
     return subprocess.run([sys.executable, "-m", "nncourse.checks", *map(str, notebooks)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
 
@@ -89,20 +89,37 @@ def test_command_line_reports_wrong_answers_and_broken_cells(tmp_path):
     nb.cells.remove(update_cell)  # the learner deleted a cell: its check cannot even be called
     broken = nbformat.v4.new_code_cell("1 / 0")
     nb.cells.insert(nb.cells.index(step_cell) + 1, broken)
+    train_cell = next(cell for cell in code_cells if cell.source.startswith("def train_perceptron("))
+    train_cell.source = "def train_perceptron(X, y, lr=1.0, epochs=10):\n    w = nq.zeros(X.shape[1])\n"
+    endless_cell = next(cell for cell in code_cells if cell.source.startswith("def is_separable("))
+    endless_cell.source = "def is_separable(X, y, weights=(-1.0, 0.0, 1.0), biases=(-1.5, -0.5, 0.5, 1.5)):\n" \
+                          "    while True:\n        pass\n"
     path = tmp_path / "01_perceptron.ipynb"
     nbformat.write(nb, str(path))
 
-    result = cli(path)
+    result = cli(path, NNCOURSE_CHECKS_TIME_LIMIT="2")
     assert result.returncode == 1
     out = result.stdout
     assert "  ✗ step: step([-2, -0.5, 0, 0.5, 3]) should be [0, 0, 1, 1, 1], yours returns [0, 0, 0, 1, 1]" in out
     assert "    Hint: at z = 0 the perceptron fires: step(0) is 1, so use z >= 0, not z > 0." in out
     assert "  ? perceptron_update: did not run (see the cell errors below)" in out
-    assert "  … train_perceptron: not implemented yet" in out
-    broken_number = [cell for cell in nb.cells if cell.cell_type == "code"].index(broken) + 1  # 1-based
-    assert f"  ! code cell {broken_number} raised ZeroDivisionError: division by zero" in out
+    assert "  … trained_gates: not implemented yet" in out
+    # Numbered as the learner sees the code cells: without the hidden Colab set-up cell, from 1.
+    visible = [cell for cell in nb.cells if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])]
+    assert len(visible) == len([cell for cell in nb.cells if cell.cell_type == "code"]) - 1
+    broken_number = visible.index(broken) + 1
+    assert f'  ! code cell {broken_number} ("1 / 0") raised ZeroDivisionError: division by zero' in out
     assert "raised NameError: name 'perceptron_update' is not defined" in out
-    assert out.splitlines()[-1] == "  6 checks: 1 failed, 4 not implemented yet, 1 did not run"
+    # The learner's error inside a check names the cell the same way, by number and first line.
+    train_number = visible.index(train_cell) + 1
+    assert ("  ✗ train_perceptron: your function raised NameError: name 'nq' is not defined "
+            f'(line 2 of code cell {train_number} ("def train_perceptron(X, y, lr=1.0, ep...")'
+            ": w = nq.zeros(X.shape[1]))") in out
+    # The endless loop is stopped by the time limit, with one line and no traceback.
+    assert ("  ✗ is_separable: is_separable took longer than 2 s, so the check stopped it: look for an endless loop"
+            in out)
+    assert "Traceback" not in out and "nncourse/checks" not in out
+    assert out.splitlines()[-1] == "  6 checks: 3 failed, 2 not implemented yet, 1 did not run"
 
 
 def test_command_line_usage_errors(tmp_path):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command 1: set up and build the book into _build/html (notebooks executed; cached between builds).
+# README command 1: set up and build the book into _build/html (it shows the notebooks' stored outputs).
+# Works without Node.js: the book then loads its JavaScript from CDNs (setup.sh says so in one line).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 start=$(date +%s)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the book and the tests need, idempotently:
 #   a virtual environment in .venv with requirements.txt (the course package included, editable),
-#   and the JavaScript the offline book serves itself (npm: require.js, the widget manager, MathJax).
+#   and, when npm (Node.js) is installed, the JavaScript the offline book serves itself (require.js,
+#   the widget manager, MathJax); without npm the book loads them from CDNs.
 # Sourced by build-book.sh and test-all.sh; safe to run again (quick when nothing changed).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,12 +22,20 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The local JavaScript is optional: without Node.js the book loads the same versions from CDNs
+# (_ext/nncourse_book.py decides by looking for node_modules/). Only the offline browser test needs it.
 if [ -f package-lock.json ]; then
   lock="$(sha256sum package-lock.json | cut -d' ' -f1)"
   if [ "$(cat node_modules/.lock.sha256 2>/dev/null)" != "$lock" ]; then
-    echo "[setup] installing the book's local JavaScript (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
-    echo "$lock" > node_modules/.lock.sha256
+    if command -v npm >/dev/null 2>&1; then
+      echo "[setup] installing the book's local JavaScript (npm ci)"
+      npm ci --no-audit --no-fund --loglevel=error
+      echo "$lock" > node_modules/.lock.sha256
+    elif [ -d node_modules ]; then
+      echo "[setup] npm not found: keeping the existing node_modules/ (it may not match package-lock.json)"
+    else
+      echo "[setup] npm not found: the book will load its JavaScript (MathJax, widgets) from CDNs; install Node.js to serve it locally"
+    fi
   fi
 fi
 

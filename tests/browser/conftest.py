@@ -7,12 +7,18 @@ Chromium and ChromeDriver come from the system (``apt-get install chromium chrom
 overridable with ``CHROMIUM`` and ``CHROMEDRIVER``). When they are missing the browser tests are
 skipped on a developer machine and FAIL in CI (environment variable ``CI`` set), so CI cannot pass
 without having looked at the site.
+
+Only the offline test needs the book's local JavaScript (``node_modules/``, installed by
+``tools/setup.sh`` when npm is there): it asks for the ``local_js`` fixture, which says what is
+missing (no npm / no ``npm ci`` yet / which files), and likewise skips locally and fails in CI.
+Without Node.js every other browser test runs against the CDN JavaScript.
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -66,6 +72,38 @@ def _missing(reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI is set, so the browser tests may not be skipped)", pytrace=False)
     pytest.skip(reason)
+
+
+def _required_js() -> list[str]:
+    """The npm files the book needs to serve its JavaScript itself (the book extension's own list)."""
+    spec = importlib.util.spec_from_file_location("nncourse_book", REPO / "_ext" / "nncourse_book.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module._REQUIRED)
+
+
+def local_js_missing() -> str | None:
+    """What keeps the book from serving its own JavaScript, in words; None when nothing does."""
+    node_modules = REPO / "node_modules"
+    if not node_modules.is_dir():
+        if shutil.which("npm"):
+            how = "run bash tools/setup.sh (it runs npm ci), then rebuild the book"
+        else:
+            how = "npm was not found: install Node.js (with npm), run bash tools/setup.sh, then rebuild the book"
+        return f"node_modules/ is missing, so the book loads its JavaScript from CDNs and cannot be tested offline: {how}"
+    absent = [rel for rel in _required_js() if not (node_modules / rel).is_file()]
+    if absent:
+        return f"node_modules/ lacks {', '.join(absent)}: run npm ci (bash tools/setup.sh), then rebuild the book"
+    return None
+
+
+@pytest.fixture(scope="session")
+def local_js() -> Path:
+    """``node_modules/`` with the book's local JavaScript; skips (locally) or fails (CI) saying what is missing."""
+    reason = local_js_missing()
+    if reason:
+        _missing(reason)
+    return REPO / "node_modules"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -237,11 +237,9 @@ def test_page(docname, browser, site_url, built_site, console_errors):
     assert not problems, f"{docname}.html:\n  - " + "\n  - ".join(problems)
 
 
-def test_local_javascript_is_used(built_site):
+def test_local_javascript_is_used(built_site, local_js):
     """With node_modules/ present, the pages load require.js, the widget manager and MathJax from the
-    site itself (the CDN defaults otherwise)."""
-    if not LOCAL_JS:
-        pytest.skip("node_modules/ absent: the book uses the CDN JavaScript (the published set-up)")
+    site itself (the CDN defaults otherwise). Without it, ``local_js`` says what is missing."""
     js = built_site / "_static" / "nncourse-js"
     for rel in ("require.js", "widgets-setup.js", "html-manager/embed-amd.js", "mathjax/tex-mml-chtml.js"):
         assert (js / rel).is_file(), f"missing {js / rel}"

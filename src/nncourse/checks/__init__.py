@@ -15,7 +15,7 @@ gradients compared with PyTorch) and prints one line, plus a hint when something
     … softmax: not implemented yet
     ✗ sigmoid_derivative: sigmoid_derivative([-3, ...]) should be [...], yours returns [...]
       Hint: that is σ(z) itself: the derivative is σ(z)·(1 − σ(z)).
-    ✗ relu: your function raised NameError: name 'nq' is not defined (line 3 of your cell: return nq.maximum(z, 0))
+    ✗ relu: your function raised NameError: name 'nq' is not defined (line 3 of cell In[7] ("def relu(z):"): return nq.maximum(z, 0))
 
 It recognises typical mistakes (a transposed weight matrix, a forgotten bias, a sum instead of a
 mean, an unstable softmax, a missing learning rate, ...) and names them. It never shows a traceback
@@ -59,6 +59,29 @@ Writing the checks of a new chapter (e.g. ``ch04.py``)
    untouched stub as "not implemented yet", and recognises at least two plausible wrong answers
    (assert the hint text).
 
+Rules every check gets from the framework
+-----------------------------------------
+* **New arrays, not in-place changes.** ``t.call`` hands the learner's function copies and compares
+  them with the originals afterwards: ``w += ...``, ``v *= mu`` or ``m[:] = ...`` on an input fails
+  with "perceptron_update changed its input w in place" (``mutation_hint=`` gives a check's own hint;
+  ``allow_mutation=True`` permits it for a function meant to work in place; ``copy_args=False``
+  passes the objects themselves and checks nothing).
+* **A time limit.** Each call of learner code may take :data:`~.framework.DEFAULT_TIME_LIMIT` seconds
+  (10; ``@check("name", time_limit=...)``, ``t.call(..., time_limit=...)``, or the environment
+  variable ``NNCOURSE_CHECKS_TIME_LIMIT``). An endless loop ends with one line, "relu took longer
+  than 10 s, so the check stopped it: look for an endless loop", and Kernel → Interrupt during a check
+  prints one line too; the hidden tests never appear in a traceback.
+* **The types the text asks for.** ``t.ndarray(value, what, kind="float", shape=None)`` accepts only a
+  NumPy array of floats: a list of lists, a torch tensor, integers or booleans fail with a message
+  saying what came and how to convert it. ``t.expect_type(value, what, types, hint)`` checks any
+  other type. (``t.array`` still accepts anything array-like, for checks where the type is free.)
+* A hint in ``errors=[(ExceptionType, "text in the message", hint)]`` may be a function of the
+  exception returning the hint or None (to read, say, the shapes in NumPy's broadcast message).
+
+The command line numbers code cells as the learner sees them, leaving out the hidden Colab cell, and
+quotes their first line: ``code cell 5 ("def relu(z):")``; in the notebook a learner's error names
+its cell by the prompt Jupyter shows beside it and that first line, ``cell In[7] ("def relu(z):")``.
+
 Printed numbers go through :func:`~nncourse.checks.framework.fmt`, which rounds, so the stored
 outputs of the notebooks stay reproducible.
 """
@@ -67,9 +90,9 @@ import importlib
 import re
 from types import ModuleType
 
-from .framework import CheckResult, Tester, check, fmt, registry
+from .framework import DEFAULT_TIME_LIMIT, CheckResult, Tester, check, fmt, registry
 
-__all__ = ["CheckResult", "Tester", "check", "fmt", "registry"]
+__all__ = ["CheckResult", "Tester", "check", "fmt", "registry", "DEFAULT_TIME_LIMIT"]
 
 
 def __getattr__(name: str) -> ModuleType:

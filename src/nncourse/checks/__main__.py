@@ -9,6 +9,10 @@ check records its result in a temporary file (see ``NNCOURSE_CHECKS_RECORD`` in
 :mod:`nncourse.checks.framework`); the checks a notebook *should* run are read from its code, so a
 check that never ran is reported too. The notebook on disk is not changed.
 
+Cells are named as the learner sees them: ``code cell 5 ("def relu(z):")`` counts the code cells from
+the top, leaving out the hidden Colab set-up cell (``tools/colab_cell.py``), and quotes the cell's
+first line of code; a check whose learner code raised in a cell names that cell the same way.
+
 Exit status: 0 when every check in every notebook passed and no cell raised an error, 1 otherwise,
 2 when a notebook cannot be read or contains no checks.
 """
@@ -25,9 +29,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .framework import NOT_IMPLEMENTED, PASSED, RECORD_ENV
+from .framework import NOT_IMPLEMENTED, PASSED, RECORD_ENV, cell_first_line
 
 _CHECKS_PACKAGE = "nncourse.checks"
+#: The first line of the hidden Colab set-up cell (tools/colab_cell.py), and the tag that hides it.
+_COLAB_MARKER = "# nncourse: Colab set-up"
+_HIDDEN_TAG = "remove-cell"
 
 
 @dataclass
@@ -49,6 +56,25 @@ class NotebookReport:
     def names(self) -> list[tuple[str, str]]:
         extra = [key for key in self.results if key not in self.expected]
         return self.expected + extra
+
+
+def learner_code_cells(nb) -> list[tuple[int, object]]:
+    """The code cells the learner sees, numbered from 1: the hidden Colab set-up cell is left out."""
+    numbered = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.source.startswith(_COLAB_MARKER) or _HIDDEN_TAG in tags:
+            continue
+        numbered.append((len(numbered) + 1, cell))
+    return numbered
+
+
+def cell_name(number: int, source: str) -> str:
+    """``code cell 5 ("def relu(z):")``: how the command line names a cell."""
+    first = cell_first_line(source)
+    return f'code cell {number} ("{first}")' if first else f"code cell {number}"
 
 
 def _python_source(cell_source: str) -> str:
@@ -130,17 +156,38 @@ def run_notebook(path: Path, *, timeout: int = 600, kernel_name: str | None = No
                     entry = json.loads(line)
                     report.results[(entry["module"], entry["name"])] = entry
 
-    code_cells = 0
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        code_cells += 1
+    numbered = learner_code_cells(nb)
+    for entry in report.results.values():
+        _name_the_cell(entry, numbered)
+    hidden_errors = [cell for cell in nb.cells if cell.cell_type == "code"
+                     and all(cell is not c for _, c in numbered)]
+    for number, cell in [(None, c) for c in hidden_errors] + numbered:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 evalue = str(output.get("evalue", "")).strip().splitlines()
                 text = f"{output.get('ename', 'Error')}: {evalue[0]}" if evalue else output.get("ename", "Error")
-                report.cell_errors.append(f"code cell {code_cells} raised {text}")
+                where = cell_name(number, cell.source) if number else "the hidden Colab set-up cell"
+                report.cell_errors.append(f"{where} raised {text}")
     return report
+
+
+def _code_lines(source: str) -> list[str]:
+    """A cell's lines without magics (the kernel keeps them rewritten as get_ipython() calls)."""
+    return [line.rstrip() for line in source.strip().splitlines()
+            if not line.lstrip().startswith(("%", "!")) and "get_ipython()" not in line]
+
+
+def _name_the_cell(entry: dict, numbered: list[tuple[int, object]]) -> None:
+    """Replace a check message's 'the cell starting "..."' by the cell's number in the notebook."""
+    label, source = entry.get("cell_label"), entry.get("cell_source")
+    if not label or source is None:
+        return
+    matches = [number for number, cell in numbered if _code_lines(cell.source) == _code_lines(source)]
+    if len(matches) != 1:
+        return
+    name = cell_name(matches[0], source)
+    entry["lines"] = [line.replace(label, name) for line in entry["lines"]]
+    entry["message"] = entry.get("message", "").replace(label, name)
 
 
 _STATUS_SYMBOL = {PASSED: "✓", NOT_IMPLEMENTED: "…"}

@@ -86,7 +86,7 @@ def step(t: Tester, step) -> None:
     z = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
     elementwise = "use np.where(z >= 0, 1.0, 0.0): it works element by element on whole arrays."
     got = t.call(step, z, errors=[(ValueError, "truth value", "an `if` on an array is ambiguous; " + elementwise)])
-    out = t.array(got, "step([-2, -0.5, 0, 0.5, 3])", shape=z.shape,
+    out = t.ndarray(got, "step([-2, -0.5, 0, 0.5, 3])", shape=z.shape,
                   shape_hint="the output must have the same shape as the input: work element by element.")
     t.close(out, _step(z), "step([-2, -0.5, 0, 0.5, 3])", mistakes=[
         ((z > 0).astype(float), "at z = 0 the perceptron fires: step(0) is 1, so use z >= 0, not z > 0."),
@@ -100,7 +100,7 @@ def step(t: Tester, step) -> None:
     t.ok()
 
     z2 = np.array([[0.25, -1.0, 0.0], [-3.0, 2.0, -0.0]])
-    out2 = t.call(step, z2)
+    out2 = t.ndarray(t.call(step, z2), "step on a (2, 3) array")
     t.close(out2, _step(z2), "step on a (2, 3) array",
             shape_hint="the output must have the same shape as the input: work element by element.")
 
@@ -127,13 +127,17 @@ _UPDATE_CASES = [
 ]
 
 
+_NEW_ARRAYS_HINT = ("compute new values and leave the arrays you were given unchanged: w_new = w + lr * error * x, "
+                    "not w += ... (the training loop may still need the old w, and the text asks for new arrays).")
+
+
 @check("perceptron_update")
 def perceptron_update(t: Tester, perceptron_update) -> None:
     """``perceptron_update(w, b, x, y, lr=1.0) -> (w_new, b_new)`` for one example."""
     t.callable(perceptron_update, "perceptron_update")
     for description, w, b, x, y, lr in _UPDATE_CASES:
         w, x = np.array(w), np.array(x)
-        result = t.call(perceptron_update, w, b, x, y, lr)
+        result = t.call(perceptron_update, w, b, x, y, lr, mutation_hint=_NEW_ARRAYS_HINT)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             t.fail(f"perceptron_update should return two values (w_new, b_new), yours returns {type(result).__name__} {result!r:.60}",
                    "end with: return w_new, b_new")
@@ -141,7 +145,7 @@ def perceptron_update(t: Tester, perceptron_update) -> None:
         want_w, want_b = _update(w, b, x, y, lr)
         unit_error = y - float(_step(w @ x + b))  # the error y − ŷ of a correct prediction step
         what = f"for {description}: w_new"
-        t.close(t.array(got_w, what, shape=w.shape), want_w, what, mistakes=[
+        t.close(t.ndarray(got_w, what, shape=w.shape), want_w, what, mistakes=[
             (w - lr * unit_error * x, "wrong sign: the error is y − ŷ (target minus prediction), and the rule "
                                       "adds it: w + lr·(y − ŷ)·x."),
             (w + unit_error * x, "you forgot the learning rate: w + lr·(y − ŷ)·x."),

@@ -12,6 +12,8 @@ compared with PyTorch (imported only when those checks run).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .framework import Tester, check
@@ -34,6 +36,24 @@ _TRANSPOSE_HINT = ("W has shape (out, in), like torch's Linear.weight: multiply 
                    "x @ W.T + b.")
 
 
+_SHAPES_IN_MESSAGE = re.compile(r"\(([\d, ]*)\)")
+
+
+def _broadcast_hint(batch: int, n_out: int):
+    """The hint for NumPy's "could not be broadcast together with shapes (a,b) (c,)": which product failed."""
+
+    def hint(exc: BaseException) -> str | None:
+        shapes = [tuple(int(n) for n in group.split(",") if n.strip())
+                  for group in _SHAPES_IN_MESSAGE.findall(str(exc))]
+        if shapes and shapes[0] == (n_out, batch):
+            return (f"W @ x.T is (out, batch) = {(n_out, batch)}, transposed: the course keeps examples in rows, "
+                    f"so compute x @ W.T + b, shape (batch, out) = {(batch, n_out)}, and b lines up with its columns.")
+        return ("the bias b has one entry per output; add it to the (batch, out) product x @ W.T, and numpy "
+                "broadcasts it over the rows.")
+
+    return hint
+
+
 @check("dense_forward")
 def dense_forward(t: Tester, dense_forward) -> None:
     """``dense_forward(x, W, b) = x @ W.T + b`` with x ``(batch, in)``, W ``(out, in)``, b ``(out,)``."""
@@ -52,10 +72,10 @@ def dense_forward(t: Tester, dense_forward) -> None:
         got = t.call(dense_forward, x, W, b, errors=[
             (ValueError, "matmul", _TRANSPOSE_HINT),
             (ValueError, "aligned", _TRANSPOSE_HINT),
-            (ValueError, "broadcast", "the bias b has one entry per output; add it to the (batch, out) "
-                                      "product x @ W.T, and numpy broadcasts it over the rows."),
+            (ValueError, "broadcast", _broadcast_hint(batch, n_out)),
         ])
         what = f"for {description}: the output"
+        got = t.ndarray(got, what)
         t.close(got, x @ W.T + b, what, mistakes=[
             (x @ W.T, "you forgot the bias: x @ W.T + b."),
             (lambda: x @ W + b, "off by a transpose: " + _TRANSPOSE_HINT),
@@ -85,7 +105,7 @@ def sigmoid(t: Tester, sigmoid) -> None:
     """``sigmoid(z) = 1 / (1 + exp(-z))`` element by element; no NaN for large |z|."""
     t.callable(sigmoid, "sigmoid")
     z = np.array([-2.0, 0.0, 2.0])
-    got = t.call(sigmoid, z)
+    got = t.ndarray(t.call(sigmoid, z), "sigmoid([-2, 0, 2])")
     t.close(got, _sigmoid(z), "sigmoid([-2, 0, 2])", mistakes=[
         (_sigmoid(-z), "wrong sign in the exponent: σ(z) = 1 / (1 + exp(-z))."),
         (1.0 + np.exp(-z), "mind the brackets: 1 / (1 + np.exp(-z)), not 1/1 + np.exp(-z)."),
@@ -112,10 +132,11 @@ def sigmoid_derivative(t: Tester, sigmoid_derivative) -> None:
     torch.sigmoid(z_t).sum().backward()
     want = z_t.grad.numpy()
     s = _sigmoid(z)
-    got = t.call(sigmoid_derivative, z)
+    got = t.ndarray(t.call(sigmoid_derivative, z), "sigmoid_derivative([-3, -1, 0, 0.5, 2, 40])")
     t.close(got, want, "sigmoid_derivative([-3, -1, 0, 0.5, 2, 40])", mistakes=[
         (s, "that is σ(z) itself: the derivative is σ(z)·(1 − σ(z))."),
         (z * (1.0 - z), "apply the formula to σ(z), not to z: s = sigmoid(z); return s * (1 - s)."),
+        (s * (1.0 - z), "the second factor is 1 − σ(z), not 1 − z: s = sigmoid(z); return s * (1 - s)."),
         (1.0 - s, "that is 1 − σ(z); multiply by σ(z): σ(z)·(1 − σ(z))."),
         (s * (1.0 + s), "σ'(z) = σ(z)·(1 − σ(z)): a minus, not a plus."),
         (-s * (1.0 - s), "the sigmoid is increasing, so its derivative is positive: σ(z)·(1 − σ(z))."),
@@ -135,6 +156,7 @@ def relu(t: Tester, relu) -> None:
     if np.asarray(got).dtype == bool:
         t.fail("relu returns booleans (a mask), expected the values max(z, 0)",
                "z > 0 is the mask of positive entries; relu returns the values: np.maximum(z, 0).")
+    got = t.ndarray(got, "relu([-2, -0.5, 0, 0.5, 3])")
     t.close(got, np.maximum(z, 0.0), "relu([-2, -0.5, 0, 0.5, 3])", mistakes=[
         ((z > 0).astype(float), "that is the mask (0 or 1, the derivative), not the values: np.maximum(z, 0)."),
         (np.abs(z), "negative inputs become 0, not their absolute value: np.maximum(z, 0)."),
@@ -172,7 +194,7 @@ def softmax(t: Tester, softmax) -> None:
     errors = [(ValueError, "broadcast", _KEEPDIMS_HINT)]
 
     z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-    got = t.call(softmax, z, errors=errors)
+    got = t.ndarray(t.call(softmax, z, errors=errors), "softmax([[1, 2, 3], [0, 0, 0]])")
     t.close(got, _softmax(z), "softmax([[1, 2, 3], [0, 0, 0]])", mistakes=[
         (lambda: _softmax_axis0(z), "each row (one example) must sum to 1: normalise over axis=1, the classes, "
                                     "not axis=0."),
@@ -205,7 +227,7 @@ def softmax(t: Tester, softmax) -> None:
                            "whole batch: otherwise every exponential of the second row underflows to 0 and 0 / 0 is NaN.")
 
     batch = _rng(3).normal(size=(5, 10)) * 4
-    got = t.array(t.call(softmax, batch, errors=errors), "softmax of a (5, 10) batch", shape=batch.shape)
+    got = t.ndarray(t.call(softmax, batch, errors=errors), "softmax of a (5, 10) batch", shape=batch.shape)
     t.close(got.sum(axis=1), np.ones(5), "the row sums of softmax of a (5, 10) batch")
     t.close(got, _softmax(batch), "softmax of a (5, 10) batch")
 
@@ -376,6 +398,7 @@ def mlp_forward(t: Tester, mlp_forward) -> None:
         ])
         arrow = " → ".join(map(str, sizes))
         what = f"the logits of a {arrow} network"
+        got = t.ndarray(got, what)
         t.close(got, _torch_mlp(x, weights, biases), what, mistakes=[
             (lambda: _torch_mlp(x, weights, biases, final="relu"),
              "no ReLU after the last layer: the network outputs logits, which may be negative."),

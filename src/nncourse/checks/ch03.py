@@ -129,6 +129,39 @@ _STABLE_HINT = ("softmax followed by log overflows for large logits (exp(1000) =
 _PICK_HINT = "pick one entry per row, the target's: log_p[np.arange(len(targets)), targets]."
 
 
+def _lse_mistakes(z, y):
+    """Plausible wrong log-sum-exps inside a log-softmax, as (wrong loss, hint) pairs."""
+    rows = np.arange(len(y))
+    m = z.max(axis=1, keepdims=True)
+    shifted = z - m
+    sums = np.exp(shifted).sum(axis=1, keepdims=True)
+    columns_shifted = z - z.max(axis=1)[None, :] if z.shape[0] == z.shape[1] else None  # square batches only
+
+    def loss(log_p):
+        return -np.mean(log_p[rows, y])
+
+    return [
+        (lambda: loss(z - np.log(sums)),
+         "log Σ exp(z) = m + log Σ exp(z − m): you subtracted the row maximum m inside the exponential but did not "
+         "take it off z too; log_p = (z − m) − log Σ exp(z − m)."),
+        (lambda: loss(shifted - np.log(np.exp(shifted).sum())),
+         "sum the exponentials over the classes of each row, not over the whole batch: "
+         "np.exp(shifted).sum(axis=1, keepdims=True)."),
+        (lambda: loss(shifted + np.log(sums)),
+         "subtract the log-sum-exp: log_p = shifted − log Σ exp(shifted), a log-probability is ≤ 0."),
+        (lambda: loss(shifted - sums),
+         "take the logarithm of the sum: log_p = shifted − np.log(np.exp(shifted).sum(axis=1, keepdims=True))."),
+        (lambda: loss(shifted - np.log(np.exp(shifted).mean(axis=1, keepdims=True))),
+         "sum the exponentials (np.sum), don't average them: the log-sum-exp is log Σ exp(z − m)."),
+        (lambda: loss(shifted - np.log(np.exp(shifted).sum(axis=1))[None, :]),
+         "without keepdims=True the (batch,) log-sums are subtracted from the columns: "
+         "np.log(np.exp(shifted).sum(axis=1, keepdims=True))."),
+        (lambda: loss(columns_shifted - np.log(np.exp(columns_shifted).sum(axis=1, keepdims=True))),
+         "without keepdims=True the (batch,) row maxima are subtracted from the columns: "
+         "z.max(axis=1, keepdims=True)."),
+    ]
+
+
 @check("cross_entropy")
 def cross_entropy(t: Tester, cross_entropy) -> None:
     """``cross_entropy(logits, targets)``: mean of −log softmax(logits)[i, targets[i]], stable."""
@@ -144,7 +177,12 @@ def cross_entropy(t: Tester, cross_entropy) -> None:
          np.array([2, 1, 0])),
     ]
     for description, z, y in cases:
-        got = t.call(cross_entropy, z, y, errors=[(IndexError, "", _PICK_HINT)])
+        got = t.call(cross_entropy, z, y, errors=[
+            (IndexError, "", _PICK_HINT),
+            (ValueError, "broadcast", "reduce over the classes with keepdims=True, so the (batch, 1) result lines up "
+                                      "with the rows: z.max(axis=1, keepdims=True), "
+                                      "np.exp(shifted).sum(axis=1, keepdims=True)."),
+        ])
         want = F.cross_entropy(_t(z), _t(y)).item()
         log_p = _log_softmax(z)
         picked = log_p[np.arange(len(y)), y]
@@ -159,6 +197,7 @@ def cross_entropy(t: Tester, cross_entropy) -> None:
             (-np.mean(_log_softmax(z, axis=0)[np.arange(len(y)), y]),
              "normalise each row (one example) over the classes: axis=1, not axis=0."),
             (-np.mean(log_p), "average only the targets' log-probabilities: " + _PICK_HINT),
+            *_lse_mistakes(z, y),
         ], rtol=1e-6)
 
     big = np.array([[1000.0, 0.0, -1000.0], [0.0, 0.0, 1000.0]])
@@ -196,6 +235,7 @@ def cross_entropy_grad(t: Tester, cross_entropy_grad) -> None:
         one_hot = np.eye(z.shape[1])[y]
         got = t.call(cross_entropy_grad, z, y, errors=[(IndexError, "", "build the one-hot targets with "
                                                                        "np.eye(n_classes)[targets].")])
+        got = t.ndarray(got, f"the gradient for {description}")
         t.close(got, want, f"the gradient for {description}", mistakes=[
             (p - one_hot, "the loss is a mean over the batch, so its gradient carries a factor 1/N: "
                           "(softmax(z) − one_hot) / N."),

@@ -75,7 +75,7 @@ def dense_backward(t: Tester, dense_backward) -> None:
         got_x, got_W, got_b = result
         order_hint = "return the three gradients in the order (grad_x, grad_W, grad_b)."
         what = f"for {description}: grad_W"
-        t.close(t.array(got_W, what), want_W, what, mistakes=[
+        t.close(t.ndarray(got_W, what), want_W, what, mistakes=[
             (x.T @ g, "off by a transpose: grad_W must have W's shape (out, in): grad_out.T @ x, not x.T @ grad_out."),
             (want_W / n, "grad_out already contains the 1/N of the mean loss: sum over the batch with grad_out.T @ x, "
                          "do not divide by N again."),
@@ -85,7 +85,7 @@ def dense_backward(t: Tester, dense_backward) -> None:
         ], shape_hint=f"grad_W has the shape of W, {W.shape}: grad_out.T @ x is (out, N) @ (N, in).",
             hint="grad_W = grad_out.T @ x: each weight W[j, i] collects grad_out[n, j] · x[n, i] over the batch.")
         what = f"for {description}: grad_b"
-        t.close(t.array(got_b, what), want_b, what, mistakes=[
+        t.close(t.ndarray(got_b, what), want_b, what, mistakes=[
             (np.zeros_like(want_b), "the bias gets a gradient too: grad_b = grad_out.sum(axis=0), one number per output."),
             (g.mean(axis=0), "sum over the batch, don't average: grad_out already contains the 1/N of the mean loss, "
                              "so grad_b = grad_out.sum(axis=0)."),
@@ -94,7 +94,7 @@ def dense_backward(t: Tester, dense_backward) -> None:
         ], shape_hint=f"grad_b has the shape of b, {b.shape}: sum grad_out over the batch, grad_out.sum(axis=0)."
                       + (" (With one example, grad_out is (1, out): still sum over axis=0.)" if n == 1 else ""))
         what = f"for {description}: grad_x"
-        t.close(t.array(got_x, what), want_x, what, mistakes=[
+        t.close(t.ndarray(got_x, what), want_x, what, mistakes=[
             (lambda: g @ W.T,
              "off by a transpose: the forward pass multiplies by W.T, so the backward pass multiplies by W: grad_out @ W."),
             (want_x / n, "grad_x = grad_out @ W, without dividing by N (the 1/N is already in grad_out)."),
@@ -134,12 +134,13 @@ def sigmoid_backward(t: Tester, sigmoid_backward) -> None:
     for description, z, g in cases:
         (want,) = _autograd(torch.sigmoid, z, g)
         s = _sigmoid(z)
-        got = t.call(sigmoid_backward, z, g)
+        got = t.ndarray(t.call(sigmoid_backward, z, g), f"sigmoid_backward for {description}")
         t.close(got, want, f"sigmoid_backward for {description}", mistakes=[
             (g * s, "that is grad_out · σ(z): multiply by the derivative σ'(z) = σ(z)·(1 − σ(z)), not by σ(z) itself."),
             (s * (1 - s), "multiply the local derivative by the gradient that arrives from above: "
                           "grad_out * s * (1 - s) (the chain rule)."),
             (g * z * (1 - z), "apply the formula to s = σ(z), not to z: s = sigmoid(z); grad_out * s * (1 - s)."),
+            (g * s * (1 - z), "the second factor is 1 − σ(z), not 1 − z: grad_out * s * (1 - s) with s = sigmoid(z)."),
             (g * s * (1 + s), "σ'(z) = σ(z)·(1 − σ(z)): a minus, not a plus."),
             (-g * s * (1 - s), "wrong sign: the sigmoid is increasing, so grad_out * σ(z)·(1 − σ(z))."),
             (np.sum(g * s * (1 - s), axis=0), "return one gradient per input element (the same shape as z): "
@@ -169,6 +170,7 @@ def relu_backward(t: Tester, relu_backward) -> None:
         if np.asarray(got).dtype == bool:
             t.fail("relu_backward returns booleans (the mask), expected numbers",
                    "the mask z > 0 only says where the gradient passes: return grad_out * (z > 0).")
+        got = t.ndarray(got, f"relu_backward for {description}")
         t.close(got, want, f"relu_backward for {description}", mistakes=[
             ((z > 0).astype(float), "that is only the local derivative: multiply it by the gradient from above, "
                                     "grad_out * (z > 0)."),
@@ -252,6 +254,7 @@ def numerical_gradient(t: Tester, numerical_gradient) -> None:
             t.fail(f"numerical_gradient changed x for {description} (it left x = {np.round(x, 4).tolist()})",
                    "after evaluating f(x + eps) and f(x - eps), put the entry back (or work on a copy, x.copy()).")
         want = _central(f, x, eps)
+        got = t.ndarray(got, f"numerical_gradient for {description}")
         t.close(got, want, f"numerical_gradient for {description}", mistakes=[
             (lambda: _forward(f, x, eps), "that is the forward difference (f(x + eps) − f(x)) / eps, accurate only to "
                                           "about eps; use the central difference (f(x + eps) − f(x − eps)) / (2 eps)."),

@@ -45,6 +45,11 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+_IN_PLACE_HINT = ("return new arrays: v_new = momentum * v + g, then p_new = p - lr * v_new (Adam likewise: m_new = "
+                  "beta1 * m + (1 - beta1) * g, ...). With v *= momentum, p -= ... or m[:] = ... the caller's arrays "
+                  "change too: a loop that keeps every p (the race's paths) then holds one array, many times over.")
+
+
 def _pair(t: Tester, result, names: str, n: int):
     if not isinstance(result, (tuple, list)) or len(result) != n:
         t.fail(f"the step should return {n} arrays ({names}), yours returns {type(result).__name__} "
@@ -79,10 +84,11 @@ def sgd_momentum_step(t: Tester, sgd_momentum_step) -> None:
         ("momentum = 0 (plain SGD), lr = 0.05", rng.normal(size=4), rng.normal(size=4), np.zeros(4), 0.05, 0.0),
     ]
     for description, p, g, v, lr, mu in cases:
-        result = _pair(t, t.call(sgd_momentum_step, p, g, v, lr, mu), "p_new, v_new", 2)
+        result = _pair(t, t.call(sgd_momentum_step, p, g, v, lr, mu, mutation_hint=_IN_PLACE_HINT),
+                       "p_new, v_new", 2)
         want_p, want_v = _momentum(p, g, v, lr, mu)
         what = f"for {description}: v_new"
-        t.close(t.array(result[1], what), want_v, what, mistakes=[
+        t.close(t.ndarray(result[1], what), want_v, what, mistakes=[
             (mu * v + lr * g, "that is the other convention, v = μ·v + lr·g (momentum applied to the lr-scaled step). "
                               "PyTorch keeps the learning rate out of the buffer: v = μ·v + g, then p = p − lr·v. "
                               "(The two differ as soon as the learning rate changes during training.)"),
@@ -93,7 +99,7 @@ def sgd_momentum_step(t: Tester, sgd_momentum_step) -> None:
             (mu * v - g, "add the gradient to the velocity, v = μ·v + g; the minus sign belongs in the parameter update."),
         ], shape_hint="v_new has the shape of p.")
         what = f"for {description}: p_new"
-        t.close(t.array(result[0], what), want_p, what, mistakes=[
+        t.close(t.ndarray(result[0], what), want_p, what, mistakes=[
             (p + lr * want_v, "wrong sign in the update: step against the gradient, p − lr·v."),
             (p - lr * g, "update with the new velocity, p − lr·v, not with the gradient alone (that is plain SGD)."),
             (p - lr * v, "update with the new velocity v = μ·v + g (compute it first), not the old one."),
@@ -152,14 +158,14 @@ def adam_step(t: Tester, adam_step) -> None:
     for description, p, g, m, v, step, options in cases:
         args = dict(lr=options.get("lr", 1e-3), b1=options.get("beta1", 0.9), b2=options.get("beta2", 0.999),
                     eps=options.get("eps", 1e-8))
-        result = _pair(t, t.call(adam_step, p, g, m, v, step, **options, errors=[
+        result = _pair(t, t.call(adam_step, p, g, m, v, step, **options, mutation_hint=_IN_PLACE_HINT, errors=[
             (TypeError, "unexpected keyword", "keep the signature adam_step(p, g, m, v, t, lr=1e-3, beta1=0.9, "
                                               "beta2=0.999, eps=1e-8)."),
         ]), "p_new, m_new, v_new", 3)
         want_p, want_m, want_v = _adam(p, g, m, v, step, **args)
         b1, b2 = args["b1"], args["b2"]
         what = f"for {description}: m_new"
-        t.close(t.array(result[1], what), want_m, what, mistakes=[
+        t.close(t.ndarray(result[1], what), want_m, what, mistakes=[
             (want_m / (1 - b1**step), "return the raw moment m = β₁·m + (1 − β₁)·g (is the factor 1 − β₁ there?); "
                                       "the bias-corrected m̂ is only used for this step's update, and the next "
                                       "step continues from m."),
@@ -167,15 +173,21 @@ def adam_step(t: Tester, adam_step) -> None:
             (b1 * g + (1 - b1) * m, "β₁ belongs with the old average: m = β₁·m + (1 − β₁)·g."),
         ], shape_hint="m_new has the shape of p.")
         what = f"for {description}: v_new"
-        t.close(t.array(result[2], what), want_v, what, mistakes=[
+        got_v = t.ndarray(result[2], what)
+        negative = np.any(got_v < 0) if got_v.shape == want_v.shape else False
+        t.close(got_v, want_v, what, mistakes=[
+            (b2 * v - (1 - b2) * g**2, "v adds the squared gradient, it never subtracts it: v = β₂·v + (1 − β₂)·g² "
+                                       "(a negative v has no square root in the update)."),
             (b2 * v + (1 - b2) * g, "v averages the squared gradient: v = β₂·v + (1 − β₂)·g²."),
             (b2 * v + (1 - b2) * np.abs(g), "v averages the squared gradient g², not |g|."),
             (want_v / (1 - b2**step), "return the raw moment v = β₂·v + (1 − β₂)·g² (is the factor 1 − β₂ there?); "
                                       "the bias-corrected v̂ is only used for this step's update."),
             (b2 * v + g**2, "v is a moving average: v = β₂·v + (1 − β₂)·g²."),
-        ], shape_hint="v_new has the shape of p.")
+        ], shape_hint="v_new has the shape of p.",
+            hint=("your v has negative entries, but v averages squares (g² ≥ 0, and it starts at 0), so it is never "
+                  "negative: check the signs in v = β₂·v + (1 − β₂)·g²." if negative else None))
         what = f"for {description}: p_new"
-        t.close(t.array(result[0], what), want_p, what, mistakes=[
+        t.close(t.ndarray(result[0], what), want_p, what, mistakes=[
             (lambda: _adam(p, g, m, v, step, **args, correct=False)[0],
              "you left out the bias correction: m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ). Without it the first "
              "steps are far too small, because m and v start at 0."),
@@ -215,7 +227,7 @@ def bowl_gradient(t: Tester, bowl_grad) -> None:
     t.callable(bowl_grad, "bowl_grad")
     for p in (np.array([-4.0, 1.0]), np.array([0.5, -0.25]), np.array([3.0, 0.0])):
         what = f"bowl_grad({fmt(p)})"
-        got = t.call(bowl_grad, p)
+        got = t.ndarray(t.call(bowl_grad, p), what)
         t.close(got, _bowl_grad(p), what, mistakes=[
             (2 * _bowl_grad(p), "the ½ in front cancels the 2 from differentiating the squares: ∂f/∂p₀ = p₀, "
                                 "∂f/∂p₁ = 20·p₁."),
@@ -265,6 +277,12 @@ def race(t: Tester, race) -> None:
     shape = (RACE_STEPS + 1, 2)
     path_shape_hint = (f"each path is an array of shape {shape}: the start and the point after each of the "
                        f"{RACE_STEPS} steps (np.array(list_of_points)).")
+    for key in ("sgd", "momentum", "adam"):
+        path = t.array(paths[key], f"the {key} path", shape=shape, shape_hint=path_shape_hint)
+        if np.all(path == path[-1]):
+            t.fail(f"every point of the {key} path is the same, {fmt(path[-1])}: the path holds one array "
+                   f"{RACE_STEPS + 1} times", "a step changes p in place (p -= ..., v *= ...), so every point appended "
+                   "to the path is the same array: return new arrays from the step functions (p_new = p - lr * v).")
     sgd = t.array(paths["sgd"], "the sgd path", shape=shape, shape_hint=path_shape_hint)
     t.close(sgd, want["sgd"], "the sgd path", mistakes=[
         (want["momentum"], "the sgd path is plain gradient descent: momentum = 0."),

@@ -64,10 +64,10 @@ def predict_proba(t: Tester, predict_proba) -> None:
         if isinstance(got, tuple):
             t.fail(f"{what} returned a tuple, expected one (N, 10) array of probabilities",
                    "return only the probabilities: torch.softmax(logits, dim=1).numpy().")
-        arr = t.array(got, what)
-        if arr.shape == (n,):
-            t.fail(f"{what} should have shape {(n, N_CLASSES)}, yours has shape {arr.shape}",
+        if tuple(getattr(got, "shape", ())) == (n,):
+            t.fail(f"{what} should have shape {(n, N_CLASSES)}, yours has shape {tuple(got.shape)}",
                    "return all ten probabilities of each digit; the predicted class (argmax) comes later.")
+        arr = t.ndarray(got, what)
         t.close(arr, want, what, mistakes=[
             (logits, "those are the logits, not probabilities (rows do not sum to 1): apply the softmax, "
                      "torch.softmax(logits, dim=1)."),
@@ -232,7 +232,12 @@ def train_loop(t: Tester, train) -> None:
     if not isinstance(losses, (list, tuple, np.ndarray)) or len(losses) != epochs:
         t.fail(f"train should return one loss per epoch ({epochs} numbers), yours returns {fmt(losses)}",
                "append the mean of the epoch's batch losses (loss.item()) to a list after every epoch.")
-    t.close(t.array([float(v) for v in losses], "the returned losses"), want_losses, "the per-epoch losses",
+    if any(type(v).__module__.startswith("torch") for v in losses):
+        t.fail("train returns the losses as torch tensors, expected plain numbers",
+               "keep numbers, not tensors: batch_losses.append(loss.item()). A loss tensor drags its whole computation "
+               "graph along (memory), and the text asks for a list of floats.")
+    t.close(t.array([t.scalar(v, "a returned loss") for v in losses], "the returned losses"), want_losses,
+            "the per-epoch losses",
             rtol=1e-4, hint="each epoch's loss is the mean of its batch losses (loss.item()).")
 
 
