@@ -594,3 +594,29 @@ def test_a_data_root_below_a_file_is_named_as_unwritable(tmp_path, mirror):
 def test_writing_an_idx_file_into_a_missing_folder_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="cannot write .*labels.*folder exists and is writable"):
         write_idx(tmp_path / "missing" / "labels", np.zeros(3, dtype=np.uint8))
+
+
+# ------------------------------------------------------------------ seeds and dtypes
+
+
+@pytest.mark.parametrize("seed", ["0", 1.5, -1, True])
+def test_a_seed_that_is_not_a_whole_number_is_named(seed):
+    with pytest.raises(ConfigError, match=r"seed must be a whole number >= 0 \(or None"):
+        nn.Linear(2, 3, seed=seed)
+
+
+def test_fit_with_a_string_seed_is_named():
+    X, y = _spirals()
+    model = _np_model()
+    with pytest.raises(ConfigError, match="seed must be a whole number"):
+        fit(model, nn.CrossEntropyLoss(), nn.SGD(model.parameters(), lr=0.1), (X, y), seed="0", quiet=True)
+
+
+def test_an_rng_that_is_not_a_generator_is_named():
+    with pytest.raises(ConfigError, match=r"rng must be a numpy\.random\.Generator, e\.g\. np\.random\.default_rng\(0\)"):
+        nn.Dropout(0.5, rng=np.random.RandomState(0))
+
+
+def test_load_mnist_with_an_integer_dtype_and_normalize_is_named(mirror, tmp_path):
+    with pytest.raises(DTypeError, match=r"needs a float dtype such as np\.float32, got int32.*normalize=False"):
+        load_mnist(tmp_path, dtype=np.int32, quiet=True)

@@ -27,6 +27,7 @@ from .errors import ConfigError, DivergenceError, DTypeError, NonFiniteError, Sh
 from .numpy_nn.module import Module as NumpyModule
 from .numpy_nn.container import Sequential as NumpySequential
 from .numpy_nn.linear import Linear as NumpyLinear
+from .utils import as_rng
 
 __all__ = ["History", "fit", "evaluate", "predict", "DIVERGENCE_FACTOR"]
 
@@ -356,7 +357,7 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
 
         torch_dtype = getattr(torch, dtype.name) if dtype is not None else torch.float32
 
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     n = len(X)
     batches_per_epoch = math.ceil(n / batch_size)
     history = History()

@@ -1,8 +1,11 @@
 """Small helpers shared by the whole package."""
 
+import numbers
 import os
 
 import numpy as np
+
+from .errors import ConfigError
 
 
 def as_rng(seed=None, rng=None):
@@ -13,10 +16,13 @@ def as_rng(seed=None, rng=None):
     """
     if rng is not None:
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+            raise ConfigError(f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0), got "
+                              f"{type(rng).__name__}; or pass seed=<int> instead")
         return rng
     if isinstance(seed, np.random.Generator):
         return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ConfigError(f"seed must be a whole number >= 0 (or None for fresh randomness), got {seed!r}")
     return np.random.default_rng(seed)
 
 

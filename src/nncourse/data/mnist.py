@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, DTypeError
 from ..utils import publish, unwritable_folder_message
 from . import download as _download
 from .idx import idx_bytes, read_idx, write_idx
@@ -230,6 +230,9 @@ def load_mnist(root=None, *, download=True, flatten=True, normalize=True, dtype=
     four files under ``root`` (downloading them if needed and allowed). ``quiet`` hides the
     download progress bars. Problems raise ``DataError`` with a message that says how to fix them.
     """
+    if normalize and np.dtype(dtype).kind != "f":
+        raise DTypeError(f"load_mnist: normalize=True scales the pixels to [0, 1], which needs a float dtype such as "
+                         f"np.float32, got {np.dtype(dtype)}; for the raw bytes 0..255 pass normalize=False")
     folder = sample_folder(sample)
     if folder is not None:
         X_train, y_train, X_test, y_test = _load_sample(folder)
