@@ -542,12 +542,7 @@ def test_a_damaged_torchvision_copy_of_the_right_size_is_rewritten(tmp_path, mir
 
 def test_a_damaged_copy_of_the_offline_sample_is_rewritten(tmp_path, monkeypatch, capsys):
     pytest.importorskip("torchvision")
-    sample = tmp_path / "sample"
-    arrays, md5 = _fake_mnist(sample, n_test=5)
-    for name in mnist.TRAIN_FILES:
-        (sample / name).unlink()
-    monkeypatch.setattr(mnist, "SAMPLE_MD5", {name: md5[name] for name in mnist.TEST_FILES})
-    monkeypatch.setattr(mnist, "SAMPLE_TRAIN_SIZE", 3)
+    sample, arrays = _fake_sample(tmp_path, monkeypatch)
     torch_mnist(tmp_path / "data", sample=sample)
     cached = tmp_path / "data" / mnist.SAMPLE_CACHE_NAME / "MNIST" / "raw" / "train-labels-idx1-ubyte"
     content = bytearray(cached.read_bytes())
@@ -620,3 +615,35 @@ def test_an_rng_that_is_not_a_generator_is_named():
 def test_load_mnist_with_an_integer_dtype_and_normalize_is_named(mirror, tmp_path):
     with pytest.raises(DTypeError, match=r"needs a float dtype such as np\.float32, got int32.*normalize=False"):
         load_mnist(tmp_path, dtype=np.int32, quiet=True)
+
+
+def _fake_sample(tmp_path, monkeypatch):
+    sample = tmp_path / "sample"
+    arrays, md5 = _fake_mnist(sample, n_test=5)
+    for name in mnist.TRAIN_FILES:
+        (sample / name).unlink()
+    monkeypatch.setattr(mnist, "SAMPLE_MD5", {name: md5[name] for name in mnist.TEST_FILES})
+    monkeypatch.setattr(mnist, "SAMPLE_TRAIN_SIZE", 3)
+    return sample, arrays
+
+
+def test_an_unwritable_data_root_sends_the_sample_copy_to_the_temporary_folder(tmp_path, monkeypatch):
+    pytest.importorskip("torchvision")
+    sample, arrays = _fake_sample(tmp_path, monkeypatch)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    blocker = tmp_path / "data.txt"
+    blocker.write_text("not a folder")
+    dataset = torch_mnist(blocker, train=False, sample=sample)
+    np.testing.assert_array_equal(dataset.targets.numpy(), arrays["t10k-labels-idx1-ubyte.gz"][3:])
+    assert (tmp_path / "tmp" / "nncourse" / mnist.SAMPLE_CACHE_NAME).is_dir()
+
+
+def test_when_no_folder_is_writable_the_sample_copy_error_names_the_fix(tmp_path, monkeypatch):
+    pytest.importorskip("torchvision")
+    sample, _ = _fake_sample(tmp_path, monkeypatch)
+    blocker = tmp_path / "blocker.txt"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr(tempfile, "tempdir", str(blocker))
+    with pytest.raises(DataError, match="cannot write torchvision's copy of the MNIST sample.*NNCOURSE_DATA"):
+        torch_mnist(blocker, sample=sample)

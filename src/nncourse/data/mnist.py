@@ -367,11 +367,11 @@ def _sample_cache_for_torchvision(folder, data_root):
         try:
             _write_sample_cache(raw, parts, marker_text)
             break
-        except OSError:  # the data root is not writable: use the temporary folder instead
+        except (OSError, DataError):  # the data root is not writable: use the temporary folder instead
             continue
     else:
-        raise DataError(f"could not write torchvision's copy of the MNIST sample into {data_root / SAMPLE_CACHE_NAME} "
-                        f"or {tempfile.gettempdir()}; set {DATA_ENV} to a writable folder")
+        raise DataError(f"cannot write torchvision's copy of the MNIST sample to {data_root / SAMPLE_CACHE_NAME} "
+                        f"or to {tempfile.gettempdir()}: {_writable_fix()}")
     _announce_sample(folder, split, len(images) - split)
     return cache_root
 
