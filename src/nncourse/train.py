@@ -34,7 +34,8 @@ __all__ = ["History", "fit", "evaluate", "predict", "DIVERGENCE_FACTOR"]
 #: ``fit`` calls a run diverged when the loss becomes NaN/inf, or when an epoch's mean training loss
 #: exceeds DIVERGENCE_FACTOR times the *reference loss*: the larger of the loss of the model on the
 #: training set when ``fit`` starts and the loss of a know-nothing guess (uniform probabilities: log C
-#: for cross-entropy, log 2 for binary cross-entropy; the mean of y for MSELoss, the median for L1Loss).
+#: for cross-entropy, log 2 for binary cross-entropy; always predicting the mean of y for MSELoss, the
+#: median of y for L1Loss).
 #: The playground (``nncourse.widgets``) uses the same factor on the same starting loss.
 DIVERGENCE_FACTOR = 10.0
 
