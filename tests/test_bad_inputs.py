@@ -385,7 +385,8 @@ def test_predict_on_an_empty_array_is_named():
 
 def test_predict_with_a_torch_model_and_the_wrong_width_is_named():
     model = torch_nn.mlp([2, 4, 2])
-    with pytest.raises(ShapeError, match=r"X has 3 features per example but the model's first layer \(Linear\) expects 2"):
+    with pytest.raises(ShapeError,
+                       match=r"X has 3 features per example but the model's first layer \(Linear\) expects 2"):
         predict(model, np.zeros((5, 3), dtype=np.float32))
     with pytest.raises(ShapeError, match=r"flatten images first with X\.reshape\(len\(X\), -1\)"):
         predict(model, np.zeros((5, 1, 2), dtype=np.float32))
@@ -536,7 +537,8 @@ def test_a_damaged_torchvision_copy_of_the_right_size_is_rewritten(tmp_path, mir
     content[-1] = (content[-1] + 1) % 10  # same size, one label changed
     copy.write_bytes(bytes(content))
     dataset = torch_mnist(tmp_path, quiet=True)
-    assert "train-labels-idx1-ubyte does not match train-labels-idx1-ubyte.gz; writing it again" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "train-labels-idx1-ubyte does not match train-labels-idx1-ubyte.gz; writing it again" in printed
     np.testing.assert_array_equal(dataset.targets.numpy(), mirror["train-labels-idx1-ubyte.gz"])
 
 
@@ -608,7 +610,8 @@ def test_fit_with_a_string_seed_is_named():
 
 
 def test_an_rng_that_is_not_a_generator_is_named():
-    with pytest.raises(ConfigError, match=r"rng must be a numpy\.random\.Generator, e\.g\. np\.random\.default_rng\(0\)"):
+    with pytest.raises(ConfigError,
+                       match=r"rng must be a numpy\.random\.Generator, e\.g\. np\.random\.default_rng\(0\)"):
         nn.Dropout(0.5, rng=np.random.RandomState(0))
 
 
