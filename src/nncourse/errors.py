@@ -38,4 +38,7 @@ class ConversionError(CourseError):
 
 
 class DivergenceError(RuntimeError):
-    """The loss became NaN or infinite during training."""
+    """Training blew up: ``fit`` stops a run when the loss (or a weight) becomes NaN or infinite, or when an
+    epoch's mean training loss exceeds 10x the reference loss, the larger of the loss on the training set
+    before training and the loss of a know-nothing guess (log C for cross-entropy, log 2 for binary
+    cross-entropy, the variance of y for MSELoss). The playground uses the same factor."""

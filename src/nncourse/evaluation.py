@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .errors import ConfigError, ShapeError, TargetError
+from .errors import ConfigError, NonFiniteError, ShapeError, TargetError
 
 __all__ = [
     "softmax",
@@ -83,6 +83,10 @@ def predicted_labels(y_pred_or_scores):
     class 1, thresholded at 0.5.
     """
     scores = _to_numpy(y_pred_or_scores, "predictions")
+    if np.issubdtype(scores.dtype, np.floating) and not np.all(np.isfinite(scores)):
+        # argmax of a NaN row is 0: a broken model would silently "predict" class 0.
+        raise NonFiniteError("the predictions contain NaN or infinite values (did training diverge?): "
+                             "check the model's outputs with np.isfinite(scores).all() before scoring them")
     if scores.ndim == 2 and scores.shape[1] > 1:
         return np.argmax(scores, axis=1).astype(np.int64)
     if scores.ndim == 2 and scores.shape[1] == 1:
@@ -119,6 +123,8 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     y_pred = predicted_labels(y_pred)
     _check_same_length(y_true, y_pred)
     largest = int(max(y_true.max(initial=-1), y_pred.max(initial=-1)))
+    if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer))):
+        raise ConfigError(f"n_classes must be a whole number (the number of classes, e.g. 10), got {n_classes!r}")
     if n_classes is None:
         n_classes = largest + 1
     elif largest >= n_classes:
@@ -147,6 +153,9 @@ def _as_probabilities(probs_or_logits):
     scores = _to_numpy(probs_or_logits, "probs_or_logits").astype(np.float64)
     if scores.ndim != 2 or scores.shape[1] < 2:
         raise ShapeError(f"probs_or_logits must be (n, C) with C >= 2 classes, got shape {scores.shape}")
+    if not np.all(np.isfinite(scores)):
+        raise NonFiniteError("probs_or_logits contain NaN or infinite values (did training diverge?): "
+                             "check the model's outputs with np.isfinite(scores).all()")
     looks_like_probabilities = (np.all(scores >= 0) and np.all(scores <= 1)
                                 and np.allclose(scores.sum(axis=1), 1.0, atol=1e-4))
     return scores if looks_like_probabilities else softmax(scores, axis=1)

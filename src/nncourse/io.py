@@ -15,11 +15,14 @@ Both savers write to a temporary file first and rename it, so a crash never leav
 import json
 import os
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ConversionError, DataError
+from .errors import ConversionError, CourseError, DataError
+from .utils import publish, unwritable_folder_message
 
 __all__ = ["save_numpy_model", "load_numpy_model", "save_torch_model", "load_torch_model"]
 
@@ -65,12 +68,28 @@ def describe_layer(layer):
     return spec
 
 
-def build_layer(spec):
-    """Rebuild a layer from ``describe_layer``'s dict (fresh weights; load the state dict afterwards)."""
+# The keys each kind of layer needs in its description (besides "type").
+_REQUIRED_KEYS = {"Linear": ("in_features", "out_features", "bias", "dtype"), "Dropout": ("p",),
+                  "LeakyReLU": ("negative_slope",), "Softmax": ("dim",), "Sequential": ("layers",)}
+
+
+def build_layer(spec, where="model"):
+    """Rebuild a layer from ``describe_layer``'s dict (fresh weights; load the state dict afterwards).
+
+    ``where`` names the layer in error messages (``model.0`` is the first layer of the model).
+    """
     classes = _layer_classes()
     kind = spec.get("type") if isinstance(spec, dict) else None
     if kind not in classes:
-        raise ConversionError(f"cannot rebuild a layer of type {kind!r}; known types are {', '.join(classes)}")
+        raise ConversionError(f"cannot rebuild {where}: a layer of type {kind!r}; known types are "
+                              f"{', '.join(classes)}")
+    missing = [key for key in _REQUIRED_KEYS.get(kind, ()) if key not in spec]
+    if missing:
+        raise DataError(f"cannot rebuild {where} ({kind}): its description lacks {', '.join(map(repr, missing))}. "
+                        f"The architecture was edited or damaged: save the model again with save_numpy_model")
+    if kind == "Sequential" and not isinstance(spec["layers"], list):
+        raise DataError(f"cannot rebuild {where} (Sequential): 'layers' must be a list, got "
+                        f"{type(spec['layers']).__name__}")
     cls = classes[kind]
     if kind == "Linear":
         return cls(spec["in_features"], spec["out_features"], bias=spec["bias"], seed=0, dtype=spec["dtype"])
@@ -81,7 +100,7 @@ def build_layer(spec):
     if kind == "Softmax":
         return cls(spec["dim"])
     if kind == "Sequential":
-        return cls(*[build_layer(child) for child in spec["layers"]])
+        return cls(*[build_layer(child, f"{where}.{i}") for i, child in enumerate(spec["layers"])])
     return cls()
 
 
@@ -91,13 +110,20 @@ def build_layer(spec):
 
 
 def _atomic_write(path, write):
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    """Call ``write(file)`` on a temporary file next to ``path``, then rename it to ``path``.
+
+    The file gets the usual mode (0o644 with the common umask), not mkstemp's private 0o600.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as error:
+        raise DataError(unwritable_folder_message(path.parent, error, what="the model",
+                                                  fix="save it into another folder")) from None
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
-        os.replace(temporary, path)
+        publish(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -115,6 +141,12 @@ def save_numpy_model(model, path):
     Returns the path written. Layers other than Linear, Dropout, Sequential and the activations
     raise ``ConversionError``.
     """
+    from .numpy_nn import Module
+
+    if not isinstance(model, Module):
+        raise ConversionError(f"save_numpy_model saves nncourse.numpy_nn models, got {type(model).__name__}"
+                              + ("; for a torch model use save_torch_model(model, path)"
+                                 if hasattr(model, "state_dict") else ""))
     architecture = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "training": bool(model.training),
                     "model": describe_layer(model)}
     state = model.state_dict()
@@ -134,19 +166,31 @@ def load_numpy_model(path):
     try:
         with np.load(path, allow_pickle=False) as contents:
             arrays = {name: contents[name] for name in contents.files}
-    except (OSError, ValueError) as error:
-        raise DataError(f"{path} is not a readable .npz file: {error}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        # A truncated or damaged file: a zip without its directory, a bad CRC, a broken deflate stream.
+        raise DataError(f"{path} is damaged or truncated, not a readable .npz file ({error}). Save the "
+                        f"model again (save_numpy_model), or copy the file again if it came from elsewhere") from None
     if ARCHITECTURE_KEY not in arrays:
         raise DataError(f"{path} has no {ARCHITECTURE_KEY!r} entry; was it written by save_numpy_model?")
     try:
         architecture = json.loads(str(arrays.pop(ARCHITECTURE_KEY)))
     except json.JSONDecodeError as error:
         raise DataError(f"{path}: the architecture is not valid JSON ({error})") from None
+    if not isinstance(architecture, dict):
+        raise DataError(f"{path}: the architecture must be a JSON object, got {type(architecture).__name__}")
     if architecture.get("format") != FORMAT_NAME or architecture.get("version") != FORMAT_VERSION:
         raise DataError(f"{path}: unknown model format {architecture.get('format')!r} version "
                         f"{architecture.get('version')!r}; expected {FORMAT_NAME!r} version {FORMAT_VERSION}")
-    model = build_layer(architecture["model"])
-    model.load_state_dict(arrays)
+    if "model" not in architecture:
+        raise DataError(f"{path}: the architecture lacks its 'model' entry; save the model again")
+    try:
+        model = build_layer(architecture["model"])
+        model.load_state_dict(arrays)
+    except DataError as error:
+        raise DataError(f"{path}: {error}") from None
+    except (CourseError, TypeError) as error:  # e.g. in_features = "abc", or weights of the wrong shape
+        raise DataError(f"{path}: the saved architecture and weights do not fit together ({error}). "
+                        f"Save the model again with save_numpy_model") from None
     model.train(architecture.get("training", True))
     return model
 
@@ -160,6 +204,9 @@ def save_torch_model(model, path):
     """``torch.save(model.state_dict(), path)``, written atomically. Returns the path."""
     import torch
 
+    if not isinstance(model, torch.nn.Module):
+        raise ConversionError(f"save_torch_model saves torch.nn.Module models, got {type(model).__name__}; "
+                              f"for a numpy_nn model use save_numpy_model(model, path)")
     path = Path(path)
     return _atomic_write(path, lambda file: torch.save(model.state_dict(), file))
 
@@ -174,6 +221,9 @@ def load_torch_model(model, path):
 
     import torch
 
+    if not isinstance(model, torch.nn.Module):
+        raise ConversionError(f"load_torch_model loads into a torch.nn.Module built with the same architecture, "
+                              f"got {type(model).__name__}; for numpy_nn files use load_numpy_model(path)")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no saved model at {path}")

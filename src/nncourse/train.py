@@ -23,12 +23,21 @@ from numbers import Integral
 
 import numpy as np
 
-from .errors import ConfigError, DivergenceError, DTypeError, NonFiniteError, ShapeError
+from .errors import ConfigError, DivergenceError, DTypeError, NonFiniteError, ShapeError, TargetError
 from .numpy_nn.module import Module as NumpyModule
 from .numpy_nn.container import Sequential as NumpySequential
 from .numpy_nn.linear import Linear as NumpyLinear
+from .utils import as_rng
 
-__all__ = ["History", "fit", "evaluate", "predict"]
+__all__ = ["History", "fit", "evaluate", "predict", "DIVERGENCE_FACTOR"]
+
+#: ``fit`` calls a run diverged when the loss becomes NaN/inf, or when an epoch's mean training loss
+#: exceeds DIVERGENCE_FACTOR times the *reference loss*: the larger of the loss of the model on the
+#: training set when ``fit`` starts and the loss of a know-nothing guess (uniform probabilities: log C
+#: for cross-entropy, log 2 for binary cross-entropy; always predicting the mean of y for MSELoss, the
+#: median of y for L1Loss).
+#: The playground (``nncourse.widgets``) uses the same factor on the same starting loss.
+DIVERGENCE_FACTOR = 10.0
 
 
 class History(dict):
@@ -70,6 +79,11 @@ def _backend(model):
         torch = None
     if torch is not None and isinstance(model, torch.nn.Module):
         return "torch"
+    if isinstance(model, type):
+        raise ConfigError(
+            f"fit() trains an nncourse.numpy_nn model or a torch.nn.Module, got the class "
+            f"{model.__name__} itself: build the model first (with brackets), e.g. model = mlp([2, 8, 2])"
+        )
     raise ConfigError(
         f"fit() trains an nncourse.numpy_nn model or a torch.nn.Module, got {type(model).__name__}"
     )
@@ -113,6 +127,140 @@ def _check_data(name, data, model_dtype):
             f"convert with X.astype(np.{model_dtype.name})"
         )
     return X, y
+
+
+def _is_torch_object(obj):
+    """True for torch's own objects and subclasses of them (a torch optimizer, a torch loss)."""
+    return any(cls.__module__.split(".")[0] == "torch" for cls in type(obj).__mro__)
+
+
+def _check_loss_fn(loss_fn, backend):
+    """An *instance* of a loss of the model's back end."""
+    if isinstance(loss_fn, type):
+        raise ConfigError(
+            f"loss_fn must be a loss object, got the class {loss_fn.__name__} itself: add the brackets, "
+            f"fit(model, {loss_fn.__name__}(), optimizer, ...)"
+        )
+    if not callable(loss_fn):
+        raise ConfigError(f"loss_fn must be a loss such as CrossEntropyLoss(), got {type(loss_fn).__name__}")
+    if backend == "numpy" and (_is_torch_object(loss_fn) or not callable(getattr(loss_fn, "backward", None))):
+        raise ConfigError(
+            f"a numpy_nn model needs a numpy_nn loss (fit calls loss_fn.backward()), got "
+            f"{type(loss_fn).__module__}.{type(loss_fn).__name__}: use e.g. nncourse.numpy_nn.CrossEntropyLoss()"
+        )
+    if backend == "torch" and isinstance(loss_fn, NumpyModule):
+        raise ConfigError(
+            f"a torch model needs a torch loss, got numpy_nn.{type(loss_fn).__name__}: use "
+            f"torch.nn.{type(loss_fn).__name__}()"
+        )
+
+
+def _optimizer_parameters(optimizer):
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+def _check_optimizer(optimizer, model, backend):
+    """An optimizer of the model's back end, holding (some of) *this* model's parameters and nothing else."""
+    if isinstance(optimizer, type):
+        raise ConfigError(
+            f"optimizer must be an optimizer object, got the class {optimizer.__name__} itself: build it on "
+            f"the model's parameters, e.g. {optimizer.__name__}(model.parameters(), lr=0.1)"
+        )
+    groups = getattr(optimizer, "param_groups", None)
+    if not (isinstance(groups, list) and all(isinstance(g, dict) and "params" in g for g in groups)
+            and callable(getattr(optimizer, "step", None))):
+        raise ConfigError(
+            f"optimizer must be an optimizer such as SGD(model.parameters(), lr=0.1), got "
+            f"{type(optimizer).__name__}"
+        )
+    if (backend == "torch") != _is_torch_object(optimizer):
+        wanted = "torch.optim" if backend == "torch" else "nncourse.numpy_nn"
+        raise ConfigError(
+            f"a {backend} model needs a {wanted} optimizer, got {type(optimizer).__module__}."
+            f"{type(optimizer).__name__}: build it with {wanted}.{type(optimizer).__name__}(model.parameters(), ...)"
+        )
+    own = {id(p) for p in model.parameters()}
+    foreign = [p for p in _optimizer_parameters(optimizer) if id(p) not in own]
+    if foreign:
+        total = len(_optimizer_parameters(optimizer))
+        raise ConfigError(
+            f"the optimizer holds {len(foreign)} of its {total} parameters that are not in this model, so "
+            f"fit would train nothing (or another model). This happens when the model is built again (a "
+            f"notebook cell re-run) but the optimizer is not: build the optimizer on model.parameters() "
+            f"after building the model."
+        )
+
+
+def _check_scheduler(scheduler, optimizer):
+    if scheduler is None:
+        return
+    if isinstance(scheduler, type):
+        raise ConfigError(
+            f"scheduler must be a scheduler object, got the class {scheduler.__name__} itself: build it on "
+            f"the optimizer, e.g. {scheduler.__name__}(optimizer, ...)"
+        )
+    if not callable(getattr(scheduler, "step", None)):
+        raise ConfigError(f"scheduler must have a step() method, got {type(scheduler).__name__}")
+    if getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        raise ConfigError(
+            "the scheduler was built on another optimizer than the one passed to fit, so it would change "
+            "the wrong learning rate: build the scheduler on this optimizer, scheduler = "
+            f"{type(scheduler).__name__}(optimizer, ...)"
+        )
+
+
+def _check_targets(name, task, shape, y, loss_fn):
+    """``y`` must suit the loss and the model's output (checked once, with a message, before training).
+
+    The torch back end would otherwise fail deep inside torch ("Target 10 is out of bounds",
+    "expected scalar type Long") or, for some shapes, broadcast silently.
+    """
+    loss_name = type(loss_fn).__name__
+    if task == "multiclass":
+        if len(shape) != 2:
+            raise ShapeError(f"{loss_name} needs model outputs of shape (batch, classes), the model gives {shape}")
+        classes = shape[1]
+        if y.ndim != 1:
+            hint = ": flatten it with y.ravel()" if y.size == len(y) else (
+                ": it looks one-hot encoded; pass class indices y.argmax(axis=1)" if y.ndim == 2 else "")
+            raise TargetError(f"{name}: {loss_name} needs one class index per example, y of shape ({len(y)},); "
+                              f"got {y.shape}{hint}")
+        if y.dtype.kind not in "iu":
+            raise TargetError(f"{name}: {loss_name} needs integer class indices, got y of dtype {y.dtype}: "
+                              f"convert with y.astype(np.int64)")
+        low, high = int(y.min()), int(y.max())
+        if low < 0 or high >= classes:
+            bad = low if low < 0 else high
+            raise TargetError(
+                f"{name}: y holds the class {bad}, but the model has {classes} outputs, so classes must be "
+                f"0..{classes - 1}. Give the last layer as many outputs as there are classes "
+                f"(e.g. {high + 1}), or relabel y to 0..{classes - 1}."
+            )
+    elif task == "binary" or loss_name in ("MSELoss", "L1Loss"):
+        if y.shape != shape:
+            hint = f": reshape it with y.reshape{shape}" if y.size == math.prod(shape) else ""
+            raise ShapeError(f"{name}: the model's output has shape {shape} but y has shape {y.shape}; "
+                             f"{loss_name} needs them equal{hint}")
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise NonFiniteError(f"{name}: y contains NaN or infinite values; clean the data before training")
+        if task == "binary" and (y.min() < 0 or y.max() > 1):
+            raise TargetError(f"{name}: {loss_name} needs targets in [0, 1], got values from {y.min():g} to "
+                              f"{y.max():g}")
+
+
+def _know_nothing_loss(task, loss_fn, output, y):
+    """The loss of a model that has learned nothing: uniform probabilities, or the best constant."""
+    name = type(loss_fn).__name__
+    if task == "multiclass":
+        return math.log(output.shape[1])
+    if task == "binary":
+        return math.log(2.0)
+    y = np.asarray(y, dtype=np.float64)
+    if name == "MSELoss":
+        return float(np.mean((y - y.mean(axis=0)) ** 2))
+    if name == "L1Loss":
+        return float(np.mean(np.abs(y - np.median(y, axis=0))))
+    return 0.0
 
 
 # --- accuracy from a batch of outputs --------------------------------------------------------------------
@@ -199,14 +347,18 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
     if validation_data is not None:
         validation_data = _check_data("validation_data", validation_data, dtype)
 
+    _check_loss_fn(loss_fn, backend)
+    _check_optimizer(optimizer, model, backend)
+    _check_scheduler(scheduler, optimizer)
     task = _task(loss_fn, y)
+    reference = _reference_loss(model, loss_fn, task, backend, X, y, validation_data)
     step = _numpy_step if backend == "numpy" else _torch_step
     if backend == "torch":
         import torch
 
         torch_dtype = getattr(torch, dtype.name) if dtype is not None else torch.float32
 
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     n = len(X)
     batches_per_epoch = math.ceil(n / batch_size)
     history = History()
@@ -236,6 +388,10 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
             correct += _count_correct(output, yb, task, loss_fn)
         if not _parameters_finite(model, backend):
             raise _diverged("a weight became NaN or infinite", epoch, batch, batches_per_epoch, lr)
+        if reference > 0 and loss_sum / n > DIVERGENCE_FACTOR * reference:
+            raise _diverged(f"the mean training loss of epoch {epoch}, {loss_sum / n:.2g}, grew above "
+                            f"{DIVERGENCE_FACTOR:g}x the reference loss {reference:.3g}",
+                            epoch, batch, batches_per_epoch, lr)
         if scheduler is not None:
             scheduler.step()
 
@@ -259,11 +415,44 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
     return history
 
 
+def _reference_loss(model, loss_fn, task, backend, X, y, validation_data):
+    """Check the targets against the untrained model's output, and return the reference loss of the
+    divergence rule: max(loss on the training set before training, loss of a know-nothing guess).
+
+    Runs the model once over X in evaluation mode (no dropout, so no random numbers are drawn and the
+    training run is exactly what it would be without this check).
+    """
+    if not _parameters_finite(model, backend):
+        raise NonFiniteError(
+            "the model's weights already contain NaN or infinite values (did an earlier run diverge?): "
+            "build a new model (and its optimizer) before calling fit again"
+        )
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        output = predict(model, X)
+        shape = output.shape
+        _check_targets("data", task, shape, y, loss_fn)
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            _check_targets("validation_data", task, (len(X_val),) + shape[1:], y_val, loss_fn)
+        if backend == "numpy":
+            start = loss_fn(output, y)
+        else:
+            import torch
+
+            with torch.no_grad():
+                out = torch.from_numpy(output)
+                start = float(loss_fn(out, _to_torch(y, out.dtype)).item())
+    baseline = _know_nothing_loss(task, loss_fn, output, y)
+    return max(start, baseline) if math.isfinite(start) else baseline
+
+
 def _diverged(what, epoch, batch, batches_per_epoch, lr):
     step = (epoch - 1) * batches_per_epoch + batch
     return DivergenceError(
         f"Training diverged: {what} at epoch {epoch}, step {step} (batch {batch} of {batches_per_epoch}). "
-        f"The learning rate {lr:g} is probably too large: try {lr / 10:g}."
+        f"The learning rate {lr:g} is probably too large: try {lr / 10:g}. (fit stops a run when the loss "
+        f"becomes NaN or infinite, or when an epoch's mean training loss exceeds {DIVERGENCE_FACTOR:g}x the "
+        f"reference: the larger of the loss before training and that of a know-nothing guess.)"
     )
 
 
@@ -286,7 +475,7 @@ def _progress(epochs, quiet):
 def predict(model, X, *, batch_size=1024):
     """The model's outputs for ``X`` (a NumPy array), in evaluation mode, as a NumPy array."""
     backend = _backend(model)
-    X = np.asarray(X)
+    X = _check_inputs(model, backend, X)
     was_training = model.training
     model.eval()
     try:
@@ -305,10 +494,39 @@ def predict(model, X, *, batch_size=1024):
     return np.concatenate(outputs)
 
 
+def _check_inputs(model, backend, X):
+    """What ``predict`` accepts: a non-empty numeric array; for a torch model also the right width
+    (torch's own message, "mat1 and mat2 shapes cannot be multiplied", does not say which is wrong)."""
+    if _is_torch_object(X):
+        X = X.detach().cpu().numpy()
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise DTypeError(f"predict needs a numeric array X, got dtype {X.dtype}")
+    if X.ndim == 0 or len(X) == 0:
+        raise ShapeError(f"predict got no examples (X has shape {X.shape}): pass an array with at least one row, "
+                         f"shaped (examples, features)")
+    if backend == "torch":
+        first = next((m for m in model.modules() if hasattr(m, "in_features")), None)
+        if X.ndim != 2:
+            raise ShapeError(f"predict: X must have shape (examples, features), got {X.shape}"
+                             + (": flatten images first with X.reshape(len(X), -1)" if X.ndim > 2 else "")
+                             + (": a single example needs a batch dimension, X.reshape(1, -1)" if X.ndim == 1 else ""))
+        if first is not None and X.shape[1] != first.in_features:
+            raise ShapeError(f"predict: X has {X.shape[1]} features per example but the model's first layer "
+                             f"({type(first).__name__}) expects {first.in_features}: check X, or the model's "
+                             f"in_features")
+    return X
+
+
 def evaluate(model, loss_fn, X, y, *, batch_size=1024):
     """``(loss, accuracy)`` of ``model`` on ``(X, y)``; accuracy is ``None`` for regression losses."""
     backend = _backend(model)
+    _check_loss_fn(loss_fn, backend)
+    if len(np.asarray(y)) != len(np.asarray(X)):
+        raise ShapeError(f"evaluate: X has {len(np.asarray(X))} rows but y has {len(np.asarray(y))}; they must match")
     output = predict(model, X, batch_size=batch_size)
+    y = np.asarray(y)
+    _check_targets("evaluate", _task(loss_fn, y), output.shape, y, loss_fn)
     if backend == "numpy":
         loss = loss_fn(output, y)
     else:

@@ -19,8 +19,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import DataError
+from ..utils import publish, unwritable_folder_message
 
-__all__ = ["MNIST_MIRRORS", "MNIST_MD5", "md5sum", "open_url", "download_file", "file_problem"]
+__all__ = ["MNIST_MIRRORS", "MNIST_MD5", "md5sum", "open_url", "download_file", "file_problem",
+           "check_writable", "UnwritableFolderError"]
 
 # The two mirrors torchvision.datasets.MNIST uses, in the same order.
 MNIST_MIRRORS = (
@@ -60,6 +62,27 @@ def file_problem(path, md5):
     return None
 
 
+class UnwritableFolderError(DataError):
+    """The cache folder cannot be written (read-only, or not ours): no download can help."""
+
+
+def check_writable(folder, *, fix=None):
+    """Create ``folder`` if needed and make sure a file can be created in it; else ``UnwritableFolderError``.
+
+    Tried *before* downloading, so that a read-only cache is reported as such, not as a failed
+    download ("connect to the internet" would send the user the wrong way).
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".nncourse-write-test.")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise UnwritableFolderError(unwritable_folder_message(folder, error, what="the MNIST files", fix=fix)) from None
+    return folder
+
+
 def open_url(url, timeout=TIMEOUT_SECONDS):
     """Open ``url`` for reading (``urllib``), with a user agent some servers insist on."""
     request = urllib.request.Request(url, headers={"User-Agent": "nncourse (course data download)"})
@@ -75,8 +98,7 @@ def download_file(filename, folder, md5, *, mirrors, opener=None, quiet=False):
     ``DataError`` lists what each mirror did. Returns the path of the verified file.
     """
     opener = open_url if opener is None else opener
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = check_writable(folder, fix="choose a writable data folder")
     target = folder / filename
     failures = []
     for mirror in mirrors:
@@ -108,7 +130,7 @@ def _fetch_verified(url, target, md5, *, opener, quiet):
             raise DataError(f"incomplete download: received {received:,} of {expected:,} bytes")
         if digest.hexdigest() != md5:
             raise DataError(f"checksum mismatch: md5 {digest.hexdigest()}, expected {md5}")
-        os.replace(temporary, target)
+        publish(temporary, target)  # mode 0o644 (with the usual umask), not mkstemp's 0o600
     except BaseException:  # also KeyboardInterrupt: never leave a half file behind
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -15,6 +15,7 @@ The MNIST files are distributed gzipped (``.gz``); ``read_idx`` recognises gzip 
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -90,11 +91,14 @@ def read_idx(path):
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"IDX file not found: {path}") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder, not an IDX file") from None
     if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DataError(f"{path}: the gzip stream is damaged or truncated ({error}); download the file again") from None
+        except (OSError, EOFError, zlib.error) as error:  # zlib.error: a damaged deflate block
+            raise DataError(f"{path}: the gzip stream is damaged or truncated ({error}); delete the file and "
+                            f"download it again") from None
     array = parse_idx(raw, name=str(path))
     return array if array.flags.writeable else array.copy()
 
@@ -128,6 +132,9 @@ def write_idx(path, array, *, compress=None):
     try:
         temporary.write_bytes(content)
         os.replace(temporary, path)
+    except (PermissionError, IsADirectoryError, NotADirectoryError, FileNotFoundError) as error:
+        raise DataError(f"cannot write {path}: {error.strerror or error}; check that the folder exists and is "
+                        f"writable, or choose another path") from None
     finally:
         temporary.unlink(missing_ok=True)
     return path

@@ -21,14 +21,16 @@ import gzip
 import os
 import shutil
 import tempfile
+import zlib
 from collections import namedtuple
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, DTypeError
+from ..utils import publish, unwritable_folder_message
 from . import download as _download
-from .idx import read_idx, write_idx
+from .idx import idx_bytes, read_idx, write_idx
 
 __all__ = ["MNIST", "load_mnist", "torch_mnist", "default_data_root", "mnist_raw_folder", "sample_folder"]
 
@@ -147,6 +149,30 @@ def _load_sample(folder):
     return images[:split], labels[:split], images[split:], labels[split:]
 
 
+def _writable_fix():
+    return f"set {DATA_ENV} to a writable folder, or pass root=... to the loader"
+
+
+def _remove_damaged(raw_folder, problems):
+    """Delete the files whose checksum is wrong, so that nothing damaged stays in the cache.
+
+    Returns the problems with ", removed" added to each deleted file's entry.
+    """
+    updated = {}
+    for name, problem in problems.items():
+        if problem != "missing":
+            try:
+                (raw_folder / name).unlink()
+            except OSError as error:
+                raise DataError(
+                    f"{raw_folder / name} is {problem}, and it cannot be removed: "
+                    + unwritable_folder_message(raw_folder, error, what="MNIST files", fix=_writable_fix())
+                ) from None
+            problem = f"{problem}; removed"
+        updated[name] = problem
+    return updated
+
+
 def _missing_data_error(raw_folder, problems, download_error=None):
     listing = "\n".join(f"  {name}: {problem}" for name, problem in problems.items())
     tried = f"\nThe download failed:\n{download_error}\n" if download_error else "\n"
@@ -167,14 +193,21 @@ def _ensure_full_files(raw_folder, *, download, quiet):
     """Make sure all four files are in ``raw_folder`` with the right md5; download what is missing or damaged."""
     problems = {name: problem for name in ALL_FILES
                 if (problem := _download.file_problem(raw_folder / name, _download.MNIST_MD5[name])) is not None}
+    if problems and download:
+        # A read-only cache is not an internet problem: say so before trying any mirror.
+        _download.check_writable(raw_folder, fix=_writable_fix())
+    for name, problem in problems.items():
+        if problem != "missing":  # worth a line even when quiet: a file on disk is being replaced
+            print(f"MNIST: {name} is {problem}; " + ("downloading it again" if download else "removing it"))
+    problems = _remove_damaged(raw_folder, problems)
     if problems and not download:
         raise _missing_data_error(raw_folder, problems)
-    for name, problem in list(problems.items()):
-        if problem != "missing":  # worth a line even when quiet: a file on disk is being replaced
-            print(f"MNIST: {name} is {problem}; downloading it again")
+    for name in list(problems):
         try:
             _download.download_file(name, raw_folder, _download.MNIST_MD5[name],
                                     mirrors=_download.MNIST_MIRRORS, quiet=quiet)
+        except _download.UnwritableFolderError:
+            raise
         except DataError as error:  # probably offline: do not try the remaining files one by one
             raise _missing_data_error(raw_folder, problems, download_error=error) from None
         del problems[name]
@@ -197,6 +230,9 @@ def load_mnist(root=None, *, download=True, flatten=True, normalize=True, dtype=
     four files under ``root`` (downloading them if needed and allowed). ``quiet`` hides the
     download progress bars. Problems raise ``DataError`` with a message that says how to fix them.
     """
+    if normalize and np.dtype(dtype).kind != "f":
+        raise DTypeError(f"load_mnist: normalize=True scales the pixels to [0, 1], which needs a float dtype such as "
+                         f"np.float32, got {np.dtype(dtype)}; for the raw bytes 0..255 pass normalize=False")
     folder = sample_folder(sample)
     if folder is not None:
         X_train, y_train, X_test, y_test = _load_sample(folder)
@@ -267,16 +303,46 @@ def _gzip_uncompressed_size(gz_path):
         return int.from_bytes(file.read(4), "little")
 
 
+def _same_as_decompressed(gz_path, plain):
+    """True when ``plain`` holds exactly the decompressed bytes of ``gz_path`` (compared in chunks).
+
+    The ``.gz`` file has just been verified against its md5 checksum, so this checks the copy that
+    torchvision reads just as strictly: a copy of the right size with damaged bytes is caught too.
+    """
+    if not plain.is_file() or plain.stat().st_size != _gzip_uncompressed_size(gz_path):
+        return False
+    chunk = 1 << 20
+    with gzip.open(gz_path, "rb") as source, open(plain, "rb") as copy:
+        while True:
+            expected = source.read(chunk)
+            if copy.read(len(expected) or 1) != expected:
+                return False
+            if not expected:
+                return True
+
+
 def _decompress_next_to(gz_path):
-    """Write ``name`` next to ``name.gz`` unless a file of the right size is already there (atomically)."""
+    """Write ``name`` next to ``name.gz`` unless an identical copy is already there (atomically)."""
     plain = gz_path.with_suffix("")
-    if plain.is_file() and plain.stat().st_size == _gzip_uncompressed_size(gz_path):
-        return plain
-    handle, temporary = tempfile.mkstemp(dir=plain.parent, prefix=f".{plain.name}.", suffix=".part")
+    try:
+        if _same_as_decompressed(gz_path, plain):
+            return plain
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataError(f"{gz_path}: the gzip stream is damaged ({error}); delete the file and load again") from None
+    if plain.exists():
+        print(f"MNIST: {plain.name} does not match {gz_path.name}; writing it again")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=plain.parent, prefix=f".{plain.name}.", suffix=".part")
+    except OSError as error:
+        raise DataError(unwritable_folder_message(plain.parent, error, what="torchvision's copies of the MNIST files",
+                                                  fix=_writable_fix())) from None
     try:
         with os.fdopen(handle, "wb") as out, gzip.open(gz_path, "rb") as source:
             shutil.copyfileobj(source, out, 1 << 20)
-        os.replace(temporary, plain)
+        publish(temporary, plain)
+    except (EOFError, zlib.error) as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise DataError(f"{gz_path}: the gzip stream is damaged ({error}); delete the file and load again") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -301,19 +367,20 @@ def _sample_cache_for_torchvision(folder, data_root):
         try:
             _write_sample_cache(raw, parts, marker_text)
             break
-        except OSError:  # the data root is not writable: use the temporary folder instead
+        except (OSError, DataError):  # the data root is not writable: use the temporary folder instead
             continue
     else:
-        raise DataError(f"could not write torchvision's copy of the MNIST sample into {data_root / SAMPLE_CACHE_NAME} "
-                        f"or {tempfile.gettempdir()}; set {DATA_ENV} to a writable folder")
+        raise DataError(f"cannot write torchvision's copy of the MNIST sample to {data_root / SAMPLE_CACHE_NAME} "
+                        f"or to {tempfile.gettempdir()}: {_writable_fix()}")
     _announce_sample(folder, split, len(images) - split)
     return cache_root
 
 
 def _write_sample_cache(raw, parts, marker_text):
     marker = raw / "SPLIT.txt"
+    # Compare the bytes, not only the sizes: a damaged copy would make torch train on other labels.
     up_to_date = marker.is_file() and marker.read_text() == marker_text and all(
-        (raw / name).is_file() and (raw / name).stat().st_size == 4 + 4 * array.ndim + array.size
+        (raw / name).is_file() and (raw / name).read_bytes() == idx_bytes(array)
         for name, array in parts.items())
     if up_to_date:
         return

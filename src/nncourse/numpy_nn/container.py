@@ -29,6 +29,7 @@ class Sequential(Module):
     def forward(self, x):
         for layer in self._modules.values():
             x = layer(x)
+        self._mark_forward()
         return x
 
     def backward(self, grad_output, *, need_input_grad=True):
@@ -36,14 +37,20 @@ class Sequential(Module):
 
         With ``need_input_grad=False`` (what a training loop wants) the first layer, if it is a
         ``Linear``, skips computing d loss / d input, which nobody uses, and ``None`` is returned.
+        A network with parameters runs backward once per forward pass (see ``Module._release_forward``).
         """
+        # Refuse a second backward up front, before any layer adds to .grad again.
+        self._require_forward(None if self.__dict__.get("_forward_released", False) else self)
         layers = list(self._modules.values())
         grad = grad_output
         for index in range(len(layers) - 1, -1, -1):
             layer = layers[index]
             if index == 0 and not need_input_grad and isinstance(layer, (Linear, Sequential)):
-                return layer.backward(grad, need_input_grad=False)
+                grad = layer.backward(grad, need_input_grad=False)
+                break
             grad = layer.backward(grad)
+        if any(True for _ in self.parameters()):
+            self._release_forward()
         return grad if need_input_grad else None
 
     def append(self, layer):

@@ -27,6 +27,13 @@ class _Loss(Module):
 
     def __init__(self, reduction="mean"):
         super().__init__()
+        if not isinstance(reduction, str):
+            # CrossEntropyLoss(logits, target) makes a *new loss* with reduction=logits.
+            raise ConfigError(
+                f"{type(self).__name__}: reduction must be 'mean' or 'sum', got a {type(reduction).__name__}. "
+                f"It looks like data was passed to the class itself: create the loss first, then call it: "
+                f"loss_fn = {type(self).__name__}(); loss = loss_fn(output, target)."
+            )
         if reduction not in REDUCTIONS:
             raise ConfigError(
                 f"{type(self).__name__}: reduction must be one of {', '.join(map(repr, REDUCTIONS))}, "
@@ -47,8 +54,16 @@ class _Loss(Module):
         """The factor that turns a sum into the chosen reduction (1/count for the mean)."""
         return 1.0 / count if self.reduction == "mean" else 1.0
 
-    def _check_output(self, output):
-        output = check_float_array(output, type(self).__name__, argument="output")
+    def _check_output(self, output, target=None):
+        name = type(self).__name__
+        if (np.asarray(output).dtype.kind in "iub" and target is not None
+                and np.asarray(target).dtype.kind == "f"):
+            raise DTypeError(
+                f"{name} got integer values as output and floats as target: the arguments look swapped. "
+                f"Call loss_fn(output, target): the model's output (float scores) first, then the "
+                f"targets, as in torch."
+            )
+        output = check_float_array(output, name, argument="output")
         if output.size == 0:
             raise ShapeError(f"{type(self).__name__} got an empty output (shape {output.shape}): "
                              f"pass at least one example")
@@ -56,7 +71,7 @@ class _Loss(Module):
 
     def _same_shape_target(self, output, target):
         """For element-wise losses: target must have the output's shape; cast it to the output's dtype."""
-        output = self._check_output(output)
+        output = self._check_output(output, target)
         target = np.asarray(target)
         if target.dtype.kind not in "fiub":
             raise DTypeError(f"{type(self).__name__}: target must be numeric, got dtype {target.dtype}")
@@ -187,7 +202,7 @@ class CrossEntropyLoss(_Loss):
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, output, target):
-        z = self._check_output(output)
+        z = self._check_output(output, target)
         target = _check_class_targets("CrossEntropyLoss", z, target)
         n, c = z.shape
         rows = np.arange(n)
@@ -221,7 +236,7 @@ class NLLLoss(_Loss):
     targets (N,): loss = -mean(logp[i, target_i]). Gradient: -1/N at each target entry, 0 elsewhere."""
 
     def forward(self, output, target):
-        logp = self._check_output(output)
+        logp = self._check_output(output, target)
         target = _check_class_targets("NLLLoss", logp, target)
         rows = np.arange(logp.shape[0])
         scale = self._scale(logp.shape[0])

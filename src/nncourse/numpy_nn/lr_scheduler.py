@@ -42,6 +42,18 @@ def _check_positive_number(owner, name, value):
         raise ConfigError(f"{owner}: {name} must be a number > 0, got {value!r}.")
 
 
+def _check_gamma(owner, gamma):
+    """A decay factor: in (0, 1]. torch accepts any gamma; above 1 the learning rate grows every
+    epoch without bound, which is never what a decay schedule is for."""
+    _check_positive_number(owner, "gamma", gamma)
+    if gamma > 1:
+        raise ConfigError(
+            f"{owner}: gamma is the factor the learning rate is multiplied by and must be in (0, 1], "
+            f"got {gamma!r}: a gamma above 1 makes the learning rate grow every time until training "
+            f"diverges. For 'halve it' use gamma=0.5."
+        )
+
+
 class LRScheduler:
     """Base class: remembers the initial learning rates and sets ``lr`` for the current epoch.
 
@@ -88,7 +100,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer, step_size, gamma=0.1):
         _check_positive_int("StepLR", "step_size", step_size)
-        _check_positive_number("StepLR", "gamma", gamma)
+        _check_gamma("StepLR", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer)
@@ -101,7 +113,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every epoch: ``lr(epoch) = lr₀ · gamma ** epoch``."""
 
     def __init__(self, optimizer, gamma):
-        _check_positive_number("ExponentialLR", "gamma", gamma)
+        _check_gamma("ExponentialLR", gamma)
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -123,6 +135,14 @@ class CosineAnnealingLR(LRScheduler):
         if (isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real)
                 or not math.isfinite(eta_min) or eta_min < 0):
             raise ConfigError(f"CosineAnnealingLR: eta_min must be a number >= 0, got {eta_min!r}.")
+        _check_optimizer("CosineAnnealingLR", optimizer)
+        start = max(group.get("initial_lr", group["lr"]) for group in optimizer.param_groups)
+        if eta_min > start:
+            raise ConfigError(
+                f"CosineAnnealingLR: eta_min ({eta_min!r}) is the lowest learning rate and must not exceed "
+                f"the optimizer's learning rate ({start!r}); otherwise the 'annealing' raises it. "
+                f"Use e.g. eta_min=0 or eta_min={start / 100:g}."
+            )
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer)

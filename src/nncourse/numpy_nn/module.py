@@ -167,12 +167,38 @@ class Module:
 
     # ------------------------------------------------------------------ helpers for subclasses
     def _require_forward(self, cached):
-        """Raise a clear error when ``backward`` runs before ``forward`` (``cached`` is still None)."""
+        """Raise a clear error when ``backward`` has nothing to work on (``cached`` is None): either no
+        forward pass ran yet, or its cache was already used up by a backward pass (see ``_release_forward``)."""
         if cached is None:
+            if self.__dict__.get("_forward_released", False):
+                raise CourseError(
+                    f"{self._label()}.backward() was called a second time after one forward pass. Its "
+                    f"gradients were already added to the parameters' .grad, and a second backward would "
+                    f"add them again (doubling them; torch refuses too: 'Trying to backward through the "
+                    f"graph a second time'). Run the forward pass again (output = model(x)) before each "
+                    f"backward. To add up the gradients of several batches on purpose, run forward and "
+                    f"backward for each batch and call zero_grad() only before the first."
+                )
             raise CourseError(
                 f"{self._label()}.backward() was called before forward(): run the forward pass first "
                 f"(output = layer(x)), then call backward(grad_output)"
             )
+
+    def _release_forward(self, *names):
+        """Forget the forward cache ``names`` after a backward pass that added to parameter gradients.
+
+        The rule of the course (torch's autograd frees its graph the same way): a module whose backward
+        *accumulates into* ``.grad`` can run backward once per forward pass, so gradients are never
+        counted twice by accident. Modules without parameters (activations, ``Dropout``, losses) are
+        pure functions of their cache and may be asked again, e.g. for one row of a Jacobian per call.
+        """
+        for name in names:
+            object.__setattr__(self, name, None)
+        object.__setattr__(self, "_forward_released", True)
+
+    def _mark_forward(self):
+        """Called by ``forward``: a fresh cache, so one backward pass is allowed again."""
+        object.__setattr__(self, "_forward_released", False)
 
     def _check_grad_output(self, grad_output, shape, dtype):
         """``grad_output`` must have the shape (and dtype) of the output of the last forward pass."""

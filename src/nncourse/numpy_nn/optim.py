@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ShapeError
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW"]
 
@@ -66,6 +66,28 @@ def _check_fraction(owner, name, value, *, include_one):
     if value < 0 or not upper_ok:
         interval = "[0, 1]" if include_one else "[0, 1)"
         raise ConfigError(f"{owner}: {name} must be in {interval}, got {value!r}.")
+
+
+def _check_flag(owner, name, value):
+    """Switches such as ``nesterov`` must be True or False (a string like "yes" would count as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{owner}: {name} must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def _check_momentum(owner, value):
+    """Momentum is the fraction of the last step that is kept: [0, 1), as the maths needs.
+
+    With momentum >= 1 old gradients never fade: the steps grow without bound and the weights blow up
+    (torch only checks momentum >= 0; the course is stricter, because that blow-up is silent at first).
+    """
+    _check_number(owner, "momentum", value)
+    if not 0 <= value < 1:
+        raise ConfigError(
+            f"{owner}: momentum must be in [0, 1), got {value!r}. It is the fraction of the previous "
+            f"step kept in the next one: with momentum >= 1 old gradients never fade and the weights "
+            f"blow up. Typical values are 0.9 or 0.99; use 0 to switch momentum off."
+        )
 
 
 def _check_betas(owner, betas):
@@ -161,10 +183,16 @@ class Optimizer:
         the parameter's own dict in ``self.state`` (empty before its first step).
         """
         for group in self.param_groups:
-            for p in group["params"]:
+            for i, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue
                 g = np.asarray(p.grad, dtype=p.data.dtype)
+                if g.shape != p.data.shape:
+                    raise ShapeError(
+                        f"{type(self).__name__}.step: params[{i}] has shape {p.data.shape} but its .grad "
+                        f"has shape {g.shape}; a gradient must have the shape of its parameter "
+                        f"(set p.grad to an array shaped like p.data, or call zero_grad())."
+                    )
                 yield p, g, self.state.setdefault(p, {})
 
     def __repr__(self):
@@ -200,9 +228,10 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         _check_positive("SGD", "lr", lr)
-        _check_non_negative("SGD", "momentum", momentum)
+        _check_momentum("SGD", momentum)
         _check_fraction("SGD", "dampening", dampening, include_one=True)
         _check_non_negative("SGD", "weight_decay", weight_decay)
+        nesterov = _check_flag("SGD", "nesterov", nesterov)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ConfigError(
                 f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got momentum={momentum!r}"
@@ -250,10 +279,11 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False):
         _check_positive("RMSprop", "lr", lr)
-        _check_fraction("RMSprop", "alpha", alpha, include_one=True)
+        _check_fraction("RMSprop", "alpha", alpha, include_one=False)  # alpha = 1: v stays 0, steps g / eps
         _check_non_negative("RMSprop", "eps", eps)
         _check_non_negative("RMSprop", "weight_decay", weight_decay)
-        _check_non_negative("RMSprop", "momentum", momentum)
+        _check_momentum("RMSprop", momentum)
+        centered = _check_flag("RMSprop", "centered", centered)
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=bool(centered))
         super().__init__(params, defaults)
@@ -397,6 +427,7 @@ class Adam(Optimizer):
         betas = _check_betas(owner, betas)
         _check_non_negative(owner, "eps", eps)
         _check_non_negative(owner, "weight_decay", weight_decay)
+        amsgrad = _check_flag(owner, "amsgrad", amsgrad)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=bool(amsgrad), decoupled_weight_decay=bool(decoupled_weight_decay))
         super().__init__(params, defaults)

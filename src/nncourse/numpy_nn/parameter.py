@@ -11,7 +11,7 @@ backward passes accumulate until ``zero_grad()`` resets them to ``None``.
 
 import numpy as np
 
-from ..errors import DTypeError
+from ..errors import DTypeError, ShapeError
 
 __all__ = ["Parameter"]
 
@@ -56,6 +56,13 @@ class Parameter:
         On the first call the array ``grad`` itself becomes ``self.grad`` (no copy), so pass a freshly
         computed array that nothing else holds on to.
         """
+        if np.shape(grad) != self.data.shape:
+            # NumPy would broadcast a (1, n) gradient onto an (m, n) one without a word.
+            raise ShapeError(
+                f"Parameter of shape {self.data.shape} got a gradient of shape {np.shape(grad)}: a "
+                f"gradient must have exactly its parameter's shape (check the backward formula's "
+                f"transposes and sums over the batch)"
+            )
         if self.grad is None:
             self.grad = grad
         else:
