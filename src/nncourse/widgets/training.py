@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError, NonFiniteError
 from ..numpy_nn.loss import CrossEntropyLoss
+from ..train import DIVERGENCE_FACTOR
 from .settings import PlaygroundSettings
 
 __all__ = ["PlaygroundResult", "train_playground", "make_data", "divergence_message", "GRID_SIZE",
@@ -41,11 +42,8 @@ GRID_SIZE = 60
 _DATA_FUNCTIONS = {"xor": ("xor_blobs", 2.0), "circles": ("circles", 0.5),
                    "moons": ("two_moons", 1.0), "spiral": ("spirals", 0.25), "blobs": ("blobs", 4.0)}
 
-#: Training counts as diverged when the loss becomes NaN or infinite, or when the loss on the whole
-#: training set grows beyond DIVERGENCE_FACTOR times its starting value. (With cross-entropy on a
-#: small network, a too-large learning rate makes the loss jump to 10-1000x its start long before
-#: anything overflows; waiting for an inf would miss most real blow-ups.)
-DIVERGENCE_FACTOR = 10.0
+#: The playground calls a run "diverged" by the rule ``fit`` uses (``nncourse.train.DIVERGENCE_FACTOR``):
+#: NaN/inf, or a loss over the whole training set above that many times its value before training.
 
 
 @dataclass
