@@ -21,5 +21,11 @@ jupyter-book build . -W -n --keep-going 2>&1 | tee artifacts/book-build.log
 echo "[test-all] book built in $(( $(date +%s) - start )) s"
 
 # Library tests, every notebook (chapters, exercises and solutions: strict nbval), and the built site.
-python -m pytest tests chapters exercises solutions --nbval \
+# Two pytest workers (pytest-xdist), one per core, each with one BLAS thread; --dist loadfile keeps a
+# notebook's cells (and a test file's tests) on one worker, in order. NNCOURSE_TEST_WORKERS=0 runs
+# everything in one process.
+workers="${NNCOURSE_TEST_WORKERS:-2}"
+parallel=()
+[ "$workers" != 0 ] && parallel=(-n "$workers" --dist loadfile)
+python -m pytest "${parallel[@]}" tests chapters exercises solutions --nbval \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 "$@"
