@@ -7,7 +7,7 @@ To support a new layer, write ``_name(layer, where)`` and add it to the table.
 
 import torch
 
-from .. import numpy_nn
+from .. import models, numpy_nn
 from ..errors import ConversionError
 from .activation import Step
 from .dtypes import torch_dtype
@@ -84,11 +84,18 @@ def _multihead_attention(layer, where):
     return twin
 
 
+def _attention_tagger(layer, where):
+    from .attention_tagger import attention_tagger_from_numpy   # that module imports this one
+
+    return attention_tagger_from_numpy(layer)
+
+
 # numpy_nn class -> converter(layer, where) returning the torch twin
 _CONVERTERS = {
     numpy_nn.Sequential: _sequential,
     numpy_nn.Linear: _linear,
     numpy_nn.MultiheadAttention: _multihead_attention,
+    models.AttentionTagger: _attention_tagger,
     numpy_nn.Dropout: lambda layer, where: torch.nn.Dropout(layer.p),
     numpy_nn.LeakyReLU: lambda layer, where: torch.nn.LeakyReLU(layer.negative_slope),
     numpy_nn.Softmax: lambda layer, where: torch.nn.Softmax(dim=layer.dim),
