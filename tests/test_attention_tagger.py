@@ -107,3 +107,15 @@ def test_both_back_ends_learn_reversal_to_full_held_out_exact_match():
     anti_diagonal = model.attention_maps[0][0].mean(axis=0)[np.arange(6), np.arange(6)[::-1]]
     assert (anti_diagonal > 0.5).all()         # reading position L-1-i for output i
     assert exact_match(model, task.X_train[:100], task.y_train[:100]) == 1.0
+
+
+def test_backward_checks_its_gradient_and_training_reports_divergence():
+    from nncourse.errors import DivergenceError
+
+    model = AttentionTagger(5, 4, 4, 2, seed=0)
+    tokens = np.zeros((2, 4), dtype=np.int64)
+    model(tokens)
+    with pytest.raises(ShapeError, match="grad_output"):
+        model.backward(np.zeros((2, 4, 4), dtype=np.float32))
+    with pytest.raises(DivergenceError, match="lower the learning rate"):
+        train_tagger(model, tokens, tokens, epochs=3, batch_size=2, lr=1e30)

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError, TargetError
+from ..errors import ConfigError, DivergenceError, NonFiniteError, ShapeError, TargetError
 from ..numpy_nn import Adam, CrossEntropyLoss, Linear, Module, MultiheadAttention, Parameter, Sequential
 from ..utils import as_rng
 
@@ -101,6 +101,7 @@ class AttentionTagger(Module):
     def backward(self, grad_output):
         self._require_forward(self._shape)
         N, L = self._shape
+        self._check_grad_output(grad_output, (N, L, self.num_classes), self.dtype)
         g = self.head.backward(grad_output.reshape(N * L, -1)).reshape(N, L, -1)  # d h, (N, L, E)
         for attention in reversed(list(self.layers)):
             g = g + sum(attention.backward(g))        # residual: h + a(h) -> g + (dq + dk + dv)
@@ -177,6 +178,24 @@ def train_tagger(model, X, y, *, epochs=20, batch_size=64, lr=1e-2, seed=0, vali
     else:
         optimizer = Adam(model.parameters(), lr=lr)
         loss_fn = CrossEntropyLoss()
+
+    def step(xb, yb):
+        """One update on a mini-batch; returns the loss as a float."""
+        if torch_backend:
+            logits = model(torch.from_numpy(xb))
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(yb).reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+        with np.errstate(over="ignore", invalid="ignore"):   # reported below as a DivergenceError
+            logits = model(xb)                                             # (B, L, C)
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
+            optimizer.zero_grad()
+            model.backward(loss_fn.backward().reshape(logits.shape))
+            optimizer.step()
+        return loss
+
     log = TrainingLog(loss=[], test_exact_match=[])
     start = time.perf_counter()
     for _ in range(epochs):
@@ -185,21 +204,14 @@ def train_tagger(model, X, y, *, epochs=20, batch_size=64, lr=1e-2, seed=0, vali
         for first in range(0, len(X), batch_size):
             idx = order[first:first + batch_size]
             xb, yb = X[idx], y[idx]
-            if torch_backend:
-                logits = model(torch.from_numpy(xb))
-                loss = loss_fn(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(yb).reshape(-1))
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                loss = loss.item()
-            else:
-                logits = model(xb)                                             # (B, L, C)
-                loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
-                optimizer.zero_grad()
-                model.backward(loss_fn.backward().reshape(logits.shape))
-                optimizer.step()
+            try:
+                loss = step(xb, yb)
+            except NonFiniteError as error:          # NaN/inf inside the network: training blew up
+                raise DivergenceError(f"train_tagger: the network produced NaN or inf in epoch "
+                                      f"{len(log['loss']) + 1}; lower the learning rate (lr={lr}). ({error})") from None
             if not math.isfinite(loss):
-                raise ConfigError(f"train_tagger: the loss became {loss}; lower the learning rate (lr={lr})")
+                raise DivergenceError(f"train_tagger: the loss became {loss} in epoch {len(log['loss']) + 1}; "
+                                      f"lower the learning rate (lr={lr})")
             total, count = total + loss * len(idx), count + len(idx)
         log["loss"].append(total / count)
         if validation is not None:
