@@ -340,6 +340,10 @@ def test_multihead_attention_clear_errors():
         layer(np.zeros((5, 3, 6)), x, x)
     with pytest.raises(ShapeError, match="batch_first=True"):             # (batch, seq) arrays given
         layer(np.zeros((3, 5, 8)), np.zeros((3, 7, 8)), np.zeros((3, 7, 8)))
+    with pytest.raises(ShapeError, match="batch_first=True"):             # a (seq, seq) mask, (batch, seq) arrays
+        layer(np.zeros((3, 5, 8)), np.zeros((3, 5, 8)), np.zeros((3, 5, 8)), attn_mask=np.zeros((5, 5), dtype=bool))
+    with pytest.raises(ShapeError, match="batch_first=False"):
+        nn.MultiheadAttention(8, 2, batch_first=True, dtype=np.float64)(x, np.zeros((4, 3, 8)), np.zeros((4, 3, 8)))
     with pytest.raises(ShapeError, match="same sequence length"):
         layer(x, np.zeros((4, 3, 8)), np.zeros((6, 3, 8)))
     with pytest.raises(ShapeError, match="all be batched"):

@@ -354,6 +354,12 @@ class MultiheadAttention(Module):
     def _layout_name(self):
         return "(batch, seq, embed)" if self.batch_first else "(seq, batch, embed)"
 
+    def _layout_hint(self):
+        """The usual cause of a batch mismatch: arrays in the other layout."""
+        other = "(seq, batch, embed)" if self.batch_first else "(batch, seq, embed)"
+        return (f". If your arrays are laid out as {other}, build the layer with batch_first="
+                f"{not self.batch_first} (or transpose them with x.transpose(1, 0, 2))")
+
     def _check_inputs(self, query, key, value):
         who, E = self._label(), self.embed_dim
         arrays, checked = [], set()
@@ -379,15 +385,10 @@ class MultiheadAttention(Module):
             raise ShapeError(f"{who}: key and value must have the same sequence length (one value per key), "
                              f"got key {key.shape} and value {value.shape} in layout {self._layout_name()}")
         if not q.shape[0] == k.shape[0] == v.shape[0]:
-            hint = ""
-            if q.shape[1] == k.shape[1] or not self.batch_first:
-                other = "True" if not self.batch_first else "False"
-                hint = (f". If your arrays are laid out as {'(batch, seq, embed)' if not self.batch_first else '(seq, batch, embed)'}, "
-                        f"build the layer with batch_first={other} (or transpose with x.transpose(1, 0, 2))")
             raise ShapeError(
                 f"{who} (batch_first={self.batch_first}) expects query, key and value in layout "
                 f"{self._layout_name()} with the same batch size, got query {query.shape}, key {key.shape}, "
-                f"value {value.shape}{hint}")
+                f"value {value.shape}{self._layout_hint()}")
         return q, k, v, unbatched
 
     def _combined_mask(self, attn_mask, key_padding_mask, N, L, S, unbatched):
@@ -404,6 +405,8 @@ class MultiheadAttention(Module):
                 hint = ""
                 if m.shape == (S, L) and L != S:
                     hint = ": it looks transposed (rows are queries, columns are keys)"
+                elif m.shape == (N, N) and not unbatched:
+                    hint = self._layout_hint()        # a (seq, seq) mask for arrays in the other layout
                 raise ShapeError(
                     f"{who}: attn_mask must have shape (L, S) = {(L, S)} or (N*num_heads, L, S) = {(N * H, L, S)}, "
                     f"got {m.shape}{hint}")
