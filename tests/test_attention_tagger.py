@@ -99,7 +99,8 @@ def test_both_back_ends_learn_reversal_to_full_held_out_exact_match():
     twin = torch_nn.from_numpy(model)
     for m in (model, twin):
         log = train_tagger(m, task.X_train, task.y_train, epochs=4, batch_size=50, lr=1e-2, seed=0,
-                           validation=(task.X_test, task.y_test))
+                           validation=(task.X_test, task.y_test), eval_every=20)
+        assert log["steps"] == list(range(0, 4 * 40 + 1, 20)) and log["step_exact_match"][0] < 0.01
         assert log["test_exact_match"][-1] == 1.0
         assert log["loss"][-1] < 0.1 * log["loss"][0]
         np.testing.assert_array_equal(predict_tokens(m, task.X_test), task.y_test)

@@ -128,7 +128,8 @@ class AttentionTagger(Module):
 
 # ------------------------------------------------------------------------------------------ training
 class TrainingLog(dict):
-    """Per-epoch lists ``"loss"`` (mean training loss) and ``"test_exact_match"``, plus ``seconds``."""
+    """Per-epoch lists ``"loss"`` (mean training loss) and ``"test_exact_match"``, plus ``seconds``; with
+    ``eval_every``, also ``"steps"`` and ``"step_exact_match"``."""
 
     @property
     def epochs(self):
@@ -162,11 +163,13 @@ def exact_match(model, X, y):
 
 
 def train_tagger(model, X, y, *, epochs=20, batch_size=64, lr=1e-2, seed=0, validation=None,
-                 stop_at_exact_match=None):
+                 stop_at_exact_match=None, eval_every=None):
     """Train with Adam and cross-entropy at every position; both back ends, the same batches.
 
     ``X``, ``y``: int64 (n, L). ``validation=(X_test, y_test)`` adds the held-out exact match after every
-    epoch; ``stop_at_exact_match=1.0`` stops once it is reached. Returns a ``TrainingLog``.
+    epoch; ``stop_at_exact_match=1.0`` stops once it is reached. ``eval_every=k`` also measures it every
+    ``k`` steps (``log["steps"]``, ``log["step_exact_match"]``, starting with step 0). Returns a
+    ``TrainingLog``.
     """
     rng = as_rng(seed)
     torch_backend = _is_torch(model)
@@ -196,7 +199,17 @@ def train_tagger(model, X, y, *, epochs=20, batch_size=64, lr=1e-2, seed=0, vali
             optimizer.step()
         return loss
 
-    log = TrainingLog(loss=[], test_exact_match=[])
+    log = TrainingLog(loss=[], test_exact_match=[], steps=[], step_exact_match=[])
+    if eval_every is not None and validation is None:
+        raise ConfigError("train_tagger: eval_every needs validation=(X_test, y_test)")
+
+    def measure_step(step_count):
+        if eval_every is not None and step_count % eval_every == 0:
+            log["steps"].append(step_count)
+            log["step_exact_match"].append(exact_match(model, *validation))
+
+    steps = 0
+    measure_step(steps)
     start = time.perf_counter()
     for _ in range(epochs):
         order = rng.permutation(len(X))
@@ -213,6 +226,8 @@ def train_tagger(model, X, y, *, epochs=20, batch_size=64, lr=1e-2, seed=0, vali
                 raise DivergenceError(f"train_tagger: the loss became {loss} in epoch {len(log['loss']) + 1}; "
                                       f"lower the learning rate (lr={lr})")
             total, count = total + loss * len(idx), count + len(idx)
+            steps += 1
+            measure_step(steps)
         log["loss"].append(total / count)
         if validation is not None:
             log["test_exact_match"].append(exact_match(model, *validation))
