@@ -120,3 +120,13 @@ def test_backward_checks_its_gradient_and_training_reports_divergence():
         model.backward(np.zeros((2, 4, 4), dtype=np.float32))
     with pytest.raises(DivergenceError, match="lower the learning rate"):
         train_tagger(model, tokens, tokens, epochs=3, batch_size=2, lr=1e30)
+
+
+def test_conversion_leaves_torch_global_generator_alone():
+    model = AttentionTagger(10, 8, 8, 2, num_layers=2, seed=0)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    twin = torch_nn.from_numpy(model)
+    torch_nn.from_numpy(model.layers[0])
+    assert torch.equal(before, torch.get_rng_state())
+    assert all(torch.isfinite(p).all() for p in twin.parameters())

@@ -74,8 +74,9 @@ def _linear(layer, where):
 def _multihead_attention(layer, where):
     dtype = torch_dtype(layer.dtype, argument="MultiheadAttention dtype")
     has_bias = layer.in_proj_bias is not None
-    twin = torch.nn.MultiheadAttention(layer.embed_dim, layer.num_heads, bias=has_bias,
-                                       batch_first=layer.batch_first, dtype=dtype)
+    # skip_init: no random initialisation (it would draw from torch's global generator for nothing)
+    twin = torch.nn.utils.skip_init(torch.nn.MultiheadAttention, layer.embed_dim, layer.num_heads, bias=has_bias,
+                                    batch_first=layer.batch_first, dtype=dtype)
     copy_into(twin.in_proj_weight, layer.in_proj_weight.data)      # (3E, E)
     copy_into(twin.out_proj.weight, layer.out_proj.weight.data)    # (E, E)
     if has_bias:
