@@ -268,15 +268,25 @@ def test_multihead_attention_gradients(N, L, S, heads, self_attention, batch_fir
         assert relative_error(param.grad, numerical_gradient(scalar, param.data)) < 1e-6, name
 
 
-def test_self_attention_without_positions_is_permutation_equivariant():
-    rng = np.random.default_rng(6)
-    layer = nn.MultiheadAttention(8, 2, batch_first=True, seed=1, dtype=np.float64)
-    x = rng.normal(size=(2, 6, 8))
-    perm = rng.permutation(6)
-    out, w = layer(x, x, x)
-    out_p, w_p = layer(x[:, perm], x[:, perm], x[:, perm])
+@settings(max_examples=20, deadline=None)
+@given(N=st.integers(1, 3), L=st.integers(2, 7), heads=st.sampled_from([1, 2, 4]), batch_first=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_self_attention_without_positions_is_permutation_equivariant(N, L, heads, batch_first, seed):
+    rng = np.random.default_rng(seed)
+    layer = nn.MultiheadAttention(8, heads, batch_first=batch_first, seed=seed, dtype=np.float64)
+    layer.in_proj_bias.data[:] = rng.normal(size=24)
+    x = rng.normal(size=(N, L, 8))
+    perm = rng.permutation(L)
+    out, w = layer(*[layout(x, batch_first)] * 3)
+    out_p, w_p = layer(*[layout(x[:, perm], batch_first)] * 3)
+    out, out_p = layout(out, batch_first), layout(out_p, batch_first)        # back to (N, L, E)
     np.testing.assert_allclose(out_p, out[:, perm], atol=1e-12)              # f(P x) = P f(x)
     np.testing.assert_allclose(w_p, w[:, perm][:, :, perm], atol=1e-12)      # weights permute both axes
+    grads = layer.backward(np.ones(layout(x, batch_first).shape))            # the gradient is equivariant too
+    grads_p = [layout(g, batch_first) for g in grads]
+    layer(*[layout(x, batch_first)] * 3)
+    grads_x = [layout(g, batch_first) for g in layer.backward(np.ones(layout(x, batch_first).shape))]
+    np.testing.assert_allclose(sum(grads_p), sum(grads_x)[:, perm], atol=1e-10)
 
 
 def test_init_parameters_and_state_dict_match_torch_layout():
