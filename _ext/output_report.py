@@ -2,7 +2,8 @@
 
 The book shows the outputs stored in the notebooks (``execute_notebooks: "off"``). The tests run every
 notebook again under strict nbval and compare each text output with the stored one, except in cells
-marked ``# NBVAL_IGNORE_OUTPUT: reason`` (or tagged ``nbval-ignore-output``), whose numbers legitimately
+marked ``# NBVAL_IGNORE_OUTPUT`` (alone on its line, as nbval requires, with the reason on the next
+line as ``# Why: ...``) or tagged ``nbval-ignore-output``, whose numbers legitimately
 differ between machines and which assert what must hold instead. This directive lists, per notebook,
 how many code cells it has, how many of their outputs the tests compare, and the reason given for each
 cell that is not compared, so a reader can see exactly what is checked.
@@ -26,12 +27,12 @@ def notebook_summary(path: Path) -> dict:
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     reasons = []
     for cell in code:
-        source = "".join(cell["source"])
-        first = source.lstrip().splitlines()[0] if source.strip() else ""
+        lines = [line.strip() for line in "".join(cell["source"]).splitlines()]
         tagged = TAG in cell.get("metadata", {}).get("tags", [])
-        if first.startswith("#") and MARK in first:
-            reason = first.split(MARK, 1)[1].lstrip(" :-").strip()
-            reasons.append(reason or "(no reason given)")
+        if f"# {MARK}" in lines:
+            after = lines[lines.index(f"# {MARK}") + 1:]
+            why = after[0] if after and after[0].startswith("# Why:") else ""
+            reasons.append(why.removeprefix("# Why:").strip() or "(no reason given)")
         elif tagged:
             reasons.append("tagged nbval-ignore-output")
     return {"code_cells": len(code), "compared": len(code) - len(reasons), "reasons": reasons}

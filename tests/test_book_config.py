@@ -97,7 +97,7 @@ def test_output_report_counts_marked_cells_and_their_reasons(tmp_path):
 
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("print(1)"),
-        nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT: torch float32 digits differ\nprint(2)"),
+        nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\n# Why: torch float32 digits differ\nprint(2)"),
         nbformat.v4.new_code_cell("load()", metadata={"tags": ["nbval-ignore-output"]}),
         nbformat.v4.new_markdown_cell("# NBVAL_IGNORE_OUTPUT in prose does not count"),
     ])
