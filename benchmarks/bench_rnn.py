@@ -77,7 +77,7 @@ def quality(args):
     train, test = list(splits.train[:args.names]), list(splits.test)
     rows = [("counting bigram", charlm.BigramCounts().fit(train), None, {})]
     settings = [
-        ("bigram network", lambda: charlm.BigramNet(seed=0), dict(epochs=3, batch_size=1024, lr=0.1)),
+        ("bigram network", lambda: charlm.BigramNet(seed=0), dict(epochs=3, batch_size=1024, lr=0.03)),
         ("window MLP", lambda: charlm.WindowMLP(3, 10, 64, seed=0), dict(epochs=2, batch_size=256, lr=1e-2)),
         ("RNN", lambda: charlm.RecurrentLM("rnn", 16, 64, seed=0), dict(epochs=2, batch_size=64, lr=1e-2, clip=1.0)),
         ("LSTM", lambda: charlm.RecurrentLM("lstm", 16, 64, seed=0), dict(epochs=2, batch_size=64, lr=1e-2, clip=1.0)),
