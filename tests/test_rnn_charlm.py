@@ -97,3 +97,21 @@ def test_results_file_round_trip(tmp_path):
         load_results(path)
     with pytest.raises(ConfigError, match="lacks"):
         update_results(tmp_path / "x.json", chapter=9, rows=[{"model": "x"}])
+
+
+def test_temperature_sampler_widget(names):
+    from nncourse.widgets import temperature_sampler
+    from nncourse.widgets.sampling import TEMPERATURES
+
+    counts = charlm.BigramCounts().fit(names[0])
+    box = temperature_sampler(counts, names[0], n=8, seed=0)
+    (control,) = box.controls
+    assert control.index == TEMPERATURES.index(0.8)
+    assert len(box.stack.children) == len(TEMPERATURES)
+    pictures = {child.value for child in box.stack.children}
+    assert len(pictures) == len(TEMPERATURES) and all(p[:4] == b"\x89PNG" for p in pictures)
+    assert box.links and box.stack.selected_index == control.index
+    live = temperature_sampler(counts, names[0], n=8, seed=0, static=False)
+    before = live.children[1].value
+    live.controls[0].index = 0
+    assert live.children[1].value != before
