@@ -22,6 +22,7 @@ MODELS = {
     "mlp": lambda: charlm.WindowMLP(3, 5, 16, seed=0),
     "rnn": lambda: charlm.RecurrentLM("rnn", 8, 16, seed=0),
     "lstm": lambda: charlm.RecurrentLM("lstm", 8, 16, num_layers=2, seed=0),
+    "gru": lambda: charlm.RecurrentLM("gru", 8, 16, seed=0),
 }
 
 

@@ -26,4 +26,4 @@ from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
 from .convert import *  # noqa: F401,F403  from_torch
 from .clip_grad import *  # noqa: F401,F403  clip_grad_norm_
 from .sparse import *  # noqa: F401,F403  Embedding
-from .rnn import *  # noqa: F401,F403  RNN, LSTM
+from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU
