@@ -130,3 +130,20 @@ def test_float64_language_model_training_matches_torch(cell, names):
     for (name, p), (tname, q) in zip(model.named_parameters(), twin.named_parameters()):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-8, atol=1e-10, err_msg=name)
     assert charlm.evaluate_lm(model, test) == pytest.approx(charlm.evaluate_lm(twin, test), abs=1e-9)
+
+
+def test_next_char_probs_and_explorer(names):
+    from nncourse.widgets import next_char_explorer
+
+    counts = charlm.BigramCounts().fit(names[0])
+    mlp = charlm.WindowMLP(3, 5, 8, seed=0)
+    lstm = charlm.RecurrentLM("lstm", 4, 8, seed=0)
+    for model in (counts, mlp, lstm):
+        p = charlm.next_char_probs(model, "mc")
+        assert p.shape == (27,) and p.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(charlm.next_char_probs(counts, "mc"), counts.probs[VOCAB.index["c"]])
+    X, _ = charlm.encode(mlp, ["mcx"])
+    np.testing.assert_allclose(charlm.next_char_probs(mlp, "mc"),
+                               charlm.softmax_with_temperature(mlp(X[2:3])[0]), rtol=1e-6)
+    box = next_char_explorer({"counts": counts, "lstm": lstm}, prefixes=("", "mc", "o"))
+    assert len(box.stack.children) == 3 and len({c.value for c in box.stack.children}) == 3

@@ -34,7 +34,7 @@ from .utils import as_rng
 __all__ = [
     "BigramCounts", "BigramNet", "WindowMLP", "RecurrentLM", "encode", "length_batches", "train_lm",
     "evaluate_lm", "sample_names", "softmax_with_temperature", "gradient_by_distance", "count_parameters",
-    "torch_twin", "is_torch",
+    "torch_twin", "is_torch", "next_char_probs",
 ]
 
 
@@ -333,6 +333,18 @@ def sample_names(model, n, *, temperature=1.0, seed=0, max_length=20):
         else:
             context = np.concatenate([context[:, 1:], nxt[:, None]], axis=1)
     return [VOCAB.decode(row).split(".")[0] for row in letters]
+
+
+def next_char_probs(model, prefix, *, temperature=1.0):
+    """P(next symbol | the name so far is ``prefix``), a float64 array of 27 (NumPy models, counting model)."""
+    code = VOCAB.encode(prefix)
+    if model.kind == "sequence":
+        logits = model(np.concatenate([[VOCAB.end_index], code])[None, :])[0, -1]
+    else:
+        context = np.concatenate([np.full(model.block_size, VOCAB.end_index), code])[-model.block_size:]
+        logits = model.next_logits(context[None]) if isinstance(model, BigramCounts) else model(context[None])
+        logits = logits[0]
+    return softmax_with_temperature(logits, temperature)
 
 
 # ------------------------------------------------------------------------------------- gradients in time

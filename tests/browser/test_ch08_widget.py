@@ -33,9 +33,10 @@ def _slider(browser):
 
 
 def _shown_image(browser):
-    """The ``src`` of the one visible sample picture (the selected child of the Stack)."""
+    """The ``src`` of the one visible sample picture (the selected child of the slider's Stack)."""
     from selenium.webdriver.common.by import By
-    shown = [img for img in browser.find_elements(By.CSS_SELECTOR, ".widget-image")
+    box = _slider(browser).find_element(By.XPATH, "./ancestor::div[contains(@class, 'widget-vbox')][1]")
+    shown = [img for img in box.find_elements(By.CSS_SELECTOR, ".widget-image")
              if img.is_displayed() and img.size["width"] > 100]
     assert len(shown) == 1, f"expected exactly one visible sample picture, found {len(shown)}"
     return shown[0].get_attribute("src")
@@ -94,3 +95,26 @@ def test_temperature_slider_responds_without_a_kernel(site_url, browser, artifac
 
     errors = console_errors(browser)
     assert not errors, "console errors on the chapter 8 page:\n" + "\n".join(errors)
+
+
+def test_next_character_buttons_respond_without_a_kernel(site_url, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(site_url + PAGE)
+    buttons = _wait(lambda: [b for b in browser.find_elements(By.CSS_SELECTOR, ".widget-toggle-button")
+                             if b.text.strip() in ("(start)", "'mc'")] or None,
+                    what="the prefix buttons of the next-character widget")
+    box = buttons[0].find_element(By.XPATH, "./ancestor::div[contains(@class, 'widget-vbox')][1]")
+
+    def shown():
+        images = [img for img in box.find_elements(By.CSS_SELECTOR, ".widget-image")
+                  if img.is_displayed() and img.size["width"] > 100]
+        return images[0].get_attribute("src") if len(images) == 1 else None
+
+    first = _wait(shown, what="the next-character picture")
+    first_digest = _digest(browser, first)
+    mc = [b for b in buttons if b.text.strip() == "'mc'"][0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", mc)
+    mc.click()
+    src = _wait(lambda: (s := shown()) != first and s, what="a new picture after clicking 'mc'")
+    assert _digest(browser, src) != first_digest

@@ -1,4 +1,5 @@
-"""A temperature slider over names sampled from a language model (chapter 8).
+"""Chapter 8's widgets: a temperature slider over sampled names, and the next-character distribution
+of several models after a chosen prefix.
 
 ``temperature_sampler(model, train_names)`` draws ``n`` names at each temperature once, when the
 page is built, and shows them as a picture: new names in colour, names that already occur in the
@@ -10,11 +11,14 @@ with ``static=False`` a live kernel redraws on every move, from the same seeded 
 from __future__ import annotations
 
 import ipywidgets as W
+import numpy as np
 
-from ..charlm import sample_names
+from ..charlm import next_char_probs, sample_names
+from ..data.names import VOCAB
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 
-__all__ = ["TEMPERATURES", "temperature_sampler", "temperature_samples", "render_samples"]
+__all__ = ["TEMPERATURES", "PREFIXES", "temperature_sampler", "temperature_samples", "render_samples",
+           "next_char_explorer", "render_next_char"]
 
 #: the slider's temperatures: from nearly greedy to nearly uniform
 TEMPERATURES = (0.2, 0.5, 0.8, 1.0, 1.3, 1.6, 2.0)
@@ -76,3 +80,39 @@ def temperature_sampler(model, train_names, *, temperatures=TEMPERATURES, n=24, 
     box = W.VBox([control, image])
     box.controls = [control]
     return box
+
+
+#: the prefixes of ``next_char_explorer``: the empty start, and surname beginnings with a clear pattern
+PREFIXES = ("", "mc", "sch", "van", "ander", "q", "smit", "o")
+
+
+def render_next_char(models, prefix, *, top=None) -> bytes:
+    """PNG: one bar per symbol and model, P(next symbol | prefix)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8.0, 2.9), dpi=80)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    width = 0.8 / len(models)
+    colours = ("#9e9e9e", "#2e6b30", "#c55a11", "#1f4e79")
+    for m, (name, model) in enumerate(models.items()):
+        p = next_char_probs(model, prefix)
+        ax.bar(np.arange(len(VOCAB)) + (m - (len(models) - 1) / 2) * width, p, width, label=name,
+               color=colours[m % len(colours)])
+    ax.set_xticks(range(len(VOCAB)), ["end"] + list(VOCAB.symbols[1:]), fontsize=9)
+    ax.set_xlim(-0.6, len(VOCAB) - 0.4)
+    ax.set_ylabel("P(next)")
+    ax.set_title("after the start of a name" if not prefix else f"after '{prefix}'", fontsize=11)
+    ax.legend(fontsize=8, ncol=len(models), loc="upper right")
+    fig.tight_layout()
+    return figure_png(fig, **PAGE_PNG)
+
+
+def next_char_explorer(models, *, prefixes=PREFIXES):
+    """Buttons over ``prefixes``; each shows P(next symbol | prefix) for every model in ``models``
+    (a dict ``name -> NumPy model``), precomputed so that it works in the static book."""
+    labels = [repr(p) if p else "(start)" for p in prefixes]
+    axis = Axis("prefix", tuple(range(len(prefixes))), labels=labels, kind="buttons")
+    return precomputed_widget([axis], lambda i: render_next_char(models, prefixes[i]),
+                              title="What comes next? The models' distributions after a prefix")
