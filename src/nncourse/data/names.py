@@ -62,6 +62,11 @@ class Vocabulary:
             raise ConfigError(f"Vocabulary: the symbols must be distinct, got {symbols!r}")
         self.symbols = symbols
         self.index = {s: i for i, s in enumerate(symbols)}
+        # byte -> index (-1: not in the vocabulary), so that encoding an ASCII name is one lookup
+        self._table = np.full(256, -1, dtype=np.int64)
+        for s, i in self.index.items():
+            if s.isascii():
+                self._table[ord(s)] = i
 
     def __len__(self):
         return len(self.symbols)
@@ -76,6 +81,10 @@ class Vocabulary:
 
     def encode(self, text: str) -> np.ndarray:
         """``"ada"`` -> ``array([1, 4, 1])`` (int64). No end token is added."""
+        if text.isascii():
+            codes = self._table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+            if codes.size == 0 or codes.min() >= 0:
+                return codes
         unknown = sorted({c for c in text if c not in self.index})
         if unknown:
             raise ConfigError(
