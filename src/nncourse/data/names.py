@@ -266,9 +266,17 @@ def padded_batch(names, vocab: Vocabulary = VOCAB, *, length: int | None = None,
                          f"({longest - 1} letters + end token = {longest}); use length >= {longest} or None")
     inputs = np.full((len(names), time), vocab.end_index, dtype=np.int64)
     targets = np.full((len(names), time), pad_target, dtype=np.int64)
-    for b, name in enumerate(names):
-        code = vocab.encode(name)
-        inputs[b, 1:len(code) + 1] = code                     # "." + name
-        targets[b, :len(code)] = code                         # name + "."
-        targets[b, len(code)] = vocab.end_index
+    # all letters of the batch in one lookup, then scattered to (row, column)
+    lengths = np.array([len(n) for n in names])
+    try:
+        letters = vocab.encode("".join(names))
+    except ConfigError:
+        for name in names:                                    # the error names the culprit
+            vocab.encode(name)
+        raise
+    rows = np.repeat(np.arange(len(names)), lengths)
+    cols = np.arange(len(letters)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    inputs[rows, cols + 1] = letters                          # "." + name
+    targets[rows, cols] = letters                             # name + "."
+    targets[np.arange(len(names)), lengths] = vocab.end_index
     return inputs, targets
