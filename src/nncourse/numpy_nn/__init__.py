@@ -24,6 +24,9 @@ from .perceptron import *  # noqa: F401,F403  Perceptron
 from .builders import *  # noqa: F401,F403  mlp, ACTIVATIONS
 from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
 from .convert import *  # noqa: F401,F403  from_torch
+from .clip_grad import *  # noqa: F401,F403  clip_grad_norm_
+from .sparse import *  # noqa: F401,F403  Embedding
+from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU
 from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
 from .functional import scaled_dot_product_attention  # noqa: F401
 from .activation import MultiheadAttention  # noqa: F401
