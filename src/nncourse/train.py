@@ -25,8 +25,6 @@ import numpy as np
 
 from .errors import ConfigError, DivergenceError, DTypeError, NonFiniteError, ShapeError
 from .numpy_nn.module import Module as NumpyModule
-from .numpy_nn.container import Sequential as NumpySequential
-from .numpy_nn.linear import Linear as NumpyLinear
 
 __all__ = ["History", "fit", "evaluate", "predict"]
 
@@ -96,10 +94,10 @@ def _check_data(name, data, model_dtype):
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise ConfigError(f"{name} must be a pair (X, y) of NumPy arrays, got {type(data).__name__}")
     X, y = (np.asarray(a) for a in data)
-    if X.ndim != 2:
+    if X.ndim < 2:
         raise ShapeError(
-            f"{name}: X must have shape (samples, features), got shape {X.shape}"
-            + (": flatten images first with X.reshape(len(X), -1)" if X.ndim > 2 else "")
+            f"{name}: X must have shape (samples, features) or, for images, (samples, channels, height, "
+            f"width), got shape {X.shape}: a single feature needs X.reshape(-1, 1)"
         )
     if len(X) == 0:
         raise ShapeError(f"{name} is empty: X has shape {X.shape}")
@@ -146,7 +144,7 @@ def _numpy_step(model, loss_fn, optimizer, X, y):
         loss = loss_fn(output, y)
         optimizer.zero_grad()
         grad = loss_fn.backward()
-        if isinstance(model, (NumpySequential, NumpyLinear)):
+        if model.can_skip_input_grad:
             # The data is not learned, so d loss / d X is not needed: skipping it saves the largest
             # matrix product of the backward pass (torch's autograd skips it too).
             model.backward(grad, need_input_grad=False)

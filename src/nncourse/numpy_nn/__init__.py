@@ -24,3 +24,6 @@ from .perceptron import *  # noqa: F401,F403  Perceptron
 from .builders import *  # noqa: F401,F403  mlp, ACTIVATIONS
 from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
 from .convert import *  # noqa: F401,F403  from_torch
+from .conv import *  # noqa: F401,F403  Conv2d, conv_output_size, im2col, col2im
+from .pooling import *  # noqa: F401,F403  MaxPool2d
+from .flatten import *  # noqa: F401,F403  Flatten

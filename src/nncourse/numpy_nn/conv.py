@@ -1,0 +1,251 @@
+"""``Conv2d``: a 2-D convolution (torch keeps it in ``torch/nn/modules/conv.py``), plus ``im2col`` / ``col2im``.
+
+Shapes use ``N`` (batch), ``C`` (in_channels), ``O`` (out_channels), ``H, W`` (input height and
+width), ``kh, kw`` (kernel), ``Ho, Wo`` (output), ``K = C*kh*kw`` (numbers under one window) and
+``P = Ho*Wo`` (output positions). Images are NCHW, as in torch.
+
+Like torch (and every deep-learning library), ``Conv2d`` computes a *cross-correlation*: the kernel
+slides over the image without being flipped::
+
+    out[n, o, y, x] = bias[o] + sum_{c, i, j} weight[o, c, i, j] * xpad[n, c, y*s + i, x*s + j]
+
+How it is computed (vectorised, no loop over pixels):
+
+* ``im2col`` copies, for each of the ``kh*kw`` kernel offsets ``(i, j)``, one strided slice of the
+  input into a buffer ``cols`` of shape ``(N, C, kh, kw, Ho, Wo)``, i.e. ``(N, K, P)``: column ``p``
+  of ``cols[n]`` holds the ``K`` numbers under the window at output position ``p``. Positions that fall
+  into the zero padding are simply never written, so the input is never padded (no ``np.pad`` copy).
+* The convolution is then one (batched) matrix product: ``weight (O, K) @ cols (N, K, P) -> (N, O, P)``,
+  which is already the NCHW output, no transpose needed.
+* Backward: ``d weight = sum_n g[n] @ cols[n].T`` and ``d cols = weight.T @ g``; ``col2im`` adds the
+  ``kh*kw`` slices of ``d cols`` back where they came from (overlapping windows add up).
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from ..utils import as_rng
+from . import init as initializers
+from .module import Module, check_float_array
+from .parameter import Parameter
+
+__all__ = ["Conv2d", "conv_output_size", "im2col", "col2im"]
+
+
+def pair(value, name, who, *, minimum=1):
+    """``3 -> (3, 3)``, ``(3, 5) -> (3, 5)``; anything else (or below ``minimum``) -> ``ConfigError``."""
+    values = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                                   and v >= minimum for v in values):
+        raise ConfigError(f"{who}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0):
+    """``floor((size + 2*padding - kernel_size) / stride) + 1``: the output length along one axis."""
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def _offset_slices(size, out_size, offset, stride, padding):
+    """For kernel offset ``offset`` along one axis: ``(output slice, input slice)`` of the positions
+    whose input index ``y*stride + offset - padding`` lies inside the image (the rest is padding)."""
+    shift = offset - padding                             # input index of output position 0
+    first = max(0, -(shift // stride))                  # first y with y*stride + shift >= 0
+    last = min(out_size, (size - 1 - shift) // stride + 1)   # one past the last valid output index
+    if last <= first:
+        return None
+    start = first * stride + shift
+    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
+
+
+def _plan(in_hw, out_hw, kernel_size, stride, padding):
+    """The ``kh*kw`` pairs ``((i, j), out_rows, out_cols, in_rows, in_cols)`` im2col and col2im use."""
+    plan = []
+    for i in range(kernel_size[0]):
+        rows = _offset_slices(in_hw[0], out_hw[0], i, stride[0], padding[0])
+        for j in range(kernel_size[1]):
+            cols = _offset_slices(in_hw[1], out_hw[1], j, stride[1], padding[1])
+            if rows is not None and cols is not None:
+                plan.append(((i, j), rows[0], cols[0], rows[1], cols[1]))
+    return plan
+
+
+def _output_hw(in_hw, kernel_size, stride, padding):
+    return tuple(conv_output_size(in_hw[a], kernel_size[a], stride[a], padding[a]) for a in (0, 1))
+
+
+def im2col(x, kernel_size, stride=1, padding=0, *, out=None):
+    """Unfold ``x (N, C, H, W)`` into ``cols (N, C*kh*kw, Ho*Wo)``: one column per window position.
+
+    ``cols[n, (c, i, j), (y, x)] = xpad[n, c, y*sh + i, x*sw + j]`` (zero where the window covers
+    padding). ``out`` may be a zero-filled buffer of shape ``(N, C, kh, kw, Ho, Wo)`` to reuse; only
+    the positions inside the image are written, so its padding entries must already be zero.
+    """
+    kernel_size, stride = pair(kernel_size, "kernel_size", "im2col"), pair(stride, "stride", "im2col")
+    padding = pair(padding, "padding", "im2col", minimum=0)
+    n, c, h, w = x.shape
+    ho, wo = _output_hw((h, w), kernel_size, stride, padding)
+    if out is None:
+        out = np.zeros((n, c, *kernel_size, ho, wo), dtype=x.dtype)
+    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), (ho, wo), kernel_size, stride, padding):
+        out[:, :, i, j, out_rows, out_cols] = x[:, :, in_rows, in_cols]
+    return out.reshape(n, c * kernel_size[0] * kernel_size[1], ho * wo)
+
+
+def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
+    """The adjoint of ``im2col``: add every column entry back onto the input pixel it was copied from.
+
+    ``cols (N, C*kh*kw, Ho*Wo) -> (N, C, H, W)``. One slice-add per kernel offset (``kh*kw`` of them),
+    never a loop over pixels; where windows overlap, their contributions add up.
+    """
+    kernel_size, stride = pair(kernel_size, "kernel_size", "col2im"), pair(stride, "stride", "col2im")
+    padding = pair(padding, "padding", "col2im", minimum=0)
+    n, c, h, w = input_shape
+    ho, wo = _output_hw((h, w), kernel_size, stride, padding)
+    cols = cols.reshape(n, c, *kernel_size, ho, wo)
+    dx = np.zeros((n, c, h, w), dtype=cols.dtype)
+    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), (ho, wo), kernel_size, stride, padding):
+        dx[:, :, in_rows, in_cols] += cols[:, :, i, j, out_rows, out_cols]
+    return dx
+
+
+class Conv2d(Module):
+    """A 2-D convolution over NCHW images: ``out = weight ⋆ x + bias``, as ``torch.nn.Conv2d``.
+
+    ``weight`` has shape ``(out_channels, in_channels, kh, kw)`` and ``bias`` ``(out_channels,)``.
+    ``kernel_size``, ``stride`` and ``padding`` take an int or a pair ``(height, width)``. The default
+    initialisation is torch's: weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
+    ``fan_in = in_channels * kh * kw``. Other ``init`` names (``numpy_nn.init``) see the weight as
+    a matrix ``(out_channels, in_channels*kh*kw)``, so ``"he"`` matches torch's Kaiming normal.
+    """
+
+    # the first layer of a network can skip d loss / d input (see Sequential.backward)
+    can_skip_input_grad = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, *,
+                 init="torch", seed=None, rng=None, dtype=np.float32):
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"Conv2d: {name} must be a positive integer, got {value!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = pair(stride, "stride", "Conv2d")
+        self.padding = pair(padding, "padding", "Conv2d", minimum=0)
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise DTypeError(f"Conv2d: dtype must be a floating-point type such as np.float32, got {dtype}")
+        self.dtype = dtype
+        self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
+
+        rng = as_rng(seed, rng)
+        matrix_shape = (self.out_channels, self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+        weight = initializers.get(init)(matrix_shape, rng)            # (O, K), fan_in = K as in torch
+        self.weight = Parameter(np.asarray(weight, dtype=dtype).reshape(
+            self.out_channels, self.in_channels, *self.kernel_size))  # (O, C, kh, kw)
+        self.bias = (Parameter(np.asarray(initializers.bias(init, matrix_shape, rng), dtype=dtype))
+                     if bias else None)
+        self._cols = None          # (N, K, P): the unfolded input of the last forward pass
+        self._input_shape = None
+        self._buffer = None        # reused zero-padded im2col buffer (its padding entries stay zero)
+
+    # ------------------------------------------------------------------ forward and backward
+    def forward(self, x):
+        x = self._check_input(x)
+        n, _, h, w = x.shape
+        ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
+        shape = (n, self.in_channels, *self.kernel_size, ho, wo)
+        if self._buffer is None or self._buffer.shape != shape or self._buffer.dtype != x.dtype:
+            self._buffer = np.zeros(shape, dtype=x.dtype)
+        cols = im2col(x, self.kernel_size, self.stride, self.padding, out=self._buffer)   # (N, K, P)
+        self._cols, self._input_shape = cols, x.shape
+        out = self._weight_matrix() @ cols                       # (O, K) @ (N, K, P) -> (N, O, P)
+        if self.bias is not None:
+            out += self.bias.data[:, None]                       # (O, 1) broadcast over N and P
+        return out.reshape(n, self.out_channels, ho, wo)
+
+    def backward(self, grad_output, *, need_input_grad=True):
+        """Given g = d loss / d out (N, O, Ho, Wo): accumulate d weight = sum_n g[n] @ cols[n].T and
+        d bias = sum of g over N, Ho, Wo; return d loss / d x = col2im(weight.T @ g).
+
+        ``need_input_grad=False`` (the first layer of a network) skips the last step and returns None.
+        """
+        self._require_forward(self._cols)
+        n, _, h, w = self._input_shape
+        ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
+        self._check_grad_output(grad_output, (n, self.out_channels, ho, wo), self.dtype)
+        g = grad_output.reshape(n, self.out_channels, ho * wo)                # (N, O, P)
+        grad_weight = (g @ self._cols.transpose(0, 2, 1)).sum(axis=0)        # (N, O, K) summed -> (O, K)
+        self.weight.accumulate_grad(grad_weight.reshape(self.weight.shape))
+        if self.bias is not None:
+            self.bias.accumulate_grad(g.sum(axis=(0, 2)))                   # (O,)
+        if not need_input_grad:
+            return None
+        grad_cols = self._weight_matrix().T @ g                              # (K, O) @ (N, O, P) -> (N, K, P)
+        return col2im(grad_cols, self._input_shape, self.kernel_size, self.stride, self.padding)
+
+    def _weight_matrix(self):
+        return self.weight.data.reshape(self.out_channels, -1)              # (O, K), a view
+
+    # ------------------------------------------------------------------ input checks
+    def _check_input(self, x):
+        x = check_float_array(x, self._label())
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ShapeError(self._shape_message(x.shape))
+        if x.shape[0] == 0:
+            raise ShapeError(f"{self._label()} got an empty batch (input of shape {x.shape}): "
+                             f"pass at least one image")
+        (kh, kw), (ph, pw) = self.kernel_size, self.padding
+        if x.shape[2] + 2 * ph < kh or x.shape[3] + 2 * pw < kw:
+            raise ShapeError(
+                f"{self._label()}: the {kh}×{kw} kernel is larger than the padded input "
+                f"({x.shape[2]}+2·{ph})×({x.shape[3]}+2·{pw}) = {x.shape[2] + 2 * ph}×{x.shape[3] + 2 * pw} "
+                f"(input of shape {x.shape}): use a smaller kernel, more padding, or fewer pooling layers before this one"
+            )
+        if x.dtype != self.dtype:
+            raise DTypeError(
+                f"{self._label()} has {self.dtype} weights but got {x.dtype} input: convert the input "
+                f"with x.astype(np.{self.dtype}), or build the layer with dtype=np.{x.dtype}"
+            )
+        if not np.isfinite(x.sum()) and not np.isfinite(x).all():   # the sum is a cheap first test
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+            raise NonFiniteError(
+                f"{self._label()} got input containing NaN or inf (first at index {bad}). If this is the "
+                f"network's input, clean the data; if it comes from an earlier layer, training has "
+                f"probably diverged: lower the learning rate"
+            )
+        return x
+
+    def _shape_message(self, shape):
+        c = self.in_channels
+        expected = f"{self._label()} expects images of shape (batch, {c}, height, width) (NCHW), got {shape}"
+        if len(shape) == 4 and shape[3] == c and shape[1] != c:
+            return (f"{expected}: the channels seem to be last (NHWC); move them to axis 1 with "
+                    f"x.transpose(0, 3, 1, 2)")
+        if len(shape) == 4:
+            return (f"{expected}: the input has {shape[1]} channels but the layer was built for "
+                    f"in_channels={c} (check in_channels, or the previous layer's out_channels)")
+        if len(shape) == 2 and c == 1 and math.isqrt(shape[1]) ** 2 == shape[1]:
+            side = math.isqrt(shape[1])
+            return (f"{expected}: these look like flattened {side}×{side} images; reshape them to "
+                    f"(N, 1, {side}, {side}) with x.reshape(-1, 1, {side}, {side})")
+        if len(shape) == 3 and shape[0] == c:
+            return f"{expected}: a single image needs a batch dimension, use x[None] (shape (1, {c}, H, W))"
+        if len(shape) == 3 and c == 1:
+            return f"{expected}: grayscale images need a channel axis, use x[:, None] (shape (N, 1, H, W))"
+        return f"{expected}: reshape the input to 4-D (batch, channels, height, width)"
+
+    def _label(self):
+        (kh, kw) = self.kernel_size
+        return f"Conv2d({self.in_channels} → {self.out_channels}, {kh}×{kw})"
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
