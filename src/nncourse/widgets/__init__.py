@@ -15,6 +15,7 @@ Main entry points::
     perceptron_stepper()           the perceptron rule, step by step, on AND / OR
     optimizer_race()               optimizers racing on a 2-D loss surface
     mnist_comparison(results)      accuracy for learning rate x hidden layers on MNIST
+    kernel_explorer(images)        a 3×3 kernel slid over a digit: the feature map it makes
 """
 
 from .settings import Control, PlaygroundSettings, controls
@@ -25,10 +26,12 @@ from .playground import Playground, static_playground
 from .perceptron import perceptron_stepper
 from .race import optimizer_race
 from .mnist import mnist_comparison
+from .kernels import PRESET_KERNELS, feature_map, kernel_explorer
 
 __all__ = [
     "Axis", "Control", "Playground", "PlaygroundFigure", "PlaygroundResult", "PlaygroundSettings",
     "controls", "divergence_message", "figure_png", "make_data", "mnist_comparison",
     "optimizer_race", "perceptron_stepper", "precomputed_widget", "static_playground",
     "train_playground",
+    "PRESET_KERNELS", "feature_map", "kernel_explorer",
 ]
