@@ -11,14 +11,20 @@ slides over the image without being flipped::
 
 How it is computed (vectorised, no loop over pixels):
 
-* ``im2col`` copies, for each of the ``kh*kw`` kernel offsets ``(i, j)``, one strided slice of the
-  input into a buffer ``cols`` of shape ``(N, C, kh, kw, Ho, Wo)``, i.e. ``(N, K, P)``: column ``p``
-  of ``cols[n]`` holds the ``K`` numbers under the window at output position ``p``. Positions that fall
-  into the zero padding are simply never written, so the input is never padded (no ``np.pad`` copy).
-* The convolution is then one (batched) matrix product: ``weight (O, K) @ cols (N, K, P) -> (N, O, P)``,
-  which is already the NCHW output, no transpose needed.
-* Backward: ``d weight = sum_n g[n] @ cols[n].T`` and ``d cols = weight.T @ g``; ``col2im`` adds the
-  ``kh*kw`` slices of ``d cols`` back where they came from (overlapping windows add up).
+* im2col: for each of the ``kh*kw`` kernel offsets ``(i, j)``, one strided slice of the input is
+  copied into a buffer of shape ``(C, kh, kw, N, Ho, Wo)``, i.e. a matrix ``cols (K, N*P)`` whose
+  column ``(n, p)`` holds the ``K`` numbers under the window at output position ``p`` of image ``n``.
+  Positions that fall into the zero padding are never written, so the input is never padded in
+  memory (no ``np.pad`` copy), and the buffer is reused from one batch to the next.
+* The convolution of the whole batch is then ONE matrix product, ``weight (O, K) @ cols (K, N*P)``,
+  whose result ``(O, N*P)`` is returned as an ``(N, O, Ho, Wo)`` view (channel-first in memory; the
+  following layers work on any memory layout, and the gradient comes back in the same layout).
+* Backward, two more matrix products: ``d weight = G @ cols.T`` and ``d cols = weight.T @ G`` with
+  ``G (O, N*P)`` the upstream gradient; col2im adds the ``kh*kw`` slices of ``d cols`` back where
+  they came from (overlapping windows add up).
+
+The public ``im2col`` / ``col2im`` use the same code and present the columns in torch's ``unfold``
+layout ``(N, K, P)``.
 """
 
 import math
@@ -77,22 +83,47 @@ def _output_hw(in_hw, kernel_size, stride, padding):
     return tuple(conv_output_size(in_hw[a], kernel_size[a], stride[a], padding[a]) for a in (0, 1))
 
 
-def im2col(x, kernel_size, stride=1, padding=0, *, out=None):
+def _fill_columns(x, columns, kernel_size, stride, padding):
+    """Copy the windows of ``x (N, C, H, W)`` into ``columns (C, kh, kw, N, Ho, Wo)``, one strided slice
+    per kernel offset ``(i, j)``; entries that fall into the padding are not touched (leave them 0)."""
+    n, c, h, w = x.shape
+    out_hw = columns.shape[-2:]
+    x_cnhw = x.transpose(1, 0, 2, 3)                     # a view: channels first, like the columns
+    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding):
+        columns[:, i, j, :, out_rows, out_cols] = x_cnhw[:, :, in_rows, in_cols]
+    return columns
+
+
+def _add_columns(columns, grad_x_cnhw, kernel_size, stride, padding):
+    """The adjoint of ``_fill_columns``: add ``columns (C, kh, kw, N, Ho, Wo)`` back onto the pixels
+    they were copied from, in ``grad_x_cnhw (C, N, H, W)``."""
+    h, w = grad_x_cnhw.shape[-2:]
+    out_hw = columns.shape[-2:]
+    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding):
+        grad_x_cnhw[:, :, in_rows, in_cols] += columns[:, i, j, :, out_rows, out_cols]
+    return grad_x_cnhw
+
+
+def _arguments(kernel_size, stride, padding, who):
+    return (pair(kernel_size, "kernel_size", who), pair(stride, "stride", who),
+            pair(padding, "padding", who, minimum=0))
+
+
+def im2col(x, kernel_size, stride=1, padding=0):
     """Unfold ``x (N, C, H, W)`` into ``cols (N, C*kh*kw, Ho*Wo)``: one column per window position.
 
     ``cols[n, (c, i, j), (y, x)] = xpad[n, c, y*sh + i, x*sw + j]`` (zero where the window covers
-    padding). ``out`` may be a zero-filled buffer of shape ``(N, C, kh, kw, Ho, Wo)`` to reuse; only
-    the positions inside the image are written, so its padding entries must already be zero.
+    padding), the layout of ``torch.nn.functional.unfold``. The numbers are stored channel-first,
+    ``(C, kh, kw, N, Ho, Wo)``, and the result is a transposed view of them: that is the layout in
+    which ``Conv2d`` multiplies the columns of a whole batch with one matrix product.
     """
-    kernel_size, stride = pair(kernel_size, "kernel_size", "im2col"), pair(stride, "stride", "im2col")
-    padding = pair(padding, "padding", "im2col", minimum=0)
+    kernel_size, stride, padding = _arguments(kernel_size, stride, padding, "im2col")
     n, c, h, w = x.shape
     ho, wo = _output_hw((h, w), kernel_size, stride, padding)
-    if out is None:
-        out = np.zeros((n, c, *kernel_size, ho, wo), dtype=x.dtype)
-    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), (ho, wo), kernel_size, stride, padding):
-        out[:, :, i, j, out_rows, out_cols] = x[:, :, in_rows, in_cols]
-    return out.reshape(n, c * kernel_size[0] * kernel_size[1], ho * wo)
+    columns = np.zeros((c, *kernel_size, n, ho, wo), dtype=x.dtype)
+    _fill_columns(x, columns, kernel_size, stride, padding)
+    k = c * kernel_size[0] * kernel_size[1]
+    return columns.reshape(k, n, ho * wo).transpose(1, 0, 2)       # (N, K, P), a view
 
 
 def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
@@ -101,15 +132,13 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
     ``cols (N, C*kh*kw, Ho*Wo) -> (N, C, H, W)``. One slice-add per kernel offset (``kh*kw`` of them),
     never a loop over pixels; where windows overlap, their contributions add up.
     """
-    kernel_size, stride = pair(kernel_size, "kernel_size", "col2im"), pair(stride, "stride", "col2im")
-    padding = pair(padding, "padding", "col2im", minimum=0)
+    kernel_size, stride, padding = _arguments(kernel_size, stride, padding, "col2im")
     n, c, h, w = input_shape
     ho, wo = _output_hw((h, w), kernel_size, stride, padding)
-    cols = cols.reshape(n, c, *kernel_size, ho, wo)
-    dx = np.zeros((n, c, h, w), dtype=cols.dtype)
-    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), (ho, wo), kernel_size, stride, padding):
-        dx[:, :, in_rows, in_cols] += cols[:, :, i, j, out_rows, out_cols]
-    return dx
+    columns = np.asarray(cols).transpose(1, 0, 2).reshape(c, *kernel_size, n, ho, wo)
+    grad_x = np.zeros((c, n, h, w), dtype=columns.dtype)
+    _add_columns(columns, grad_x, kernel_size, stride, padding)
+    return grad_x.transpose(1, 0, 2, 3)                              # (N, C, H, W), a view
 
 
 class Conv2d(Module):
@@ -148,44 +177,49 @@ class Conv2d(Module):
             self.out_channels, self.in_channels, *self.kernel_size))  # (O, C, kh, kw)
         self.bias = (Parameter(np.asarray(initializers.bias(init, matrix_shape, rng), dtype=dtype))
                      if bias else None)
-        self._cols = None          # (N, K, P): the unfolded input of the last forward pass
+        self._cols = None          # (K, N*P): the unfolded input of the last forward pass
         self._input_shape = None
         self._buffer = None        # reused zero-padded im2col buffer (its padding entries stay zero)
 
     # ------------------------------------------------------------------ forward and backward
     def forward(self, x):
         x = self._check_input(x)
-        n, _, h, w = x.shape
+        n, c, h, w = x.shape
         ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
-        shape = (n, self.in_channels, *self.kernel_size, ho, wo)
+        shape = (c, *self.kernel_size, n, ho, wo)
         if self._buffer is None or self._buffer.shape != shape or self._buffer.dtype != x.dtype:
-            self._buffer = np.zeros(shape, dtype=x.dtype)
-        cols = im2col(x, self.kernel_size, self.stride, self.padding, out=self._buffer)   # (N, K, P)
-        self._cols, self._input_shape = cols, x.shape
-        out = self._weight_matrix() @ cols                       # (O, K) @ (N, K, P) -> (N, O, P)
+            self._buffer = np.zeros(shape, dtype=x.dtype)        # padding entries stay 0 for good
+        cols = _fill_columns(x, self._buffer, self.kernel_size, self.stride, self.padding)
+        self._cols = cols.reshape(-1, n * ho * wo)                # (K, N*P): every window of the batch
+        self._input_shape = x.shape
+        out = self._weight_matrix() @ self._cols                  # (O, K) @ (K, N*P): ONE matrix product
         if self.bias is not None:
-            out += self.bias.data[:, None]                       # (O, 1) broadcast over N and P
-        return out.reshape(n, self.out_channels, ho, wo)
+            out += self.bias.data[:, None]                        # (O, 1) broadcast over all positions
+        # (O, N, Ho, Wo) in memory, returned as an (N, O, Ho, Wo) view: no copy
+        return out.reshape(self.out_channels, n, ho, wo).transpose(1, 0, 2, 3)
 
     def backward(self, grad_output, *, need_input_grad=True):
-        """Given g = d loss / d out (N, O, Ho, Wo): accumulate d weight = sum_n g[n] @ cols[n].T and
-        d bias = sum of g over N, Ho, Wo; return d loss / d x = col2im(weight.T @ g).
+        """Given g = d loss / d out (N, O, Ho, Wo), as a matrix G (O, N*P): accumulate
+        d weight = G @ cols.T and d bias = the row sums of G; return d loss / d x = col2im(weight.T @ G).
 
         ``need_input_grad=False`` (the first layer of a network) skips the last step and returns None.
         """
         self._require_forward(self._cols)
-        n, _, h, w = self._input_shape
+        n, c, h, w = self._input_shape
         ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
         self._check_grad_output(grad_output, (n, self.out_channels, ho, wo), self.dtype)
-        g = grad_output.reshape(n, self.out_channels, ho * wo)                # (N, O, P)
-        grad_weight = (g @ self._cols.transpose(0, 2, 1)).sum(axis=0)        # (N, O, K) summed -> (O, K)
-        self.weight.accumulate_grad(grad_weight.reshape(self.weight.shape))
+        # (O, N*P); free when grad_output is the transposed view this layer's output was
+        g = grad_output.transpose(1, 0, 2, 3).reshape(self.out_channels, n * ho * wo)
+        self.weight.accumulate_grad((g @ self._cols.T).reshape(self.weight.shape))    # (O, K)
         if self.bias is not None:
-            self.bias.accumulate_grad(g.sum(axis=(0, 2)))                   # (O,)
+            self.bias.accumulate_grad(g.sum(axis=1))                                  # (O,)
         if not need_input_grad:
             return None
-        grad_cols = self._weight_matrix().T @ g                              # (K, O) @ (N, O, P) -> (N, K, P)
-        return col2im(grad_cols, self._input_shape, self.kernel_size, self.stride, self.padding)
+        grad_cols = self._weight_matrix().T @ g                    # (K, O) @ (O, N*P) -> (K, N*P)
+        grad_x = np.zeros((c, n, h, w), dtype=grad_cols.dtype)     # channel-first, like the columns
+        _add_columns(grad_cols.reshape(c, *self.kernel_size, n, ho, wo), grad_x,
+                     self.kernel_size, self.stride, self.padding)
+        return grad_x.transpose(1, 0, 2, 3)                        # (N, C, H, W), a view
 
     def _weight_matrix(self):
         return self.weight.data.reshape(self.out_channels, -1)              # (O, K), a view

@@ -53,13 +53,20 @@ class MaxPool2d(Module):
         x, out = self._x, self._out
         self._check_grad_output(grad_output, out.shape, out.dtype)
         hw, out_hw = x.shape[2:], out.shape[2:]
+        plan = _plan(hw, out_hw, self.kernel_size, self.stride, self.padding)
+        # windows that do not overlap write disjoint slices of grad_input, so they can assign instead of add
+        overlapping = any(s < k for s, k in zip(self.stride, self.kernel_size))
         grad_input = np.zeros_like(x)                                          # (N, C, H, W)
-        taken = np.zeros(out.shape, dtype=bool)       # this window already passed its gradient on
-        for _, out_rows, out_cols, in_rows, in_cols in _plan(hw, out_hw, self.kernel_size, self.stride, self.padding):
+        remaining = grad_output.copy()     # the gradient of each window not yet passed on (0 once it is)
+        for step, (_, out_rows, out_cols, in_rows, in_cols) in enumerate(plan):
             is_max = x[:, :, in_rows, in_cols] == out[:, :, out_rows, out_cols]
-            is_max &= ~taken[:, :, out_rows, out_cols]
-            taken[:, :, out_rows, out_cols] |= is_max
-            grad_input[:, :, in_rows, in_cols] += grad_output[:, :, out_rows, out_cols] * is_max
+            routed = remaining[:, :, out_rows, out_cols] * is_max
+            if overlapping:
+                grad_input[:, :, in_rows, in_cols] += routed
+            else:
+                grad_input[:, :, in_rows, in_cols] = routed
+            if step < len(plan) - 1:                                           # a tie later gets nothing
+                remaining[:, :, out_rows, out_cols] *= ~is_max
         return grad_input
 
     def _check_input(self, x):
