@@ -90,6 +90,37 @@ def profile_layers(model, X, y):
     return total, spent
 
 
+def conv_internals(model, X, repeats=20):
+    """Milliseconds per batch of 64 in each step of each Conv2d: im2col, the three matrix products, col2im."""
+    from nncourse.numpy_nn.conv import _add_columns, _fill_columns, _output_hw
+
+    def ms(fn):
+        fn()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        return (time.perf_counter() - started) / repeats * 1e3
+
+    x = X[:64]
+    for index, layer in enumerate(model):
+        if isinstance(layer, nn.Conv2d):
+            n, c, h, w = x.shape
+            ho, wo = _output_hw((h, w), layer.kernel_size, layer.stride, layer.padding)
+            columns = np.zeros((c, *layer.kernel_size, n, ho, wo), dtype=x.dtype)
+            args = (layer.kernel_size, layer.stride, layer.padding)
+            cols = _fill_columns(x, columns, *args).reshape(-1, n * ho * wo)
+            W = layer.weight.data.reshape(layer.out_channels, -1)
+            g = np.ones((layer.out_channels, n * ho * wo), dtype=x.dtype)
+            grad_cols = W.T @ g
+            grad_x = np.zeros((c, n, h, w), dtype=x.dtype)
+            parts = {"im2col": ms(lambda: _fill_columns(x, columns, *args)),
+                     "W @ cols": ms(lambda: W @ cols), "G @ cols.T": ms(lambda: g @ cols.T),
+                     "W.T @ G": ms(lambda: W.T @ g),
+                     "col2im": ms(lambda: _add_columns(grad_cols.reshape(columns.shape), grad_x, *args))}
+            print(f"  {index} {layer!r}: " + ", ".join(f"{k} {v:.2f} ms" for k, v in parts.items()))
+        x = layer(x)
+
+
 def speed(args):
     recipe = dataclasses.replace(MNIST_RECIPES["cnn"], sizes=(1, *args.channels, 10))
     rng = np.random.default_rng(0)
@@ -116,6 +147,8 @@ def speed(args):
     print(f"\nwhere one NumPy epoch's time goes ({total:.2f} s; the rest is the loss and the optimizer):")
     for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {name:22s} {seconds:6.3f} s  {seconds / total:5.1%}")
+    print("\ninside each convolution, per batch of 64 (the first layer skips W.T @ G and col2im in training):")
+    conv_internals(model, X)
 
 
 # --- accuracy ----------------------------------------------------------------------------------------------
