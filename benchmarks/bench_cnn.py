@@ -92,7 +92,7 @@ def profile_layers(model, X, y):
 
 def conv_internals(model, X, repeats=20):
     """Milliseconds per batch of 64 in each step of each Conv2d: im2col, the three matrix products, col2im."""
-    from nncourse.numpy_nn.conv import _add_columns, _fill_columns, _output_hw
+    from nncourse.numpy_nn.conv import _add_columns, _fill_columns, _output_hw, channels_last_batch
 
     def ms(fn):
         fn()
@@ -106,14 +106,15 @@ def conv_internals(model, X, repeats=20):
         if isinstance(layer, nn.Conv2d):
             n, c, h, w = x.shape
             ho, wo = _output_hw((h, w), layer.kernel_size, layer.stride, layer.padding)
-            columns = np.zeros((c, *layer.kernel_size, n, ho, wo), dtype=x.dtype)
+            columns = np.zeros((c, *layer.kernel_size, ho, wo, n), dtype=x.dtype)
             args = (layer.kernel_size, layer.stride, layer.padding)
-            cols = _fill_columns(x, columns, *args).reshape(-1, n * ho * wo)
+            x_chwn = channels_last_batch(x)
+            cols = _fill_columns(x_chwn, columns, *args).reshape(-1, n * ho * wo)
             W = layer.weight.data.reshape(layer.out_channels, -1)
             g = np.ones((layer.out_channels, n * ho * wo), dtype=x.dtype)
             grad_cols = W.T @ g
-            grad_x = np.zeros((c, n, h, w), dtype=x.dtype)
-            parts = {"im2col": ms(lambda: _fill_columns(x, columns, *args)),
+            grad_x = np.zeros((c, h, w, n), dtype=x.dtype)
+            parts = {"im2col": ms(lambda: _fill_columns(channels_last_batch(x), columns, *args)),
                      "W @ cols": ms(lambda: W @ cols), "G @ cols.T": ms(lambda: g @ cols.T),
                      "W.T @ G": ms(lambda: W.T @ g),
                      "col2im": ms(lambda: _add_columns(grad_cols.reshape(columns.shape), grad_x, *args))}

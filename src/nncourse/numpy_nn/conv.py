@@ -12,15 +12,17 @@ slides over the image without being flipped::
 How it is computed (vectorised, no loop over pixels):
 
 * im2col: for each of the ``kh*kw`` kernel offsets ``(i, j)``, one strided slice of the input is
-  copied into a buffer of shape ``(C, kh, kw, N, Ho, Wo)``, i.e. a matrix ``cols (K, N*P)`` whose
-  column ``(n, p)`` holds the ``K`` numbers under the window at output position ``p`` of image ``n``.
+  copied into a buffer of shape ``(C, kh, kw, Ho, Wo, N)``, i.e. a matrix ``cols (K, P*N)`` whose
+  column ``(p, n)`` holds the ``K`` numbers under the window at output position ``p`` of image ``n``.
+  The batch index is innermost in memory, so every slice copy moves long contiguous runs.
   Positions that fall into the zero padding are never written, so the input is never padded in
   memory (no ``np.pad`` copy), and the buffer is reused from one batch to the next.
-* The convolution of the whole batch is then ONE matrix product, ``weight (O, K) @ cols (K, N*P)``,
-  whose result ``(O, N*P)`` is returned as an ``(N, O, Ho, Wo)`` view (channel-first in memory; the
-  following layers work on any memory layout, and the gradient comes back in the same layout).
+* The convolution of the whole batch is then ONE matrix product, ``weight (O, K) @ cols (K, P*N)``,
+  whose result ``(O, P*N)`` is returned as an ``(N, O, Ho, Wo)`` view of memory ordered
+  ``(O, Ho, Wo, N)``. ReLU and MaxPool2d keep that memory order, so the gradient comes back in it
+  and the next convolution reads its input without a transposing copy.
 * Backward, two more matrix products: ``d weight = G @ cols.T`` and ``d cols = weight.T @ G`` with
-  ``G (O, N*P)`` the upstream gradient; col2im adds the ``kh*kw`` slices of ``d cols`` back where
+  ``G (O, P*N)`` the upstream gradient; col2im adds the ``kh*kw`` slices of ``d cols`` back where
   they came from (overlapping windows add up).
 
 The public ``im2col`` / ``col2im`` use the same code and present the columns in torch's ``unfold``
@@ -83,25 +85,34 @@ def _output_hw(in_hw, kernel_size, stride, padding):
     return tuple(conv_output_size(in_hw[a], kernel_size[a], stride[a], padding[a]) for a in (0, 1))
 
 
-def _fill_columns(x, columns, kernel_size, stride, padding):
-    """Copy the windows of ``x (N, C, H, W)`` into ``columns (C, kh, kw, N, Ho, Wo)``, one strided slice
-    per kernel offset ``(i, j)``; entries that fall into the padding are not touched (leave them 0)."""
-    n, c, h, w = x.shape
-    out_hw = columns.shape[-2:]
-    x_cnhw = x.transpose(1, 0, 2, 3)                     # a view: channels first, like the columns
+def channels_last_batch(x):
+    """``x (N, C, H, W)`` as a C-contiguous ``(C, H, W, N)`` array: the batch index innermost.
+
+    No copy when ``x`` already lives in that memory order (the outputs of ``Conv2d``, ``ReLU`` and
+    ``MaxPool2d`` inside a network do); otherwise one copy.
+    """
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+
+
+def _fill_columns(x_chwn, columns, kernel_size, stride, padding):
+    """Copy the windows of ``x_chwn (C, H, W, N)`` into ``columns (C, kh, kw, Ho, Wo, N)``, one strided
+    slice per kernel offset ``(i, j)``; entries that fall into the padding are not touched (leave
+    them 0). With the batch innermost, each slice copies runs of ``Wo*N`` contiguous numbers."""
+    c, h, w, n = x_chwn.shape
+    out_hw = columns.shape[3:5]
     for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding):
-        columns[:, i, j, :, out_rows, out_cols] = x_cnhw[:, :, in_rows, in_cols]
+        columns[:, i, j, out_rows, out_cols, :] = x_chwn[:, in_rows, in_cols, :]
     return columns
 
 
-def _add_columns(columns, grad_x_cnhw, kernel_size, stride, padding):
-    """The adjoint of ``_fill_columns``: add ``columns (C, kh, kw, N, Ho, Wo)`` back onto the pixels
-    they were copied from, in ``grad_x_cnhw (C, N, H, W)``."""
-    h, w = grad_x_cnhw.shape[-2:]
-    out_hw = columns.shape[-2:]
+def _add_columns(columns, grad_x_chwn, kernel_size, stride, padding):
+    """The adjoint of ``_fill_columns``: add ``columns (C, kh, kw, Ho, Wo, N)`` back onto the pixels
+    they were copied from, in ``grad_x_chwn (C, H, W, N)``."""
+    c, h, w, n = grad_x_chwn.shape
+    out_hw = columns.shape[3:5]
     for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding):
-        grad_x_cnhw[:, :, in_rows, in_cols] += columns[:, i, j, :, out_rows, out_cols]
-    return grad_x_cnhw
+        grad_x_chwn[:, in_rows, in_cols, :] += columns[:, i, j, out_rows, out_cols, :]
+    return grad_x_chwn
 
 
 def _arguments(kernel_size, stride, padding, who):
@@ -113,17 +124,17 @@ def im2col(x, kernel_size, stride=1, padding=0):
     """Unfold ``x (N, C, H, W)`` into ``cols (N, C*kh*kw, Ho*Wo)``: one column per window position.
 
     ``cols[n, (c, i, j), (y, x)] = xpad[n, c, y*sh + i, x*sw + j]`` (zero where the window covers
-    padding), the layout of ``torch.nn.functional.unfold``. The numbers are stored channel-first,
-    ``(C, kh, kw, N, Ho, Wo)``, and the result is a transposed view of them: that is the layout in
+    padding), the layout of ``torch.nn.functional.unfold``. The numbers are stored as
+    ``(C, kh, kw, Ho, Wo, N)`` and the result is a transposed view of them: that is the layout in
     which ``Conv2d`` multiplies the columns of a whole batch with one matrix product.
     """
     kernel_size, stride, padding = _arguments(kernel_size, stride, padding, "im2col")
     n, c, h, w = x.shape
     ho, wo = _output_hw((h, w), kernel_size, stride, padding)
-    columns = np.zeros((c, *kernel_size, n, ho, wo), dtype=x.dtype)
-    _fill_columns(x, columns, kernel_size, stride, padding)
+    columns = np.zeros((c, *kernel_size, ho, wo, n), dtype=x.dtype)
+    _fill_columns(channels_last_batch(x), columns, kernel_size, stride, padding)
     k = c * kernel_size[0] * kernel_size[1]
-    return columns.reshape(k, n, ho * wo).transpose(1, 0, 2)       # (N, K, P), a view
+    return columns.reshape(k, ho * wo, n).transpose(2, 0, 1)       # (N, K, P), a view
 
 
 def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
@@ -135,10 +146,10 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
     kernel_size, stride, padding = _arguments(kernel_size, stride, padding, "col2im")
     n, c, h, w = input_shape
     ho, wo = _output_hw((h, w), kernel_size, stride, padding)
-    columns = np.asarray(cols).transpose(1, 0, 2).reshape(c, *kernel_size, n, ho, wo)
-    grad_x = np.zeros((c, n, h, w), dtype=columns.dtype)
+    columns = np.asarray(cols).transpose(1, 2, 0).reshape(c, *kernel_size, ho, wo, n)
+    grad_x = np.zeros((c, h, w, n), dtype=columns.dtype)
     _add_columns(columns, grad_x, kernel_size, stride, padding)
-    return grad_x.transpose(1, 0, 2, 3)                              # (N, C, H, W), a view
+    return grad_x.transpose(3, 0, 1, 2)                              # (N, C, H, W), a view
 
 
 class Conv2d(Module):
@@ -177,7 +188,7 @@ class Conv2d(Module):
             self.out_channels, self.in_channels, *self.kernel_size))  # (O, C, kh, kw)
         self.bias = (Parameter(np.asarray(initializers.bias(init, matrix_shape, rng), dtype=dtype))
                      if bias else None)
-        self._cols = None          # (K, N*P): the unfolded input of the last forward pass
+        self._cols = None          # (K, P*N): the unfolded input of the last forward pass
         self._input_shape = None
         self._buffer = None        # reused zero-padded im2col buffer (its padding entries stay zero)
 
@@ -186,20 +197,20 @@ class Conv2d(Module):
         x = self._check_input(x)
         n, c, h, w = x.shape
         ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
-        shape = (c, *self.kernel_size, n, ho, wo)
+        shape = (c, *self.kernel_size, ho, wo, n)
         if self._buffer is None or self._buffer.shape != shape or self._buffer.dtype != x.dtype:
             self._buffer = np.zeros(shape, dtype=x.dtype)        # padding entries stay 0 for good
-        cols = _fill_columns(x, self._buffer, self.kernel_size, self.stride, self.padding)
-        self._cols = cols.reshape(-1, n * ho * wo)                # (K, N*P): every window of the batch
+        cols = _fill_columns(channels_last_batch(x), self._buffer, self.kernel_size, self.stride, self.padding)
+        self._cols = cols.reshape(-1, ho * wo * n)                # (K, P*N): every window of the batch
         self._input_shape = x.shape
-        out = self._weight_matrix() @ self._cols                  # (O, K) @ (K, N*P): ONE matrix product
+        out = self._weight_matrix() @ self._cols                  # (O, K) @ (K, P*N): ONE matrix product
         if self.bias is not None:
             out += self.bias.data[:, None]                        # (O, 1) broadcast over all positions
-        # (O, N, Ho, Wo) in memory, returned as an (N, O, Ho, Wo) view: no copy
-        return out.reshape(self.out_channels, n, ho, wo).transpose(1, 0, 2, 3)
+        # (O, Ho, Wo, N) in memory, returned as an (N, O, Ho, Wo) view: no copy
+        return out.reshape(self.out_channels, ho, wo, n).transpose(3, 0, 1, 2)
 
     def backward(self, grad_output, *, need_input_grad=True):
-        """Given g = d loss / d out (N, O, Ho, Wo), as a matrix G (O, N*P): accumulate
+        """Given g = d loss / d out (N, O, Ho, Wo), as a matrix G (O, P*N): accumulate
         d weight = G @ cols.T and d bias = the row sums of G; return d loss / d x = col2im(weight.T @ G).
 
         ``need_input_grad=False`` (the first layer of a network) skips the last step and returns None.
@@ -208,18 +219,18 @@ class Conv2d(Module):
         n, c, h, w = self._input_shape
         ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
         self._check_grad_output(grad_output, (n, self.out_channels, ho, wo), self.dtype)
-        # (O, N*P); free when grad_output is the transposed view this layer's output was
-        g = grad_output.transpose(1, 0, 2, 3).reshape(self.out_channels, n * ho * wo)
+        # (O, P*N); no copy when grad_output has the memory order of this layer's output
+        g = channels_last_batch(grad_output).reshape(self.out_channels, ho * wo * n)
         self.weight.accumulate_grad((g @ self._cols.T).reshape(self.weight.shape))    # (O, K)
         if self.bias is not None:
             self.bias.accumulate_grad(g.sum(axis=1))                                  # (O,)
         if not need_input_grad:
             return None
-        grad_cols = self._weight_matrix().T @ g                    # (K, O) @ (O, N*P) -> (K, N*P)
-        grad_x = np.zeros((c, n, h, w), dtype=grad_cols.dtype)     # channel-first, like the columns
-        _add_columns(grad_cols.reshape(c, *self.kernel_size, n, ho, wo), grad_x,
+        grad_cols = self._weight_matrix().T @ g                    # (K, O) @ (O, P*N) -> (K, P*N)
+        grad_x = np.zeros((c, h, w, n), dtype=grad_cols.dtype)     # batch innermost, like the columns
+        _add_columns(grad_cols.reshape(c, *self.kernel_size, ho, wo, n), grad_x,
                      self.kernel_size, self.stride, self.padding)
-        return grad_x.transpose(1, 0, 2, 3)                        # (N, C, H, W), a view
+        return grad_x.transpose(3, 0, 1, 2)                        # (N, C, H, W), a view
 
     def _weight_matrix(self):
         return self.weight.data.reshape(self.out_channels, -1)              # (O, K), a view

@@ -22,6 +22,14 @@ from .module import Module, check_float_array
 __all__ = ["MaxPool2d"]
 
 
+def _full_like_layout(x, shape, value):
+    """A new array of ``shape`` filled with ``value``, whose axes lie in memory in the order of ``x``'s
+    (inside a CNN the batch axis is innermost, see ``conv.py``: keeping it saves copies)."""
+    order = sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))   # outermost axis first
+    full = np.full([shape[axis] for axis in order], value, dtype=x.dtype)
+    return full.transpose(np.argsort(order))
+
+
 class MaxPool2d(Module):
     """Max pooling over ``kernel_size`` windows, moved by ``stride`` (default: ``kernel_size``)."""
 
@@ -40,12 +48,12 @@ class MaxPool2d(Module):
         x = self._check_input(x)
         hw = x.shape[2:]
         out_hw = _output_hw(hw, self.kernel_size, self.stride, self.padding)
-        out = np.full((*x.shape[:2], *out_hw), -np.inf, dtype=x.dtype)       # (N, C, Ho, Wo)
+        out = _full_like_layout(x, (*x.shape[:2], *out_hw), -np.inf)           # (N, C, Ho, Wo)
         for _, out_rows, out_cols, in_rows, in_cols in _plan(hw, out_hw, self.kernel_size, self.stride, self.padding):
             window_part = out[:, :, out_rows, out_cols]                        # a view into out
             np.maximum(window_part, x[:, :, in_rows, in_cols], out=window_part)
         self._x, self._out = x, out
-        return out.copy()
+        return out.copy(order="K")                         # same memory order as x (see conv.py)
 
     def backward(self, grad_output):
         """Route each output gradient to the input that was the maximum of its window (the first on ties)."""
@@ -57,7 +65,7 @@ class MaxPool2d(Module):
         # windows that do not overlap write disjoint slices of grad_input, so they can assign instead of add
         overlapping = any(s < k for s, k in zip(self.stride, self.kernel_size))
         grad_input = np.zeros_like(x)                                          # (N, C, H, W)
-        remaining = grad_output.copy()     # the gradient of each window not yet passed on (0 once it is)
+        remaining = grad_output.copy(order="K")     # the gradient of each window not yet passed on (0 once it is)
         for step, (_, out_rows, out_cols, in_rows, in_cols) in enumerate(plan):
             is_max = x[:, :, in_rows, in_cols] == out[:, :, out_rows, out_cols]
             routed = remaining[:, :, out_rows, out_cols] * is_max
