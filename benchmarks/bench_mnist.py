@@ -47,16 +47,17 @@ def peak_memory_mib():
 def train_once(recipe, backend, seed, mnist):
     model, loss_fn, optimizer, _, fit_kwargs = recipe.build(backend, seed=seed)
     started = time.perf_counter()
-    history = fit(model, loss_fn, optimizer, (mnist.X_train, mnist.y_train), quiet=True, **fit_kwargs)
+    history = fit(model, loss_fn, optimizer, (recipe.prepare(mnist.X_train), mnist.y_train), quiet=True,
+                  **fit_kwargs)
     total = time.perf_counter() - started
-    _, accuracy = evaluate(model, loss_fn, mnist.X_test, mnist.y_test)
+    _, accuracy = evaluate(model, loss_fn, recipe.prepare(mnist.X_test), mnist.y_test)
     return {"accuracy": accuracy, "train_accuracy": history["accuracy"][-1],
             "epoch_s": statistics.median(history.epoch_seconds), "total_s": total}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kind", nargs="+", default=list(MNIST_RECIPES), choices=list(MNIST_RECIPES))
+    parser.add_argument("--kind", nargs="+", default=["mlp", "softmax"], choices=list(MNIST_RECIPES))
     parser.add_argument("--backend", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--full", action="store_true", help="full MNIST 60k/10k (downloads once)")

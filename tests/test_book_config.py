@@ -46,6 +46,7 @@ def toc():
 # _toc.yml
 
 
+PART_TWO_NAMES = ["07_cnn", "08_sequences", "09_attention", "10_transformer"]
 CHAPTER_NAMES = [
     "01_perceptron",
     "02_forward_pass",
@@ -60,13 +61,14 @@ def test_toc_structure(toc):
     assert toc["format"] == "jb-book"
     assert toc["root"] == "intro"
     captions = [p.get("caption") for p in toc["parts"]]
-    assert captions == ["Part I: Foundations", "Play", "Reference"]
-    chapters_part, play, reference = toc["parts"]
-    assert chapters_part.get("numbered") is True
-    chapters = chapters_part["chapters"]
-    assert [c["file"] for c in chapters] == [f"chapters/{n}" for n in CHAPTER_NAMES]
-    for chapter, name in zip(chapters, CHAPTER_NAMES):
-        assert [s["file"] for s in chapter.get("sections", [])] == [f"solutions/{name}"], chapter
+    assert captions == ["Part I: Foundations", "Part II: Architectures", "Play", "Reference"]
+    chapters_part, part_two, play, reference = toc["parts"]
+    for part, names in ((chapters_part, CHAPTER_NAMES), (part_two, PART_TWO_NAMES)):
+        assert part.get("numbered") is True
+        chapters = part["chapters"]
+        assert [c["file"] for c in chapters] == [f"chapters/{n}" for n in names]
+        for chapter, name in zip(chapters, names):
+            assert [s["file"] for s in chapter.get("sections", [])] == [f"solutions/{name}"], chapter
     assert [c["file"] for c in play["chapters"]] == ["chapters/playground"]
     assert [c["file"] for c in reference["chapters"]] == [
         "pages/glossary",
@@ -186,6 +188,7 @@ REQUIRED_TERMS = [
 
 
 def glossary_terms() -> list[str]:
+    """The terms of every ```{glossary} block (the main one, then one block per later chapter)."""
     text = (REPO / "pages" / "glossary.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```\{glossary\}\n(.*?)\n```", text, re.S)   # one block per chapter group (<!-- chNN -->)
     assert blocks, "pages/glossary.md has no ```{glossary} block"

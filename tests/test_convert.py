@@ -133,9 +133,9 @@ def test_dtype_helpers():
 @pytest.mark.parametrize(
     "layer, name",
     [
-        (torch.nn.Conv2d(1, 2, 3), "Conv2d"),
+        (torch.nn.Conv1d(1, 2, 3), "Conv1d"),
         (torch.nn.LogSoftmax(dim=1), "LogSoftmax"),
-        (torch.nn.Flatten(), "Flatten"),
+        (torch.nn.AvgPool2d(2), "AvgPool2d"),
         (torch.nn.BatchNorm1d(3), "BatchNorm1d"),
     ],
 )

@@ -43,6 +43,7 @@ def _layer_classes():
         "Linear": nn.Linear, "Dropout": nn.Dropout, "Sequential": nn.Sequential, "Step": nn.Step,
         "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU,
         "Softmax": nn.Softmax, "Identity": nn.Identity,
+        "Conv2d": nn.Conv2d, "MaxPool2d": nn.MaxPool2d, "Flatten": nn.Flatten,
     }
 
 
@@ -65,12 +66,23 @@ def describe_layer(layer):
         spec["dim"] = layer.dim
     elif kind == "Sequential":
         spec["layers"] = [describe_layer(child) for child in layer]
+    elif kind == "Conv2d":
+        spec.update(in_channels=layer.in_channels, out_channels=layer.out_channels,
+                    kernel_size=list(layer.kernel_size), stride=list(layer.stride),
+                    padding=list(layer.padding), bias=layer.bias is not None,
+                    dtype=np.dtype(layer.dtype).name)
+    elif kind == "MaxPool2d":
+        spec.update(kernel_size=list(layer.kernel_size), stride=list(layer.stride), padding=list(layer.padding))
+    elif kind == "Flatten":
+        spec.update(start_dim=layer.start_dim, end_dim=layer.end_dim)
     return spec
 
 
 # The keys each kind of layer needs in its description (besides "type").
 _REQUIRED_KEYS = {"Linear": ("in_features", "out_features", "bias", "dtype"), "Dropout": ("p",),
-                  "LeakyReLU": ("negative_slope",), "Softmax": ("dim",), "Sequential": ("layers",)}
+                  "LeakyReLU": ("negative_slope",), "Softmax": ("dim",), "Sequential": ("layers",),
+                  "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "bias", "dtype"),
+                  "MaxPool2d": ("kernel_size", "stride", "padding"), "Flatten": ("start_dim", "end_dim")}
 
 
 def build_layer(spec, where="model"):
@@ -101,6 +113,14 @@ def build_layer(spec, where="model"):
         return cls(spec["dim"])
     if kind == "Sequential":
         return cls(*[build_layer(child, f"{where}.{i}") for i, child in enumerate(spec["layers"])])
+    if kind == "Conv2d":
+        return cls(spec["in_channels"], spec["out_channels"], tuple(spec["kernel_size"]),
+                   stride=tuple(spec["stride"]), padding=tuple(spec["padding"]), bias=spec["bias"],
+                   init="zeros", dtype=spec["dtype"])
+    if kind == "MaxPool2d":
+        return cls(tuple(spec["kernel_size"]), stride=tuple(spec["stride"]), padding=tuple(spec["padding"]))
+    if kind == "Flatten":
+        return cls(spec["start_dim"], spec["end_dim"])
     return cls()
 
 
@@ -138,8 +158,8 @@ def _npz_path(path):
 def save_numpy_model(model, path):
     """Save a NumPy model (a ``Sequential`` or a single layer) to ``path`` (``.npz`` is added if missing).
 
-    Returns the path written. Layers other than Linear, Dropout, Sequential and the activations
-    raise ``ConversionError``.
+    Returns the path written. Layers other than Linear, Conv2d, MaxPool2d, Flatten, Dropout,
+    Sequential and the activations raise ``ConversionError``.
     """
     from .numpy_nn import Module
 

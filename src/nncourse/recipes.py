@@ -48,7 +48,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["Recipe", "Training", "MNIST_RECIPES", "mnist_recipe", "BACKENDS"]
+__all__ = ["Recipe", "CNNRecipe", "Training", "MNIST_RECIPES", "mnist_recipe", "BACKENDS"]
 
 BACKENDS = ("numpy", "torch")
 
@@ -91,10 +91,10 @@ class Recipe:
         if self.schedule not in ("cosine", "constant"):
             raise ConfigError(f"Recipe {self.name!r}: schedule must be 'cosine' or 'constant', got {self.schedule!r}")
         seed = self.seed if seed is None else seed
-        if backend == "numpy":
-            from . import numpy_nn as nn
+        from . import numpy_nn as nn
 
-            model = nn.mlp(list(self.sizes), self.activation, init=self.init, seed=seed, dtype=np.float32)
+        model = self.numpy_model(seed)
+        if backend == "numpy":
             loss_fn = nn.CrossEntropyLoss(label_smoothing=self.label_smoothing)
             optimizer = nn.SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
             schedulers = nn.lr_scheduler
@@ -103,8 +103,7 @@ class Recipe:
 
             from . import torch_nn
 
-            model = torch_nn.mlp(list(self.sizes), self.activation, init=self.init, seed=seed,
-                                 dtype=np.float32)
+            model = torch_nn.from_numpy(model)     # same starting weights as the NumPy model
             loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=self.label_smoothing)
             optimizer = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=self.momentum)
             schedulers = torch.optim.lr_scheduler
@@ -113,6 +112,16 @@ class Recipe:
         fit_kwargs = {"epochs": self.epochs, "batch_size": self.batch_size, "seed": seed,
                       "scheduler": scheduler}
         return Training(model, loss_fn, optimizer, scheduler, fit_kwargs)
+
+    def numpy_model(self, seed):
+        """The untrained NumPy network (the torch one is its ``torch_nn.from_numpy`` twin)."""
+        from . import numpy_nn as nn
+
+        return nn.mlp(list(self.sizes), self.activation, init=self.init, seed=seed, dtype=np.float32)
+
+    def prepare(self, X):
+        """The images ``X`` in the shape this network reads: rows of 784 pixels for an MLP."""
+        return np.asarray(X).reshape(len(X), -1)
 
     def describe(self):
         """One line for a notebook or a benchmark, e.g. ``mlp 784-256-128-10 relu, he init, ...``."""
@@ -127,9 +136,47 @@ class Recipe:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class CNNRecipe(Recipe):
+    """A LeNet-style convolutional network: ``len(channels)`` blocks of Conv2d (``kernel_size``, the
+    first one padded to keep 28×28) -> ReLU -> MaxPool2d(2), then Flatten -> Linear to 10 classes.
+
+    ``sizes`` is ``(input channels, *channels, classes)``; the images go in as ``(N, 1, 28, 28)``
+    (``prepare`` reshapes rows of 784 pixels).
+    """
+
+    kernel_size: int = 5
+    image_size: int = 28
+
+    def numpy_model(self, seed):
+        from . import numpy_nn as nn
+
+        rng = np.random.default_rng(seed)
+        in_channels, *channels, classes = self.sizes
+        layers, side = [], self.image_size
+        for index, out_channels in enumerate(channels):
+            padding = self.kernel_size // 2 if index == 0 else 0
+            layers += [nn.Conv2d(in_channels, out_channels, self.kernel_size, padding=padding,
+                                 init=self.init, rng=rng),
+                       nn.ReLU(), nn.MaxPool2d(2)]
+            side = (side + 2 * padding - self.kernel_size + 1) // 2
+            in_channels = out_channels
+        layers += [nn.Flatten(), nn.Linear(in_channels * side * side, classes, init=self.init, rng=rng)]
+        return nn.Sequential(*layers)
+
+    def prepare(self, X):
+        """Rows of 784 pixels -> images ``(N, 1, 28, 28)`` (NCHW), as ``Conv2d`` reads them."""
+        return np.asarray(X).reshape(len(X), self.sizes[0], self.image_size, self.image_size)
+
+    def describe(self):
+        text = super().describe().replace(f" {self.activation},", f" {self.activation} (conv {self.kernel_size}×{self.kernel_size}, max-pool 2),", 1)
+        return text
+
+
 MNIST_RECIPES = {
     "mlp": Recipe("mlp", (784, 256, 128, 10), init="he", label_smoothing=0.1),
     "softmax": Recipe("softmax", (784, 10), init="zeros"),
+    "cnn": CNNRecipe("cnn", (1, 16, 32, 10), init="he", label_smoothing=0.1),
 }
 
 

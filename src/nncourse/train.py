@@ -25,8 +25,6 @@ import numpy as np
 
 from .errors import ConfigError, DivergenceError, DTypeError, NonFiniteError, ShapeError, TargetError
 from .numpy_nn.module import Module as NumpyModule
-from .numpy_nn.container import Sequential as NumpySequential
-from .numpy_nn.linear import Linear as NumpyLinear
 from .utils import as_rng
 
 __all__ = ["History", "fit", "evaluate", "predict", "DIVERGENCE_FACTOR"]
@@ -110,10 +108,10 @@ def _check_data(name, data, model_dtype):
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise ConfigError(f"{name} must be a pair (X, y) of NumPy arrays, got {type(data).__name__}")
     X, y = (np.asarray(a) for a in data)
-    if X.ndim != 2:
+    if X.ndim < 2:
         raise ShapeError(
-            f"{name}: X must have shape (samples, features), got shape {X.shape}"
-            + (": flatten images first with X.reshape(len(X), -1)" if X.ndim > 2 else "")
+            f"{name}: X must have shape (samples, features) or, for images, (samples, channels, height, "
+            f"width), got shape {X.shape}: a single feature needs X.reshape(-1, 1)"
         )
     if len(X) == 0:
         raise ShapeError(f"{name} is empty: X has shape {X.shape}")
@@ -294,7 +292,7 @@ def _numpy_step(model, loss_fn, optimizer, X, y):
         loss = loss_fn(output, y)
         optimizer.zero_grad()
         grad = loss_fn.backward()
-        if isinstance(model, (NumpySequential, NumpyLinear)):
+        if model.can_skip_input_grad:
             # The data is not learned, so d loss / d X is not needed: skipping it saves the largest
             # matrix product of the backward pass (torch's autograd skips it too).
             model.backward(grad, need_input_grad=False)
@@ -506,7 +504,17 @@ def _check_inputs(model, backend, X):
         raise ShapeError(f"predict got no examples (X has shape {X.shape}): pass an array with at least one row, "
                          f"shaped (examples, features)")
     if backend == "torch":
-        first = next((m for m in model.modules() if hasattr(m, "in_features")), None)
+        # the first module that owns parameters decides what the input must look like
+        first = next((m for m in model.modules() if next(m.parameters(recurse=False), None) is not None), None)
+        if not (hasattr(first, "in_features") or hasattr(first, "in_channels")):
+            return X                               # an embedding, a recurrent layer...: torch checks
+        if hasattr(first, "in_channels"):          # a convolutional network: images (N, C, H, W)
+            if X.ndim != 4 or X.shape[1] != first.in_channels:
+                raise ShapeError(f"predict: the model's first layer ({type(first).__name__}) expects images shaped "
+                                 f"(examples, {first.in_channels}, height, width), got X of shape {X.shape}"
+                                 + (": channels-last images? use X.transpose(0, 3, 1, 2)"
+                                    if X.ndim == 4 and X.shape[-1] == first.in_channels else ""))
+            return X
         if X.ndim != 2:
             raise ShapeError(f"predict: X must have shape (examples, features), got {X.shape}"
                              + (": flatten images first with X.reshape(len(X), -1)" if X.ndim > 2 else "")

@@ -24,6 +24,9 @@ from .perceptron import *  # noqa: F401,F403  Perceptron
 from .builders import *  # noqa: F401,F403  mlp, ACTIVATIONS
 from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
 from .convert import *  # noqa: F401,F403  from_torch
+from .conv import *  # noqa: F401,F403  Conv2d, conv_output_size, im2col, col2im
+from .pooling import *  # noqa: F401,F403  MaxPool2d
+from .flatten import *  # noqa: F401,F403  Flatten
 from .clip_grad import *  # noqa: F401,F403  clip_grad_norm_
 from .sparse import *  # noqa: F401,F403  Embedding
 from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU

@@ -1,7 +1,6 @@
 """``Sequential``: layers applied one after the other (torch keeps it in ``torch/nn/modules/container.py``)."""
 
 from ..errors import ConfigError
-from .linear import Linear
 from .module import Module
 
 __all__ = ["Sequential"]
@@ -13,6 +12,8 @@ class Sequential(Module):
     >>> model = Sequential(Linear(2, 3), ReLU(), Linear(3, 1))   # doctest: +SKIP
     >>> y = model(x); grad_x = model.backward(grad_y)            # doctest: +SKIP
     """
+
+    can_skip_input_grad = True
 
     def __init__(self, *layers):
         super().__init__()
@@ -35,8 +36,9 @@ class Sequential(Module):
     def backward(self, grad_output, *, need_input_grad=True):
         """Run every layer's backward, last layer first; return d loss / d input.
 
-        With ``need_input_grad=False`` (what a training loop wants) the first layer, if it is a
-        ``Linear``, skips computing d loss / d input, which nobody uses, and ``None`` is returned.
+        With ``need_input_grad=False`` (what a training loop wants) the first layer, if it can
+        (``can_skip_input_grad``: ``Linear``, ``Conv2d``, ``Sequential``), skips computing
+        d loss / d input, which nobody uses, and ``None`` is returned.
         A network with parameters runs backward once per forward pass (see ``Module._release_forward``).
         """
         # Refuse a second backward up front, before any layer adds to .grad again.
@@ -45,7 +47,7 @@ class Sequential(Module):
         grad = grad_output
         for index in range(len(layers) - 1, -1, -1):
             layer = layers[index]
-            if index == 0 and not need_input_grad and isinstance(layer, (Linear, Sequential)):
+            if index == 0 and not need_input_grad and layer.can_skip_input_grad:
                 grad = layer.backward(grad, need_input_grad=False)
                 break
             grad = layer.backward(grad)

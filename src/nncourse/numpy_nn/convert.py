@@ -21,8 +21,11 @@ from ..errors import ConversionError
 from ..utils import as_rng
 from .activation import Identity, LeakyReLU, MultiheadAttention, ReLU, Sigmoid, Softmax, Step, Tanh
 from .container import Sequential
+from .conv import Conv2d
 from .dropout import Dropout
+from .flatten import Flatten
 from .linear import Linear
+from .pooling import MaxPool2d
 from .rnn import GRU, LSTM, RNN
 from .sparse import Embedding
 
@@ -114,6 +117,31 @@ def _linear(layer, where, rng):
     return twin
 
 
+def _conv2d(layer, where, rng):
+    dtype = numpy_dtype_of(layer, where)
+    if layer.dilation != (1, 1) or layer.groups != 1 or layer.padding_mode != "zeros" or isinstance(layer.padding, str):
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy Conv2d has numeric zero padding, "
+            f"no dilation and no groups (dilation={layer.dilation}, groups={layer.groups}, "
+            f"padding={layer.padding!r}, padding_mode={layer.padding_mode!r})."
+        )
+    twin = Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride,
+                  padding=layer.padding, bias=layer.bias is not None, init="zeros", dtype=dtype)
+    twin.weight.data = to_numpy(layer.weight, dtype)            # (out, in, kh, kw), same layout in both
+    if layer.bias is not None:
+        twin.bias.data = to_numpy(layer.bias, dtype)            # (out,)
+    return twin
+
+
+def _max_pool2d(layer, where, rng):
+    if layer.dilation not in (1, (1, 1)) or layer.ceil_mode or layer.return_indices:
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy MaxPool2d has no dilation, "
+            f"ceil_mode or return_indices."
+        )
+    return MaxPool2d(layer.kernel_size, stride=layer.stride, padding=layer.padding)
+
+
 def to_numpy(tensor, dtype):
     """A NumPy copy of a torch tensor (never a view: changing one must not change the other)."""
     return np.array(tensor.detach().cpu().numpy(), dtype=dtype, copy=True)
@@ -197,6 +225,9 @@ _CONVERTERS = {
     "torch.nn.LSTM": _recurrent,
     "torch.nn.GRU": _recurrent,
     "torch.nn.Dropout": _dropout,
+    "torch.nn.Conv2d": _conv2d,
+    "torch.nn.MaxPool2d": _max_pool2d,
+    "torch.nn.Flatten": lambda layer, where, rng: Flatten(layer.start_dim, layer.end_dim),
     "torch.nn.LeakyReLU": _leaky_relu,
     "torch.nn.Softmax": _softmax,
     "torch.nn.Sigmoid": _no_arguments(Sigmoid),

@@ -25,6 +25,8 @@ class Linear(Module):
     the default draws weight and bias from U(-1/sqrt(in), 1/sqrt(in)) like ``torch.nn.Linear``.
     """
 
+    can_skip_input_grad = True   # backward(..., need_input_grad=False) skips d loss / d x
+
     def __init__(self, in_features, out_features, bias=True, *, init="torch", seed=None, rng=None,
                  dtype=np.float32):
         super().__init__()

@@ -23,6 +23,10 @@ __all__ = ["Module"]
 class Module:
     """Base class: subclasses implement ``forward`` and ``backward`` (and call ``super().__init__()``)."""
 
+    #: True for layers whose ``backward`` takes ``need_input_grad=False`` (skip d loss / d input when
+    #: the layer comes first in a network: the data is not learned). ``Sequential`` and ``fit`` use it.
+    can_skip_input_grad = False
+
     def __init__(self):
         # object.__setattr__ skips our own registration logic below.
         object.__setattr__(self, "_parameters", {})

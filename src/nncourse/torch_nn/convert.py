@@ -71,6 +71,17 @@ def _linear(layer, where):
     return twin
 
 
+def _conv2d(layer, where):
+    dtype = torch_dtype(layer.weight.dtype, argument=f"{type(layer).__name__} weight dtype")
+    has_bias = layer.bias is not None
+    twin = torch.nn.utils.skip_init(torch.nn.Conv2d, layer.in_channels, layer.out_channels, layer.kernel_size,
+                                    stride=layer.stride, padding=layer.padding, bias=has_bias, dtype=dtype)
+    copy_into(twin.weight, layer.weight.data)      # (out, in, kh, kw), same layout
+    if has_bias:
+        copy_into(twin.bias, layer.bias.data)      # (out,)
+    return twin
+
+
 def _multihead_attention(layer, where):
     dtype = torch_dtype(layer.dtype, argument="MultiheadAttention dtype")
     has_bias = layer.in_proj_bias is not None
@@ -127,6 +138,9 @@ _CONVERTERS = {
     numpy_nn.LSTM: _recurrent,
     numpy_nn.GRU: _recurrent,
     numpy_nn.Dropout: lambda layer, where: torch.nn.Dropout(layer.p),
+    numpy_nn.Conv2d: _conv2d,
+    numpy_nn.MaxPool2d: lambda layer, where: torch.nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding),
+    numpy_nn.Flatten: lambda layer, where: torch.nn.Flatten(layer.start_dim, layer.end_dim),
     numpy_nn.LeakyReLU: lambda layer, where: torch.nn.LeakyReLU(layer.negative_slope),
     numpy_nn.Softmax: lambda layer, where: torch.nn.Softmax(dim=layer.dim),
     numpy_nn.Step: _no_arguments(Step),

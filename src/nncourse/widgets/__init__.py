@@ -15,6 +15,7 @@ Main entry points::
     perceptron_stepper()           the perceptron rule, step by step, on AND / OR
     optimizer_race()               optimizers racing on a 2-D loss surface
     mnist_comparison(results)      accuracy for learning rate x hidden layers on MNIST
+    kernel_explorer(images)        a 3×3 kernel slid over a digit: the feature map it makes
     temperature_sampler(model, train_names)   names sampled at several temperatures (chapter 8)
     next_char_explorer(models)     P(next character | prefix) for several models (chapter 8)
     attention_explorer(model, seqs) attention heatmaps per input, layer and head (chapter 9)
@@ -28,6 +29,7 @@ from .playground import Playground, static_playground
 from .perceptron import perceptron_stepper
 from .race import optimizer_race
 from .mnist import mnist_comparison
+from .kernels import PRESET_KERNELS, feature_map, kernel_explorer
 from .sampling import next_char_explorer, temperature_sampler
 from .attention import attention_explorer
 
@@ -35,5 +37,7 @@ __all__ = [
     "Axis", "attention_explorer", "Control", "Playground", "PlaygroundFigure", "PlaygroundResult", "PlaygroundSettings",
     "controls", "divergence_message", "figure_png", "make_data", "mnist_comparison",
     "optimizer_race", "perceptron_stepper", "precomputed_widget", "static_playground",
-    "train_playground", "temperature_sampler", "next_char_explorer",
+    "train_playground",
+    "PRESET_KERNELS", "feature_map", "kernel_explorer",          # chapter 7
+    "temperature_sampler", "next_char_explorer",                  # chapter 8
 ]

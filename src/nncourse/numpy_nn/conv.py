@@ -1,0 +1,296 @@
+"""``Conv2d``: a 2-D convolution (torch keeps it in ``torch/nn/modules/conv.py``), plus ``im2col`` / ``col2im``.
+
+Shapes use ``N`` (batch), ``C`` (in_channels), ``O`` (out_channels), ``H, W`` (input height and
+width), ``kh, kw`` (kernel), ``Ho, Wo`` (output), ``K = C*kh*kw`` (numbers under one window) and
+``P = Ho*Wo`` (output positions). Images are NCHW, as in torch.
+
+Like torch (and every deep-learning library), ``Conv2d`` computes a *cross-correlation*: the kernel
+slides over the image without being flipped::
+
+    out[n, o, y, x] = bias[o] + sum_{c, i, j} weight[o, c, i, j] * xpad[n, c, y*s + i, x*s + j]
+
+How it is computed (vectorised, no loop over pixels):
+
+* im2col: for each of the ``kh*kw`` kernel offsets ``(i, j)``, one strided slice of the input is
+  copied into a buffer of shape ``(C, kh, kw, Ho, Wo, N)``, i.e. a matrix ``cols (K, P*N)`` whose
+  column ``(p, n)`` holds the ``K`` numbers under the window at output position ``p`` of image ``n``.
+  The batch index is innermost in memory, so every slice copy moves long contiguous runs.
+  Positions that fall into the zero padding are never written, so the input is never padded in
+  memory (no ``np.pad`` copy), and the buffer is reused from one batch to the next.
+* The convolution of the whole batch is then ONE matrix product, ``weight (O, K) @ cols (K, P*N)``,
+  whose result ``(O, P*N)`` is returned as an ``(N, O, Ho, Wo)`` view of memory ordered
+  ``(O, Ho, Wo, N)``. ReLU and MaxPool2d keep that memory order, so the gradient comes back in it
+  and the next convolution reads its input without a transposing copy.
+* Backward, two more matrix products: ``d weight = G @ cols.T`` and ``d cols = weight.T @ G`` with
+  ``G (O, P*N)`` the upstream gradient; col2im adds the ``kh*kw`` slices of ``d cols`` back where
+  they came from (overlapping windows add up).
+
+The public ``im2col`` / ``col2im`` use the same code and present the columns in torch's ``unfold``
+layout ``(N, K, P)``.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from ..utils import as_rng
+from . import init as initializers
+from .module import Module, check_float_array
+from .parameter import Parameter
+
+__all__ = ["Conv2d", "conv_output_size", "im2col", "col2im"]
+
+
+def pair(value, name, who, *, minimum=1):
+    """``3 -> (3, 3)``, ``(3, 5) -> (3, 5)``; anything else (or below ``minimum``) -> ``ConfigError``."""
+    values = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
+                                   and v >= minimum for v in values):
+        raise ConfigError(f"{who}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0):
+    """``floor((size + 2*padding - kernel_size) / stride) + 1``: the output length along one axis."""
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def _offset_slices(size, out_size, offset, stride, padding):
+    """For kernel offset ``offset`` along one axis: ``(output slice, input slice)`` of the positions
+    whose input index ``y*stride + offset - padding`` lies inside the image (the rest is padding)."""
+    shift = offset - padding                             # input index of output position 0
+    first = max(0, -(shift // stride))                  # first y with y*stride + shift >= 0
+    last = min(out_size, (size - 1 - shift) // stride + 1)   # one past the last valid output index
+    if last <= first:
+        return None
+    start = first * stride + shift
+    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
+
+
+def _plan(in_hw, out_hw, kernel_size, stride, padding):
+    """The ``kh*kw`` pairs ``((i, j), out_rows, out_cols, in_rows, in_cols)`` im2col and col2im use."""
+    plan = []
+    for i in range(kernel_size[0]):
+        rows = _offset_slices(in_hw[0], out_hw[0], i, stride[0], padding[0])
+        for j in range(kernel_size[1]):
+            cols = _offset_slices(in_hw[1], out_hw[1], j, stride[1], padding[1])
+            if rows is not None and cols is not None:
+                plan.append(((i, j), rows[0], cols[0], rows[1], cols[1]))
+    return plan
+
+
+def _output_hw(in_hw, kernel_size, stride, padding):
+    return tuple(conv_output_size(in_hw[a], kernel_size[a], stride[a], padding[a]) for a in (0, 1))
+
+
+def channels_last_batch(x):
+    """``x (N, C, H, W)`` as a C-contiguous ``(C, H, W, N)`` array: the batch index innermost.
+
+    No copy when ``x`` already lives in that memory order (the outputs of ``Conv2d``, ``ReLU`` and
+    ``MaxPool2d`` inside a network do); otherwise one copy.
+    """
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+
+
+def _fill_columns(x_chwn, columns, kernel_size, stride, padding):
+    """Copy the windows of ``x_chwn (C, H, W, N)`` into ``columns (C, kh, kw, Ho, Wo, N)``, one strided
+    slice per kernel offset ``(i, j)``; entries that fall into the padding are not touched (leave
+    them 0). With the batch innermost, each slice copies runs of ``Wo*N`` contiguous numbers."""
+    c, h, w, n = x_chwn.shape
+    out_hw = columns.shape[3:5]
+    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding):
+        columns[:, i, j, out_rows, out_cols, :] = x_chwn[:, in_rows, in_cols, :]
+    return columns
+
+
+def _add_columns(columns, grad_x_chwn, kernel_size, stride, padding):
+    """The adjoint of ``_fill_columns``: add ``columns (C, kh, kw, Ho, Wo, N)`` back onto the pixels
+    they were copied from, in ``grad_x_chwn (C, H, W, N)``."""
+    c, h, w, n = grad_x_chwn.shape
+    out_hw = columns.shape[3:5]
+    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding):
+        grad_x_chwn[:, in_rows, in_cols, :] += columns[:, i, j, out_rows, out_cols, :]
+    return grad_x_chwn
+
+
+def _arguments(kernel_size, stride, padding, who):
+    return (pair(kernel_size, "kernel_size", who), pair(stride, "stride", who),
+            pair(padding, "padding", who, minimum=0))
+
+
+def im2col(x, kernel_size, stride=1, padding=0):
+    """Unfold ``x (N, C, H, W)`` into ``cols (N, C*kh*kw, Ho*Wo)``: one column per window position.
+
+    ``cols[n, (c, i, j), (y, x)] = xpad[n, c, y*sh + i, x*sw + j]`` (zero where the window covers
+    padding), the layout of ``torch.nn.functional.unfold``. The numbers are stored as
+    ``(C, kh, kw, Ho, Wo, N)`` and the result is a transposed view of them: that is the layout in
+    which ``Conv2d`` multiplies the columns of a whole batch with one matrix product.
+    """
+    kernel_size, stride, padding = _arguments(kernel_size, stride, padding, "im2col")
+    n, c, h, w = x.shape
+    ho, wo = _output_hw((h, w), kernel_size, stride, padding)
+    columns = np.zeros((c, *kernel_size, ho, wo, n), dtype=x.dtype)
+    _fill_columns(channels_last_batch(x), columns, kernel_size, stride, padding)
+    k = c * kernel_size[0] * kernel_size[1]
+    return columns.reshape(k, ho * wo, n).transpose(2, 0, 1)       # (N, K, P), a view
+
+
+def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
+    """The adjoint of ``im2col``: add every column entry back onto the input pixel it was copied from.
+
+    ``cols (N, C*kh*kw, Ho*Wo) -> (N, C, H, W)``. One slice-add per kernel offset (``kh*kw`` of them),
+    never a loop over pixels; where windows overlap, their contributions add up.
+    """
+    kernel_size, stride, padding = _arguments(kernel_size, stride, padding, "col2im")
+    n, c, h, w = input_shape
+    ho, wo = _output_hw((h, w), kernel_size, stride, padding)
+    columns = np.asarray(cols).transpose(1, 2, 0).reshape(c, *kernel_size, ho, wo, n)
+    grad_x = np.zeros((c, h, w, n), dtype=columns.dtype)
+    _add_columns(columns, grad_x, kernel_size, stride, padding)
+    return grad_x.transpose(3, 0, 1, 2)                              # (N, C, H, W), a view
+
+
+class Conv2d(Module):
+    """A 2-D convolution over NCHW images: ``out = weight ⋆ x + bias``, as ``torch.nn.Conv2d``.
+
+    ``weight`` has shape ``(out_channels, in_channels, kh, kw)`` and ``bias`` ``(out_channels,)``.
+    ``kernel_size``, ``stride`` and ``padding`` take an int or a pair ``(height, width)``. The default
+    initialisation is torch's: weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
+    ``fan_in = in_channels * kh * kw``. Other ``init`` names (``numpy_nn.init``) see the weight as
+    a matrix ``(out_channels, in_channels*kh*kw)``, so ``"he"`` matches torch's Kaiming normal.
+    """
+
+    # the first layer of a network can skip d loss / d input (see Sequential.backward)
+    can_skip_input_grad = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, *,
+                 init="torch", seed=None, rng=None, dtype=np.float32):
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"Conv2d: {name} must be a positive integer, got {value!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = pair(stride, "stride", "Conv2d")
+        self.padding = pair(padding, "padding", "Conv2d", minimum=0)
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise DTypeError(f"Conv2d: dtype must be a floating-point type such as np.float32, got {dtype}")
+        self.dtype = dtype
+        self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
+
+        rng = as_rng(seed, rng)
+        matrix_shape = (self.out_channels, self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+        weight = initializers.get(init)(matrix_shape, rng)            # (O, K), fan_in = K as in torch
+        self.weight = Parameter(np.asarray(weight, dtype=dtype).reshape(
+            self.out_channels, self.in_channels, *self.kernel_size))  # (O, C, kh, kw)
+        self.bias = (Parameter(np.asarray(initializers.bias(init, matrix_shape, rng), dtype=dtype))
+                     if bias else None)
+        self._cols = None          # (K, P*N): the unfolded input of the last forward pass
+        self._input_shape = None
+        self._buffer = None        # reused zero-padded im2col buffer (its padding entries stay zero)
+
+    # ------------------------------------------------------------------ forward and backward
+    def forward(self, x):
+        x = self._check_input(x)
+        n, c, h, w = x.shape
+        ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
+        shape = (c, *self.kernel_size, ho, wo, n)
+        if self._buffer is None or self._buffer.shape != shape or self._buffer.dtype != x.dtype:
+            self._buffer = np.zeros(shape, dtype=x.dtype)        # padding entries stay 0 for good
+        cols = _fill_columns(channels_last_batch(x), self._buffer, self.kernel_size, self.stride, self.padding)
+        self._cols = cols.reshape(-1, ho * wo * n)                # (K, P*N): every window of the batch
+        self._input_shape = x.shape
+        out = self._weight_matrix() @ self._cols                  # (O, K) @ (K, P*N): ONE matrix product
+        if self.bias is not None:
+            out += self.bias.data[:, None]                        # (O, 1) broadcast over all positions
+        # (O, Ho, Wo, N) in memory, returned as an (N, O, Ho, Wo) view: no copy
+        return out.reshape(self.out_channels, ho, wo, n).transpose(3, 0, 1, 2)
+
+    def backward(self, grad_output, *, need_input_grad=True):
+        """Given g = d loss / d out (N, O, Ho, Wo), as a matrix G (O, P*N): accumulate
+        d weight = G @ cols.T and d bias = the row sums of G; return d loss / d x = col2im(weight.T @ G).
+
+        ``need_input_grad=False`` (the first layer of a network) skips the last step and returns None.
+        """
+        self._require_forward(self._cols)
+        n, c, h, w = self._input_shape
+        ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
+        self._check_grad_output(grad_output, (n, self.out_channels, ho, wo), self.dtype)
+        # (O, P*N); no copy when grad_output has the memory order of this layer's output
+        g = channels_last_batch(grad_output).reshape(self.out_channels, ho * wo * n)
+        self.weight.accumulate_grad((g @ self._cols.T).reshape(self.weight.shape))    # (O, K)
+        if self.bias is not None:
+            self.bias.accumulate_grad(g.sum(axis=1))                                  # (O,)
+        if not need_input_grad:
+            return None
+        grad_cols = self._weight_matrix().T @ g                    # (K, O) @ (O, P*N) -> (K, P*N)
+        grad_x = np.zeros((c, h, w, n), dtype=grad_cols.dtype)     # batch innermost, like the columns
+        _add_columns(grad_cols.reshape(c, *self.kernel_size, ho, wo, n), grad_x,
+                     self.kernel_size, self.stride, self.padding)
+        return grad_x.transpose(3, 0, 1, 2)                        # (N, C, H, W), a view
+
+    def _weight_matrix(self):
+        return self.weight.data.reshape(self.out_channels, -1)              # (O, K), a view
+
+    # ------------------------------------------------------------------ input checks
+    def _check_input(self, x):
+        x = check_float_array(x, self._label())
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ShapeError(self._shape_message(x.shape))
+        if x.shape[0] == 0:
+            raise ShapeError(f"{self._label()} got an empty batch (input of shape {x.shape}): "
+                             f"pass at least one image")
+        (kh, kw), (ph, pw) = self.kernel_size, self.padding
+        if x.shape[2] + 2 * ph < kh or x.shape[3] + 2 * pw < kw:
+            raise ShapeError(
+                f"{self._label()}: the {kh}×{kw} kernel is larger than the padded input "
+                f"({x.shape[2]}+2·{ph})×({x.shape[3]}+2·{pw}) = {x.shape[2] + 2 * ph}×{x.shape[3] + 2 * pw} "
+                f"(input of shape {x.shape}): use a smaller kernel, more padding, or fewer pooling layers before this one"
+            )
+        if x.dtype != self.dtype:
+            raise DTypeError(
+                f"{self._label()} has {self.dtype} weights but got {x.dtype} input: convert the input "
+                f"with x.astype(np.{self.dtype}), or build the layer with dtype=np.{x.dtype}"
+            )
+        if not np.isfinite(x.sum()) and not np.isfinite(x).all():   # the sum is a cheap first test
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+            raise NonFiniteError(
+                f"{self._label()} got input containing NaN or inf (first at index {bad}). If this is the "
+                f"network's input, clean the data; if it comes from an earlier layer, training has "
+                f"probably diverged: lower the learning rate"
+            )
+        return x
+
+    def _shape_message(self, shape):
+        c = self.in_channels
+        expected = f"{self._label()} expects images of shape (batch, {c}, height, width) (NCHW), got {shape}"
+        if len(shape) == 4 and shape[3] == c and shape[1] != c:
+            return (f"{expected}: the channels seem to be last (NHWC); move them to axis 1 with "
+                    f"x.transpose(0, 3, 1, 2)")
+        if len(shape) == 4:
+            return (f"{expected}: the input has {shape[1]} channels but the layer was built for "
+                    f"in_channels={c} (check in_channels, or the previous layer's out_channels)")
+        if len(shape) == 2 and c == 1 and math.isqrt(shape[1]) ** 2 == shape[1]:
+            side = math.isqrt(shape[1])
+            return (f"{expected}: these look like flattened {side}×{side} images; reshape them to "
+                    f"(N, 1, {side}, {side}) with x.reshape(-1, 1, {side}, {side})")
+        if len(shape) == 3 and shape[0] == c:
+            return f"{expected}: a single image needs a batch dimension, use x[None] (shape (1, {c}, H, W))"
+        if len(shape) == 3 and c == 1:
+            return f"{expected}: grayscale images need a channel axis, use x[:, None] (shape (N, 1, H, W))"
+        return f"{expected}: reshape the input to 4-D (batch, channels, height, width)"
+
+    def _label(self):
+        (kh, kw) = self.kernel_size
+        return f"Conv2d({self.in_channels} → {self.out_channels}, {kh}×{kw})"
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
