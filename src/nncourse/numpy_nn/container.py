@@ -30,7 +30,6 @@ class Sequential(Module):
     def forward(self, x):
         for layer in self._modules.values():
             x = layer(x)
-        self._mark_forward()
         return x
 
     def backward(self, grad_output, *, need_input_grad=True):
@@ -39,10 +38,8 @@ class Sequential(Module):
         With ``need_input_grad=False`` (what a training loop wants) the first layer, if it can
         (``can_skip_input_grad``: ``Linear``, ``Conv2d``, ``Sequential``), skips computing
         d loss / d input, which nobody uses, and ``None`` is returned.
-        A network with parameters runs backward once per forward pass (see ``Module._release_forward``).
+        A network with parameters runs backward once per forward pass (see ``Module.__init_subclass__``).
         """
-        # Refuse a second backward up front, before any layer adds to .grad again.
-        self._require_forward(None if self.__dict__.get("_forward_released", False) else self)
         layers = list(self._modules.values())
         grad = grad_output
         for index in range(len(layers) - 1, -1, -1):
@@ -51,8 +48,6 @@ class Sequential(Module):
                 grad = layer.backward(grad, need_input_grad=False)
                 break
             grad = layer.backward(grad)
-        if any(True for _ in self.parameters()):
-            self._release_forward()
         return grad if need_input_grad else None
 
     def append(self, layer):

@@ -54,7 +54,6 @@ class Linear(Module):
     def forward(self, x):
         x = self._check_input(x)
         self._x = x                       # (N, I)
-        self._mark_forward()
         out = x @ self.weight.data.T      # (N, I) @ (I, O) -> (N, O); W.T is a view, no copy
         if self.bias is not None:
             out += self.bias.data         # broadcast (O,) over the N rows, in place
@@ -73,7 +72,6 @@ class Linear(Module):
         self.weight.accumulate_grad(g.T @ self._x)      # (O, N) @ (N, I) -> (O, I)
         if self.bias is not None:
             self.bias.accumulate_grad(g.sum(axis=0))    # (O,)
-        self._release_forward("_x")                     # one backward per forward (see Module)
         if not need_input_grad:
             return None
         return g @ self.weight.data                     # (N, O) @ (O, I) -> (N, I)

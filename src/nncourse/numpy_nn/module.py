@@ -12,6 +12,8 @@ registered automatically when you assign them as attributes, so ``parameters()``
 network built from modules.
 """
 
+import functools
+
 import numpy as np
 
 from ..errors import ConfigError, CourseError, DTypeError, ShapeError
@@ -22,6 +24,20 @@ __all__ = ["Module"]
 
 class Module:
     """Base class: subclasses implement ``forward`` and ``backward`` (and call ``super().__init__()``)."""
+
+    def __init_subclass__(cls, **kwargs):
+        """Every subclass's ``forward`` opens a pass and its ``backward`` closes it (one rule for all).
+
+        A module that owns parameters runs backward once per forward pass, as torch's autograd does:
+        its backward *adds* to ``.grad``, so a second call after the same forward would count the
+        gradients twice. Modules without parameters (activations, ``Dropout``, losses) are pure
+        functions of their cache and may be asked again, e.g. for one row of a Jacobian per call.
+        """
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__:
+            cls.forward = _opens_a_pass(cls.__dict__["forward"])
+        if "backward" in cls.__dict__:
+            cls.backward = _closes_a_pass(cls.__dict__["backward"])
 
     #: True for layers whose ``backward`` takes ``need_input_grad=False`` (skip d loss / d input when
     #: the layer comes first in a network: the data is not learned). ``Sequential`` and ``fit`` use it.
@@ -171,38 +187,22 @@ class Module:
 
     # ------------------------------------------------------------------ helpers for subclasses
     def _require_forward(self, cached):
-        """Raise a clear error when ``backward`` has nothing to work on (``cached`` is None): either no
-        forward pass ran yet, or its cache was already used up by a backward pass (see ``_release_forward``)."""
+        """Raise a clear error when ``backward`` runs before ``forward`` (``cached`` is still None)."""
         if cached is None:
-            if self.__dict__.get("_forward_released", False):
-                raise CourseError(
-                    f"{self._label()}.backward() was called a second time after one forward pass. Its "
-                    f"gradients were already added to the parameters' .grad, and a second backward would "
-                    f"add them again (doubling them; torch refuses too: 'Trying to backward through the "
-                    f"graph a second time'). Run the forward pass again (output = model(x)) before each "
-                    f"backward. To add up the gradients of several batches on purpose, run forward and "
-                    f"backward for each batch and call zero_grad() only before the first."
-                )
             raise CourseError(
                 f"{self._label()}.backward() was called before forward(): run the forward pass first "
                 f"(output = layer(x)), then call backward(grad_output)"
             )
 
-    def _release_forward(self, *names):
-        """Forget the forward cache ``names`` after a backward pass that added to parameter gradients.
-
-        The rule of the course (torch's autograd frees its graph the same way): a module whose backward
-        *accumulates into* ``.grad`` can run backward once per forward pass, so gradients are never
-        counted twice by accident. Modules without parameters (activations, ``Dropout``, losses) are
-        pure functions of their cache and may be asked again, e.g. for one row of a Jacobian per call.
-        """
-        for name in names:
-            object.__setattr__(self, name, None)
-        object.__setattr__(self, "_forward_released", True)
-
-    def _mark_forward(self):
-        """Called by ``forward``: a fresh cache, so one backward pass is allowed again."""
-        object.__setattr__(self, "_forward_released", False)
+    def _second_backward_message(self):
+        return (
+            f"{self._label()}.backward() was called a second time after one forward pass. Its "
+            f"gradients were already added to the parameters' .grad, and a second backward would "
+            f"add them again (doubling them; torch refuses too: 'Trying to backward through the "
+            f"graph a second time'). Run the forward pass again (output = model(x)) before each "
+            f"backward. To add up the gradients of several batches on purpose, run forward and "
+            f"backward for each batch and call zero_grad() only before the first."
+        )
 
     def _check_grad_output(self, grad_output, shape, dtype):
         """``grad_output`` must have the shape (and dtype) of the output of the last forward pass."""
@@ -254,3 +254,27 @@ def check_float_array(x, who, *, argument="input"):
             f"convert it with x.astype(np.float32) (or np.float64)"
         )
     return x
+
+
+def _opens_a_pass(forward):
+    """Wrap a subclass's ``forward``: after it, one backward pass is allowed (see ``__init_subclass__``)."""
+    @functools.wraps(forward)
+    def forward_pass(self, *args, **kwargs):
+        output = forward(self, *args, **kwargs)
+        object.__setattr__(self, "_backward_done", False)
+        return output
+    return forward_pass
+
+
+def _closes_a_pass(backward):
+    """Wrap a subclass's ``backward``: a module with parameters refuses a second one per forward."""
+    @functools.wraps(backward)
+    def backward_pass(self, *args, **kwargs):
+        owns_parameters = next(self.parameters(), None) is not None
+        if owns_parameters and self.__dict__.get("_backward_done", False):
+            raise CourseError(self._second_backward_message())
+        result = backward(self, *args, **kwargs)
+        if owns_parameters:
+            object.__setattr__(self, "_backward_done", True)
+        return result
+    return backward_pass
