@@ -25,10 +25,26 @@ from .idx import IDX_TYPES, parse_idx, read_idx, write_idx  # noqa: F401
 from .download import MNIST_MD5, MNIST_MIRRORS, download_file, md5sum  # noqa: F401
 from .mnist import MNIST, default_data_root, load_mnist, mnist_raw_folder, sample_folder, torch_mnist  # noqa: F401
 
+from .names import (  # noqa: F401
+    END,
+    NAME_FILES,
+    PAD_TARGET,
+    VOCAB,
+    NameSplits,
+    Vocabulary,
+    context_windows,
+    count_predictions,
+    load_names,
+    padded_batch,
+    read_census_names,
+)
+
 __all__ = [
     "TRUTH_TABLES", "truth_table", "blobs", "xor_blobs", "two_moons", "circles", "spirals", "regression_curve",
     "curve", "train_test_split", "to_torch",
     "IDX_TYPES", "parse_idx", "read_idx", "write_idx",
     "MNIST_MD5", "MNIST_MIRRORS", "download_file", "md5sum",
     "MNIST", "load_mnist", "torch_mnist", "default_data_root", "mnist_raw_folder", "sample_folder",
+    "END", "PAD_TARGET", "NAME_FILES", "VOCAB", "Vocabulary", "NameSplits", "read_census_names", "load_names",
+    "context_windows", "padded_batch", "count_predictions",
 ]

@@ -24,4 +24,5 @@ from .perceptron import *  # noqa: F401,F403  Perceptron
 from .builders import *  # noqa: F401,F403  mlp, ACTIVATIONS
 from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
 from .convert import *  # noqa: F401,F403  from_torch
+from .clip_grad import *  # noqa: F401,F403  clip_grad_norm_
 from .normalization import *  # noqa: F401,F403  LayerNorm

@@ -1,0 +1,72 @@
+"""``clip_grad_norm_``: rescale all gradients together when their total norm is too large
+(torch keeps it in ``torch/nn/utils/clip_grad.py``).
+
+Backpropagation through time multiplies many Jacobians, so a gradient can suddenly be thousands of
+times larger than usual ("exploding gradients") and one step can throw the weights far away.
+Clipping keeps the *direction* of the gradient and caps its *length*::
+
+    total = ‖ (g_1, g_2, ..., g_k) ‖          all gradients seen as one long vector
+    g_i  <- g_i * min(1, max_norm / (total + 1e-6))
+
+Call it between ``loss.backward`` / ``model.backward`` and ``optimizer.step()``.
+"""
+
+import numbers
+
+import numpy as np
+
+from ..errors import ConfigError, NonFiniteError
+from .parameter import Parameter
+
+__all__ = ["clip_grad_norm_"]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale the ``.grad`` of ``parameters`` in place so their total norm is at most ``max_norm``.
+
+    Same semantics as ``torch.nn.utils.clip_grad_norm_``: the norm is taken over all gradients
+    together (as if concatenated into one vector), ``norm_type`` may be any positive number or
+    ``float("inf")`` (largest absolute value), parameters without a gradient are skipped, and the
+    clip coefficient ``max_norm / (total + 1e-6)`` is clamped to 1, so small gradients are untouched.
+    Returns the total norm *before* clipping, as a Python float (torch returns a 0-d tensor).
+    ``error_if_nonfinite=True`` raises ``NonFiniteError`` if the total norm is NaN or infinite.
+
+    >>> p = Parameter(np.zeros(2)); p.grad = np.array([3.0, 4.0])
+    >>> clip_grad_norm_([p], max_norm=1.0)
+    5.0
+    >>> p.grad.round(6)
+    array([0.6, 0.8])
+    """
+    if isinstance(parameters, Parameter):
+        parameters = [parameters]
+    parameters = list(parameters)
+    for p in parameters:
+        if not isinstance(p, Parameter):
+            raise ConfigError(f"clip_grad_norm_ expects numpy_nn Parameters (model.parameters()), "
+                              f"got {type(p).__name__}")
+    for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or np.isnan(value):
+            raise ConfigError(f"clip_grad_norm_: {name} must be a number, got {value!r}")
+    if norm_type <= 0:
+        raise ConfigError(f"clip_grad_norm_: norm_type must be positive (2.0 for the usual length, "
+                          f"float('inf') for the largest entry), got {norm_type}")
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return 0.0
+    total = _total_norm(grads, float(norm_type))
+    if error_if_nonfinite and not np.isfinite(total):
+        raise NonFiniteError(f"clip_grad_norm_: the total norm of the gradients is {total}, so they cannot "
+                             f"be clipped: training has probably diverged (lower the learning rate)")
+    coefficient = min(float(max_norm) / (total + 1e-6), 1.0)
+    if coefficient < 1.0:   # torch multiplies by the clamped coefficient always; 1.0 changes nothing
+        for g in grads:
+            g *= g.dtype.type(coefficient)
+    return total
+
+
+def _total_norm(grads, norm_type):
+    """The ``norm_type``-norm of the norms of each gradient, which is the norm of all entries together."""
+    if norm_type == float("inf"):
+        return float(max(np.max(np.abs(g)) for g in grads))
+    norms = np.array([np.linalg.norm(g.ravel(), ord=norm_type) for g in grads], dtype=np.float64)
+    return float(np.linalg.norm(norms, ord=norm_type))
