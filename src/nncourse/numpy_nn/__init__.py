@@ -26,3 +26,6 @@ from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
 from .convert import *  # noqa: F401,F403  from_torch
 from .clip_grad import *  # noqa: F401,F403  clip_grad_norm_
 from .normalization import *  # noqa: F401,F403  LayerNorm
+from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
+from .functional import scaled_dot_product_attention  # noqa: F401
+from .activation import MultiheadAttention  # noqa: F401

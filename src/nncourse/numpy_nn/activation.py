@@ -230,3 +230,258 @@ class GELU(_Activation):
 
     def extra_repr(self):
         return f"approximate='{self.approximate}'"
+
+
+# ============================================================================ ch09: MultiheadAttention
+# torch keeps MultiheadAttention in torch/nn/modules/activation.py, so it lives here too.
+
+from . import init as _init  # noqa: E402
+from .functional import attention_backward, attention_forward  # noqa: E402
+from .linear import Linear  # noqa: E402
+from .parameter import Parameter  # noqa: E402
+from ..errors import DTypeError, NonFiniteError  # noqa: E402
+from ..utils import as_rng  # noqa: E402
+
+__all__ += ["MultiheadAttention"]
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention with torch's parameters, defaults and shapes.
+
+    ``MultiheadAttention(embed_dim, num_heads)`` projects the query, key and value with one stacked
+    weight ``in_proj_weight`` (3E, E) = [W_q; W_k; W_v] and bias ``in_proj_bias`` (3E,), splits each
+    into ``num_heads`` heads of width ``D = E // num_heads``, runs scaled dot-product attention in
+    every head at once, merges the heads back and applies ``out_proj`` (a ``Linear(E, E)``).
+
+    Shapes (``N`` batch, ``L`` query length, ``S`` key/value length, ``E`` embed_dim, ``H`` heads):
+    ``query`` (L, N, E), ``key`` and ``value`` (S, N, E); with ``batch_first=True`` (N, L, E) and
+    (N, S, E); without a batch dimension (L, E) and (S, E). Output: same layout as ``query``.
+
+    ``forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+    average_attn_weights=True, is_causal=False)`` returns ``(attn_output, attn_weights)``;
+    ``attn_weights`` is (N, L, S) averaged over heads, (N, H, L, S) with
+    ``average_attn_weights=False``, or ``None`` with ``need_weights=False``.
+
+    Masks use **torch's MultiheadAttention convention, the opposite of scaled_dot_product_attention's**:
+    a boolean ``attn_mask`` (L, S) or (N*H, L, S) is ``True`` where attention is **not allowed**; a
+    boolean ``key_padding_mask`` (N, S) is ``True`` for keys to **ignore** (padding). Float masks are
+    added to the scores. ``is_causal=True`` applies a causal mask by itself (torch only treats it as a
+    hint and also wants ``attn_mask``; passing both works here as well). A query that may see no key at
+    all gets an output row of zeros (torch gives NaN): see ``numpy_nn.functional``.
+
+    ``backward(grad_output)`` returns ``(d_query, d_key, d_value)``; for self-attention
+    (query = key = value = x) d loss / d x is their sum.
+
+    Initialisation as in torch: ``in_proj_weight`` Xavier (Glorot) uniform, ``in_proj_bias`` and
+    ``out_proj.bias`` zeros, ``out_proj.weight`` like ``Linear``'s default. ``dropout`` must be 0
+    (attention dropout is not implemented).
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, *, seed=None,
+                 rng=None, dtype=np.float32):
+        super().__init__()
+        for name, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"MultiheadAttention: {name} must be a positive integer, got {value!r}")
+        if embed_dim % num_heads:
+            divisors = [h for h in range(1, embed_dim + 1) if embed_dim % h == 0]
+            raise ConfigError(
+                f"MultiheadAttention: embed_dim={embed_dim} is not divisible by num_heads={num_heads}; each "
+                f"head gets embed_dim // num_heads features, so num_heads must divide embed_dim "
+                f"(choose num_heads from {divisors})")
+        if dropout != 0:
+            raise ConfigError(f"MultiheadAttention: attention dropout is not implemented, dropout must be 0.0, "
+                              f"got {dropout!r}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise DTypeError(f"MultiheadAttention: dtype must be a floating-point type, got {dtype}")
+        self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
+        self.head_dim = self.embed_dim // self.num_heads
+        self.batch_first = bool(batch_first)
+        self.dropout = 0.0
+        self.dtype = dtype
+
+        rng = as_rng(seed, rng)
+        E = self.embed_dim
+        self.in_proj_weight = Parameter(_init.xavier_uniform((3 * E, E), rng).astype(dtype))   # (3E, E)
+        self.in_proj_bias = Parameter(np.zeros(3 * E, dtype=dtype)) if bias else None          # (3E,)
+        self.out_proj = Linear(E, E, bias=bias, rng=rng, dtype=dtype)
+        if bias:
+            self.out_proj.bias.data[:] = 0
+        self._cache = None
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        q_in, k_in, v_in, unbatched = self._check_inputs(query, key, value)
+        N, L, E = q_in.shape
+        S = k_in.shape[1]
+        H, D = self.num_heads, self.head_dim
+        mask = self._combined_mask(attn_mask, key_padding_mask, N, L, S, unbatched)   # (N|1, H|1, L, S)
+
+        # 1. project: one stacked matmul when query, key and value are the same array (self-attention)
+        W, b = self.in_proj_weight.data, self.in_proj_bias
+        self_attention = query is key and key is value
+        if self_attention:
+            qkv = q_in.reshape(N * L, E) @ W.T                          # (N*L, E) @ (E, 3E) -> (N*L, 3E)
+            if b is not None:
+                qkv += b.data
+            q, k, v = np.split(qkv.reshape(N, L, 3 * E), 3, axis=-1)     # 3 x (N, L, E)
+        else:
+            q, k, v = (x @ W[i * E:(i + 1) * E].T for i, x in enumerate((q_in, k_in, v_in)))
+            if b is not None:
+                q, k, v = (t + b.data[i * E:(i + 1) * E] for i, t in enumerate((q, k, v)))
+
+        # 2. split heads: (N, L, E) -> (N, L, H, D) -> (N, H, L, D)
+        q, k, v = (t.reshape(N, t.shape[1], H, D).transpose(0, 2, 1, 3) for t in (q, k, v))
+        # 3. attention in every head at once: (N, H, L, D) x (N, H, S, D) -> (N, H, L, D)
+        heads, att_cache = attention_forward(q, k, v, mask, is_causal=is_causal)
+        # 4. merge heads: (N, H, L, D) -> (N, L, H, D) -> (N*L, E), then the output projection
+        merged = heads.transpose(0, 2, 1, 3).reshape(N * L, E)
+        out = self.out_proj(merged).reshape(N, L, E)
+
+        self._cache = (q_in, k_in, v_in, att_cache, self_attention, unbatched)
+        weights = None
+        if need_weights:
+            weights = att_cache.weights                                # (N, H, L, S)
+            weights = weights.mean(axis=1) if average_attn_weights else weights.copy()
+            if unbatched:
+                weights = weights[0]
+        return self._to_layout(out, unbatched), weights
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, grad_output):
+        """Return ``(d_query, d_key, d_value)`` in the layout of the inputs; accumulate parameter grads."""
+        self._require_forward(self._cache)
+        q_in, k_in, v_in, att_cache, self_attention, unbatched = self._cache
+        N, L, E = q_in.shape
+        S = k_in.shape[1]
+        H, D = self.num_heads, self.head_dim
+        expected = (L, E) if unbatched else ((N, L, E) if self.batch_first else (L, N, E))
+        self._check_grad_output(grad_output, expected, self.dtype)
+        g = self._from_layout(grad_output, unbatched)                    # (N, L, E)
+
+        # 4. output projection and merge, backwards: (N*L, E) -> (N, L, H, D) -> (N, H, L, D)
+        d_merged = self.out_proj.backward(g.reshape(N * L, E))
+        d_heads = d_merged.reshape(N, L, H, D).transpose(0, 2, 1, 3)
+        # 3. attention
+        dq, dk, dv = attention_backward(d_heads, att_cache)              # (N, H, L|S, D) each
+        # 2. split, backwards: (N, H, L, D) -> (N, L, H, D) -> (N, L, E)
+        dq, dk, dv = (t.transpose(0, 2, 1, 3).reshape(N, -1, E) for t in (dq, dk, dv))
+        # 1. projections: y = x W_i^T + b_i  ->  dW_i = dy^T x,  db_i = sum dy,  dx = dy W_i
+        W = self.in_proj_weight.data
+        if self_attention:
+            d_qkv = np.concatenate((dq, dk, dv), axis=-1).reshape(N * L, 3 * E)
+            self.in_proj_weight.accumulate_grad(d_qkv.T @ q_in.reshape(N * L, E))     # (3E, E)
+        else:
+            self.in_proj_weight.accumulate_grad(np.concatenate(
+                [d.reshape(-1, E).T @ x.reshape(-1, E) for d, x in ((dq, q_in), (dk, k_in), (dv, v_in))]))
+        if self.in_proj_bias is not None:
+            self.in_proj_bias.accumulate_grad(np.concatenate([d.sum(axis=(0, 1)) for d in (dq, dk, dv)]))
+        grads = (dq @ W[:E], dk @ W[E:2 * E], dv @ W[2 * E:])           # (N, L|S, E) each
+        return tuple(self._to_layout(d, unbatched) for d in grads)
+
+    # ------------------------------------------------------------------ layouts
+    def _to_layout(self, x, unbatched):
+        """(N, L, E), the internal layout, -> the caller's layout."""
+        if unbatched:
+            return x[0]
+        return x if self.batch_first else x.transpose(1, 0, 2)
+
+    def _from_layout(self, x, unbatched):
+        """The caller's layout -> (N, L, E)."""
+        if unbatched:
+            return x[None]
+        return x if self.batch_first else x.transpose(1, 0, 2)
+
+    # ------------------------------------------------------------------ checks
+    def _layout_name(self):
+        return "(batch, seq, embed)" if self.batch_first else "(seq, batch, embed)"
+
+    def _check_inputs(self, query, key, value):
+        who, E = self._label(), self.embed_dim
+        arrays = []
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            x = check_float_array(x, who, argument=name)
+            if x.dtype != self.dtype:
+                raise DTypeError(f"{who} has {self.dtype} weights but {name} is {x.dtype}: convert with "
+                                 f"{name}.astype(np.{self.dtype}), or build the layer with dtype=np.{x.dtype}")
+            if x.ndim not in (2, 3) or x.shape[-1] != E:
+                raise ShapeError(
+                    f"{who} expects {name} of shape {self._layout_name()} with embed={E} (or unbatched "
+                    f"(seq, {E})), got {x.shape}")
+            if not np.isfinite(x).all():
+                raise NonFiniteError(f"{who}: {name} contains NaN or inf")
+            arrays.append(x)
+        if len({x.ndim for x in arrays}) != 1:
+            raise ShapeError(f"{who}: query, key and value must all be batched (3-D) or all unbatched (2-D), "
+                             f"got shapes {[x.shape for x in arrays]}")
+        unbatched = arrays[0].ndim == 2
+        q, k, v = (self._from_layout(x, unbatched) for x in arrays)
+        if k.shape[1] != v.shape[1]:
+            raise ShapeError(f"{who}: key and value must have the same sequence length (one value per key), "
+                             f"got key {key.shape} and value {value.shape} in layout {self._layout_name()}")
+        if not q.shape[0] == k.shape[0] == v.shape[0]:
+            hint = ""
+            if q.shape[1] == k.shape[1] or not self.batch_first:
+                other = "True" if not self.batch_first else "False"
+                hint = (f". If your arrays are laid out as {'(batch, seq, embed)' if not self.batch_first else '(seq, batch, embed)'}, "
+                        f"build the layer with batch_first={other} (or transpose with x.transpose(1, 0, 2))")
+            raise ShapeError(
+                f"{who} (batch_first={self.batch_first}) expects query, key and value in layout "
+                f"{self._layout_name()} with the same batch size, got query {query.shape}, key {key.shape}, "
+                f"value {value.shape}{hint}")
+        return q, k, v, unbatched
+
+    def _combined_mask(self, attn_mask, key_padding_mask, N, L, S, unbatched):
+        """torch's two masks as one float mask added to the scores, shape broadcastable to (N, H, L, S)."""
+        who, H = self._label(), self.num_heads
+        total = None
+        if attn_mask is not None:
+            m = self._mask_as_float(attn_mask, "attn_mask")
+            if m.shape == (L, S):
+                m = m[None, None]                                     # (1, 1, L, S)
+            elif m.ndim == 3 and m.shape == (N * H, L, S):
+                m = m.reshape(N, H, L, S)
+            else:
+                hint = ""
+                if m.shape == (S, L) and L != S:
+                    hint = ": it looks transposed (rows are queries, columns are keys)"
+                raise ShapeError(
+                    f"{who}: attn_mask must have shape (L, S) = {(L, S)} or (N*num_heads, L, S) = {(N * H, L, S)}, "
+                    f"got {m.shape}{hint}")
+            total = m
+        if key_padding_mask is not None:
+            m = self._mask_as_float(key_padding_mask, "key_padding_mask")
+            expected = (S,) if unbatched else (N, S)
+            if m.shape != expected:
+                hint = ": it looks transposed; key_padding_mask is (batch, seq) whatever batch_first is" \
+                    if m.shape == expected[::-1] and not unbatched else ""
+                raise ShapeError(f"{who}: key_padding_mask must have shape (N, S) = {expected} (True marks padding "
+                                 f"keys to ignore), got {m.shape}{hint}")
+            m = m.reshape(-1, 1, 1, S)                                  # (N, 1, 1, S)
+            total = m if total is None else total + m
+        return total
+
+    def _mask_as_float(self, mask, name):
+        """torch's MultiheadAttention convention: boolean True = blocked -> -inf; a float mask is added."""
+        mask = np.asarray(mask)
+        if mask.dtype == bool:
+            return np.where(mask, -np.inf, 0.0).astype(self.dtype)
+        if mask.dtype.kind != "f":
+            raise DTypeError(f"{self._label()}: {name} must be boolean (True = blocked, torch's convention for "
+                             f"MultiheadAttention) or float (added to the scores), got dtype {mask.dtype}: "
+                             f"use mask.astype(bool)")
+        if np.isnan(mask).any() or np.isposinf(mask).any():
+            raise NonFiniteError(f"{self._label()}: a float {name} may contain -inf but not NaN or +inf")
+        return mask.astype(self.dtype, copy=False)
+
+    def _label(self):
+        return f"MultiheadAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads})"
+
+    def extra_repr(self):
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
+
+    def __repr__(self):
+        return (f"MultiheadAttention(\n  {self.extra_repr()}\n  (out_proj): "
+                f"{self.out_proj!r}\n)")

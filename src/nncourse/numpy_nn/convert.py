@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ConversionError
 from ..utils import as_rng
-from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Step, Tanh
+from .activation import Identity, LeakyReLU, MultiheadAttention, ReLU, Sigmoid, Softmax, Step, Tanh
 from .container import Sequential
 from .dropout import Dropout
 from .linear import Linear
@@ -117,10 +117,33 @@ def to_numpy(tensor, dtype):
     return np.array(tensor.detach().cpu().numpy(), dtype=dtype, copy=True)
 
 
+def _multihead_attention(layer, where, rng):
+    """torch.nn.MultiheadAttention with one stacked in-projection (kdim = vdim = embed_dim)."""
+    unsupported = [name for name, bad in (
+        ("kdim/vdim different from embed_dim", not layer._qkv_same_embed_dim),
+        ("add_bias_kv", layer.bias_k is not None),
+        ("add_zero_attn", layer.add_zero_attn),
+        (f"dropout={layer.dropout}", layer.dropout != 0)) if bad]
+    if unsupported:
+        raise ConversionError(f"from_torch cannot translate {where} = {layer!r}: the NumPy MultiheadAttention "
+                              f"does not support {', '.join(unsupported)}.")
+    dtype = numpy_dtype_of(layer, where)
+    has_bias = layer.in_proj_bias is not None
+    twin = MultiheadAttention(layer.embed_dim, layer.num_heads, bias=has_bias, batch_first=layer.batch_first,
+                              dtype=dtype)
+    twin.in_proj_weight.data = to_numpy(layer.in_proj_weight, dtype)       # (3E, E)
+    if has_bias:
+        twin.in_proj_bias.data = to_numpy(layer.in_proj_bias, dtype)       # (3E,)
+    twin.out_proj = _linear(layer.out_proj, f"{where}.out_proj", rng)
+    return twin
+
+
 # torch class name -> converter(layer, where, rng) returning the NumPy twin
 _CONVERTERS = {
     "torch.nn.Sequential": _sequential,
     "torch.nn.Linear": _linear,
+    "torch.nn.NonDynamicallyQuantizableLinear": _linear,   # MultiheadAttention's out_proj
+    "torch.nn.MultiheadAttention": _multihead_attention,
     "torch.nn.Dropout": _dropout,
     "torch.nn.LeakyReLU": _leaky_relu,
     "torch.nn.Softmax": _softmax,

@@ -71,10 +71,24 @@ def _linear(layer, where):
     return twin
 
 
+def _multihead_attention(layer, where):
+    dtype = torch_dtype(layer.dtype, argument="MultiheadAttention dtype")
+    has_bias = layer.in_proj_bias is not None
+    twin = torch.nn.MultiheadAttention(layer.embed_dim, layer.num_heads, bias=has_bias,
+                                       batch_first=layer.batch_first, dtype=dtype)
+    copy_into(twin.in_proj_weight, layer.in_proj_weight.data)      # (3E, E)
+    copy_into(twin.out_proj.weight, layer.out_proj.weight.data)    # (E, E)
+    if has_bias:
+        copy_into(twin.in_proj_bias, layer.in_proj_bias.data)      # (3E,)
+        copy_into(twin.out_proj.bias, layer.out_proj.bias.data)    # (E,)
+    return twin
+
+
 # numpy_nn class -> converter(layer, where) returning the torch twin
 _CONVERTERS = {
     numpy_nn.Sequential: _sequential,
     numpy_nn.Linear: _linear,
+    numpy_nn.MultiheadAttention: _multihead_attention,
     numpy_nn.Dropout: lambda layer, where: torch.nn.Dropout(layer.p),
     numpy_nn.LeakyReLU: lambda layer, where: torch.nn.LeakyReLU(layer.negative_slope),
     numpy_nn.Softmax: lambda layer, where: torch.nn.Softmax(dim=layer.dim),
