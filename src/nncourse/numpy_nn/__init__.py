@@ -29,3 +29,5 @@ from .normalization import *  # noqa: F401,F403  LayerNorm
 from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
 from .functional import scaled_dot_product_attention  # noqa: F401
 from .activation import MultiheadAttention  # noqa: F401
+from .transformer import *  # noqa: F401,F403  TransformerBlock
+from .gpt import *  # noqa: F401,F403  GPT
