@@ -250,3 +250,15 @@ def test_dropout_is_used_in_training_only():
     logits = model(idx)
     model.backward(np.ones_like(logits))
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_save_and_load_numpy_gpt(tmp_path):
+    from nncourse.io import load_numpy_model, save_numpy_model
+
+    model = nn.GPT(**CONFIG, dropout=0.1, seed=3, dtype=np.float64)
+    _randomise(model, 3)
+    model.eval()
+    loaded = load_numpy_model(save_numpy_model(model, tmp_path / "gpt"))
+    assert isinstance(loaded, nn.GPT) and not loaded.training and loaded.dropout == 0.1
+    idx = _tokens((2, 6))
+    np.testing.assert_array_equal(loaded(idx), model(idx))

@@ -26,6 +26,7 @@ __all__ = ["save_numpy_model", "load_numpy_model", "save_torch_model", "load_tor
 FORMAT_NAME = "nncourse.numpy_model"
 FORMAT_VERSION = 1
 ARCHITECTURE_KEY = "architecture"
+GPT_ARGUMENTS = ("vocab_size", "context_length", "d_model", "n_heads", "n_layers", "dropout")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -40,6 +41,7 @@ def _layer_classes():
         "Linear": nn.Linear, "Dropout": nn.Dropout, "Sequential": nn.Sequential, "Step": nn.Step,
         "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU,
         "Softmax": nn.Softmax, "Identity": nn.Identity,
+        "GPT": nn.GPT,  # ch10: rebuilt from its constructor arguments (GPT_ARGUMENTS)
     }
 
 
@@ -62,6 +64,8 @@ def describe_layer(layer):
         spec["dim"] = layer.dim
     elif kind == "Sequential":
         spec["layers"] = [describe_layer(child) for child in layer]
+    elif kind == "GPT":
+        spec.update({name: getattr(layer, name) for name in GPT_ARGUMENTS}, dtype=np.dtype(layer.dtype).name)
     return spec
 
 
@@ -82,6 +86,8 @@ def build_layer(spec):
         return cls(spec["dim"])
     if kind == "Sequential":
         return cls(*[build_layer(child) for child in spec["layers"]])
+    if kind == "GPT":
+        return cls(*(spec[name] for name in GPT_ARGUMENTS), seed=0, dtype=spec["dtype"])
     return cls()
 
 
