@@ -31,3 +31,5 @@ from .functional import scaled_dot_product_attention  # noqa: F401
 from .activation import MultiheadAttention  # noqa: F401
 from .transformer import *  # noqa: F401,F403  TransformerBlock
 from .gpt import *  # noqa: F401,F403  GPT
+from .sparse import *  # noqa: F401,F403  Embedding
+from .rnn import *  # noqa: F401,F403  RNN, LSTM

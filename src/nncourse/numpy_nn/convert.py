@@ -23,6 +23,8 @@ from .activation import Identity, LeakyReLU, MultiheadAttention, ReLU, Sigmoid, 
 from .container import Sequential
 from .dropout import Dropout
 from .linear import Linear
+from .rnn import LSTM, RNN
+from .sparse import Embedding
 
 __all__ = ["from_torch", "SUPPORTED_TORCH_LAYERS"]
 
@@ -138,12 +140,48 @@ def _multihead_attention(layer, where, rng):
     return twin
 
 
+def _embedding(layer, where, rng):
+    if layer.padding_idx is not None or layer.max_norm is not None:
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy Embedding has no padding_idx or "
+            f"max_norm; build the torch layer without them"
+        )
+    dtype = numpy_dtype_of(layer, where)
+    twin = Embedding(layer.num_embeddings, layer.embedding_dim, dtype=dtype)
+    twin.weight.data = to_numpy(layer.weight, dtype)            # (num_embeddings, embedding_dim)
+    return twin
+
+
+def _recurrent(layer, where, rng):
+    """``torch.nn.RNN`` / ``torch.nn.LSTM`` -> the NumPy twin, every ``weight_ih_l{k}``... copied by name."""
+    unsupported = {"bidirectional": layer.bidirectional, "dropout": layer.dropout,
+                   "proj_size": getattr(layer, "proj_size", 0)}
+    used = {name: value for name, value in unsupported.items() if value}
+    if used:
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy {type(layer).__name__} does not "
+            f"support {', '.join(f'{k}={v}' for k, v in used.items())}"
+        )
+    dtype = numpy_dtype_of(layer, where)
+    options = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dtype=dtype)
+    if layer.mode == "LSTM":
+        twin = LSTM(layer.input_size, layer.hidden_size, **options)
+    else:
+        twin = RNN(layer.input_size, layer.hidden_size, nonlinearity=layer.nonlinearity, **options)
+    for name, param in twin.named_parameters():
+        param.data = to_numpy(getattr(layer, name), dtype)     # same names, shapes and gate order
+    return twin
+
+
 # torch class name -> converter(layer, where, rng) returning the NumPy twin
 _CONVERTERS = {
     "torch.nn.Sequential": _sequential,
     "torch.nn.Linear": _linear,
     "torch.nn.NonDynamicallyQuantizableLinear": _linear,   # MultiheadAttention's out_proj
     "torch.nn.MultiheadAttention": _multihead_attention,
+    "torch.nn.Embedding": _embedding,
+    "torch.nn.RNN": _recurrent,
+    "torch.nn.LSTM": _recurrent,
     "torch.nn.Dropout": _dropout,
     "torch.nn.LeakyReLU": _leaky_relu,
     "torch.nn.Softmax": _softmax,

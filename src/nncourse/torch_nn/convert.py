@@ -84,11 +84,38 @@ def _multihead_attention(layer, where):
     return twin
 
 
+def _embedding(layer, where):
+    dtype = torch_dtype(layer.weight.dtype, argument=f"{type(layer).__name__} weight dtype")
+    twin = torch.nn.utils.skip_init(torch.nn.Embedding, layer.num_embeddings, layer.embedding_dim, dtype=dtype)
+    copy_into(twin.weight, layer.weight.data)      # (num_embeddings, embedding_dim)
+    return twin
+
+
+def _recurrent(layer, where):
+    """``numpy_nn.RNN`` / ``LSTM`` -> ``torch.nn.RNN`` / ``LSTM``: same names, shapes, gate order."""
+    dtype = torch_dtype(layer.dtype, argument=f"{type(layer).__name__} weight dtype")
+    # built on the "meta" device (no random initialisation, which would draw from torch's global
+    # generator for nothing), then given real, uninitialised memory; skip_init cannot build an RNN
+    options = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first,
+                   dtype=dtype, device="meta")
+    if isinstance(layer, numpy_nn.LSTM):
+        twin = torch.nn.LSTM(layer.input_size, layer.hidden_size, **options)
+    else:
+        twin = torch.nn.RNN(layer.input_size, layer.hidden_size, nonlinearity=layer.nonlinearity, **options)
+    twin = twin.to_empty(device="cpu")
+    for name, param in layer.named_parameters():
+        copy_into(getattr(twin, name), param.data)
+    return twin
+
+
 # numpy_nn class -> converter(layer, where) returning the torch twin
 _CONVERTERS = {
     numpy_nn.Sequential: _sequential,
     numpy_nn.Linear: _linear,
     numpy_nn.MultiheadAttention: _multihead_attention,
+    numpy_nn.Embedding: _embedding,
+    numpy_nn.RNN: _recurrent,
+    numpy_nn.LSTM: _recurrent,
     numpy_nn.Dropout: lambda layer, where: torch.nn.Dropout(layer.p),
     numpy_nn.LeakyReLU: lambda layer, where: torch.nn.LeakyReLU(layer.negative_slope),
     numpy_nn.Softmax: lambda layer, where: torch.nn.Softmax(dim=layer.dim),

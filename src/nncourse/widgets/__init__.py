@@ -15,6 +15,7 @@ Main entry points::
     perceptron_stepper()           the perceptron rule, step by step, on AND / OR
     optimizer_race()               optimizers racing on a 2-D loss surface
     mnist_comparison(results)      accuracy for learning rate x hidden layers on MNIST
+    temperature_sampler(model, train_names)   names sampled at several temperatures (chapter 8)
 """
 
 from .settings import Control, PlaygroundSettings, controls
@@ -25,10 +26,11 @@ from .playground import Playground, static_playground
 from .perceptron import perceptron_stepper
 from .race import optimizer_race
 from .mnist import mnist_comparison
+from .sampling import temperature_sampler
 
 __all__ = [
     "Axis", "Control", "Playground", "PlaygroundFigure", "PlaygroundResult", "PlaygroundSettings",
     "controls", "divergence_message", "figure_png", "make_data", "mnist_comparison",
     "optimizer_race", "perceptron_stepper", "precomputed_widget", "static_playground",
-    "train_playground",
+    "train_playground", "temperature_sampler",
 ]

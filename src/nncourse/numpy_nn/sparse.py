@@ -1,0 +1,79 @@
+"""``Embedding``: a lookup table of learned vectors, one row per symbol (torch keeps it in
+``torch/nn/modules/sparse.py``).
+
+An embedding is a ``Linear`` layer applied to one-hot vectors, without building them: multiplying
+the one-hot row of symbol ``k`` by the weight matrix just picks row ``k``. So the forward pass is an
+index, ``weight[x]``, and the backward pass adds each incoming gradient row to the row it came from
+(a "scatter-add": a symbol used five times in the batch collects five gradients).
+"""
+
+import numbers
+
+import numpy as np
+
+from ..errors import ConfigError, CourseError, DTypeError
+from ..utils import as_rng
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Module):
+    """``Embedding(num_embeddings, embedding_dim)``: integer input of any shape -> ``(..., embedding_dim)``.
+
+    ``weight`` has shape ``(num_embeddings, embedding_dim)`` and starts from N(0, 1), as in torch.
+    ``backward(grad_output)`` accumulates into ``weight.grad`` and returns ``None``: the input is a
+    tensor of indices, which has no gradient.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, *, seed=None, rng=None, dtype=np.float32):
+        super().__init__()
+        for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"Embedding: {name} must be a positive integer, got {value!r}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise DTypeError(f"Embedding: dtype must be a floating-point type such as np.float32, got {dtype}")
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        self.dtype = dtype
+        rng = as_rng(seed, rng)
+        self.weight = Parameter(rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype))
+        self._indices = None
+
+    def forward(self, x):
+        x = self._check_indices(x)
+        self._indices = x
+        return self.weight.data[x]                      # (...,) -> (..., D): one row per index
+
+    def backward(self, grad_output):
+        """Scatter-add ``grad_output`` (..., D) into the rows of ``weight.grad``; return ``None``."""
+        self._require_forward(self._indices)
+        self._check_grad_output(grad_output, self._indices.shape + (self.embedding_dim,), self.dtype)
+        grad = np.zeros_like(self.weight.data)          # (V, D)
+        np.add.at(grad, self._indices.ravel(), grad_output.reshape(-1, self.embedding_dim))
+        self.weight.accumulate_grad(grad)
+        return None
+
+    def _check_indices(self, x):
+        if not isinstance(x, np.ndarray):
+            x = np.asarray(x)
+        if x.dtype.kind not in "iu":
+            hint = (": it looks like one-hot or float data; pass the indices, e.g. x.argmax(-1) or "
+                    "x.astype(np.int64)" if x.dtype.kind == "f" else "")
+            raise DTypeError(f"{self._label()} expects integer indices (dtype int64), got dtype {x.dtype}{hint}")
+        if x.size and (x.min() < 0 or x.max() >= self.num_embeddings):
+            bad = x[(x < 0) | (x >= self.num_embeddings)].ravel()[0]
+            raise CourseError(
+                f"{self._label()}: index {bad} is out of range; indices must be in 0..{self.num_embeddings - 1}. "
+                f"Build the layer with num_embeddings at least the vocabulary size ({int(x.max()) + 1} "
+                f"for this input), or check the encoding"
+            )
+        return x
+
+    def _label(self):
+        return f"Embedding({self.num_embeddings}, {self.embedding_dim})"
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"

@@ -1,0 +1,102 @@
+"""The shared results table of the name models (chapters 8-10): test loss and size of every model.
+
+Chapter 8 writes its rows (counting bigram ... LSTM) to ``chapters/results/names_models.json``;
+chapters 9 and 10 add theirs (attention, GPT) with the same helper, so the last chapter can show
+every model side by side. A row is a dict::
+
+    {"chapter": 8, "model": "LSTM (hidden 64)", "parameters": 23179,
+     "numpy": 2.256, "torch": 2.256}       # test loss in nats per character, rounded to 3 decimals
+
+``torch`` is ``None`` for a model without a PyTorch twin (the counting bigram model). Losses are
+measured on the test split of ``load_names("last", seed=0)``, over every letter and end token.
+
+Usage from a chapter (the notebook's working directory is ``chapters/``)::
+
+    from nncourse.results import update_results, results_table
+    rows = update_results("results/names_models.json", chapter=10, rows=[
+        {"model": "GPT (2 layers)", "parameters": 50_000, "numpy": 2.1, "torch": 2.1}])
+    print(results_table(rows))              # plain text; results_markdown(rows) for the book
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+from pathlib import Path
+
+from .errors import ConfigError, DataError
+
+__all__ = ["load_results", "update_results", "results_table", "results_markdown", "RESULTS_FILE"]
+
+#: where the chapters keep the table, relative to the repository root
+RESULTS_FILE = Path("chapters") / "results" / "names_models.json"
+_COLUMNS = ("chapter", "model", "parameters", "numpy", "torch")
+
+
+def load_results(path) -> list[dict]:
+    """The rows stored in ``path`` (an empty list if the file does not exist yet)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataError(f"{path} is not a results file (expected JSON with a 'rows' list): {error}") from None
+    return [_check_row(row, path) for row in rows]
+
+
+def _round(value):
+    return None if value is None else round(float(value), 3)
+
+
+def _check_row(row, where):
+    missing = [c for c in _COLUMNS if c not in row]
+    if missing:
+        raise ConfigError(f"results row {row!r} ({where}) lacks {missing}; every row needs {list(_COLUMNS)}")
+    if not isinstance(row["parameters"], numbers.Integral):
+        raise ConfigError(f"results row {row['model']!r}: parameters must be an int, got {row['parameters']!r}")
+    return {"chapter": int(row["chapter"]), "model": str(row["model"]), "parameters": int(row["parameters"]),
+            "numpy": _round(row["numpy"]), "torch": _round(row["torch"])}
+
+
+def update_results(path, *, chapter: int, rows) -> list[dict]:
+    """Replace the rows of ``chapter`` in ``path`` by ``rows`` (others kept), write, return all rows.
+
+    Rows are ordered by chapter, then as given; losses are rounded to 3 decimals. The file is
+    rewritten only if its content changes.
+    """
+    path = Path(path)
+    new = [_check_row({**row, "chapter": chapter}, "update_results") for row in rows]
+    kept = [row for row in load_results(path) if row["chapter"] != chapter]
+    merged = sorted(kept + new, key=lambda row: row["chapter"])     # stable: order within a chapter kept
+    text = json.dumps({"unit": "test loss, nats per character", "rows": merged}, indent=1) + "\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return merged
+
+
+def _cells(rows):
+    header = ["ch.", "model", "parameters", "NumPy", "PyTorch"]
+    body = [[str(r["chapter"]), r["model"], f"{r['parameters']:,}",
+             "-" if r["numpy"] is None else f"{r['numpy']:.3f}",
+             "-" if r["torch"] is None else f"{r['torch']:.3f}"] for r in rows]
+    return header, body
+
+
+def results_table(rows) -> str:
+    """A plain-text table (test loss in nats/char, parameter count), one line per row."""
+    header, body = _cells(rows)
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    align = ["<", "<", ">", ">", ">"]
+    lines = ["  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(line, align, widths)) for line in [header, *body]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def results_markdown(rows) -> str:
+    """The same table in Markdown (``IPython.display.Markdown(results_markdown(rows))``)."""
+    header, body = _cells(rows)
+    lines = ["| " + " | ".join(header) + " |", "|---|---|--:|--:|--:|"]
+    lines += ["| " + " | ".join(line) + " |" for line in body]
+    return "\n".join(lines)
