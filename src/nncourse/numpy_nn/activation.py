@@ -213,7 +213,7 @@ class GELU(_Activation):
         z = self._start_forward(z)
         self._z = z
         if self.approximate == "tanh":
-            self._t = np.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * z**3))
+            self._t = np.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * (z * z * z)))   # z*z*z: z**3 is 100x slower
             return 0.5 * z * (1.0 + self._t)
         self._cdf = 0.5 * (1.0 + _erf(z / math.sqrt(2.0)).astype(z.dtype))   # Phi(z)
         return z * self._cdf
