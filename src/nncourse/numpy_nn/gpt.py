@@ -28,38 +28,10 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
-from .parameter import Parameter
+from .sparse import Embedding
 from .transformer import TransformerBlock
 
 __all__ = ["GPT"]
-
-
-class _Embedding(Module):
-    """A lookup table ``weight`` (num_embeddings, embedding_dim): row i is the vector of token i.
-
-    Private stand-in for ``numpy_nn.Embedding`` (chapter 8), with the same parameter name. The
-    backward pass adds each position's gradient to the row that was looked up (``np.add.at``: a
-    token used twice gets both contributions).
-    """
-
-    def __init__(self, num_embeddings, embedding_dim, *, dtype=np.float32):
-        super().__init__()
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter(np.zeros((num_embeddings, embedding_dim), dtype=dtype))
-        self._idx = None
-
-    def forward(self, idx):
-        self._idx = idx
-        return self.weight.data[idx]                                   # (..., D)
-
-    def backward(self, grad_output):
-        self._require_forward(self._idx)
-        grad = np.zeros_like(self.weight.data)
-        np.add.at(grad, self._idx.reshape(-1), grad_output.reshape(-1, self.embedding_dim))
-        self.weight.accumulate_grad(grad)
-
-    def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
 def _check_positive_int(name, value):
@@ -96,8 +68,9 @@ class GPT(Module):
         rng = as_rng(seed)
         V, T, C = self.vocab_size, self.context_length, self.d_model
 
-        self.wte = _Embedding(V, C, dtype=dtype)                          # token embedding (V, C)
-        self.wpe = _Embedding(T, C, dtype=dtype)                          # position embedding (T, C)
+        # seed=0: their own draws are overwritten by _init_weights (and must not consume rng's)
+        self.wte = Embedding(V, C, seed=0, dtype=dtype)                    # token embedding (V, C)
+        self.wpe = Embedding(T, C, seed=0, dtype=dtype)                    # position embedding (T, C)
         self.drop = Dropout(dropout, rng=rng)
         self.blocks = Sequential(*(TransformerBlock(C, n_heads, dropout, rng=rng, dtype=dtype)
                                    for _ in range(n_layers)))
