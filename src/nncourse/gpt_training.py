@@ -181,7 +181,7 @@ def sample_names(model, n, *, prefix="", temperature=1.0, top_k=None, seed=0, ma
     start = [VOCAB.end_index] + list(VOCAB.encode(prefix))
     rows = sample_sequences(model, [start] * n, max_length - len(prefix), temperature=temperature,
                             top_k=top_k, seed=seed, end=VOCAB.end_index)
-    return [VOCAB.decode(row[1:]) for row in rows]
+    return [VOCAB.decode(np.asarray(row[1:], dtype=np.int64)) for row in rows]
 
 
 # ------------------------------------------------------------------------------------ reasoning task
