@@ -262,3 +262,45 @@ def test_save_and_load_numpy_gpt(tmp_path):
     assert isinstance(loaded, nn.GPT) and not loaded.training and loaded.dropout == 0.1
     idx = _tokens((2, 6))
     np.testing.assert_array_equal(loaded(idx), model(idx))
+
+
+def test_masked_cross_entropy_matches_torch_ignore_index():
+    from nncourse.gpt_training import masked_cross_entropy
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(3, 5, 7))
+    targets = rng.integers(0, 7, size=(3, 5))
+    targets[0, 3:] = -100
+    targets[2, 1:] = -100
+    loss, grad = masked_cross_entropy(logits, targets)
+    lt = torch.tensor(logits, requires_grad=True)
+    loss_t = torch.nn.functional.cross_entropy(lt.reshape(-1, 7), torch.from_numpy(targets).reshape(-1),
+                                               ignore_index=-100)
+    loss_t.backward()
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
+    np.testing.assert_allclose(grad, lt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_addition_problems_and_split():
+    from nncourse.gpt_training import ADDITION_VOCAB, addition_problems, addition_split
+
+    (a, b), (at, bt) = addition_split(2, 100, seed=0)
+    assert len(a) == 9900 and len(at) == 100
+    assert not set(zip(a.tolist(), b.tolist())) & set(zip(at.tolist(), bt.tolist()))
+    X, Y = addition_problems(np.array([47, 5]), np.array([85, 3]), 2)
+    text = lambda row: "".join(ADDITION_VOCAB[t] if t >= 0 else "_" for t in row)  # noqa: E731
+    assert text(X[0]) == "47+85=231" and text(Y[0]) == "_____231."     # 132 written backwards, then "."
+    assert text(X[1]) == "05+03=800" and text(Y[1]) == "_____800."
+
+
+def test_train_gpt_same_batches_same_losses_in_both_backends():
+    from nncourse.gpt_training import evaluate_gpt, name_batches, train_gpt
+
+    names = ["ada", "bob", "cyd", "dee", "eve", "flo"]
+    ours, theirs = _pair(seed=1, vocab_size=27, context_length=6)
+    la = train_gpt(ours, name_batches(names, 4, seed=0), 6, lr=1e-2, warmup=2)
+    lb = train_gpt(theirs, name_batches(names, 4, seed=0), 6, lr=1e-2, warmup=2)
+    np.testing.assert_allclose(la, lb, rtol=1e-9)
+    from nncourse.gpt_training import length_sorted_batches
+    assert evaluate_gpt(ours, length_sorted_batches(names)) == pytest.approx(
+        evaluate_gpt(theirs, length_sorted_batches(names)), rel=1e-9)
