@@ -22,6 +22,7 @@ MODELS = {
     "mlp": lambda: charlm.WindowMLP(3, 5, 16, seed=0),
     "rnn": lambda: charlm.RecurrentLM("rnn", 8, 16, seed=0),
     "lstm": lambda: charlm.RecurrentLM("lstm", 8, 16, num_layers=2, seed=0),
+    "gru": lambda: charlm.RecurrentLM("gru", 8, 16, seed=0),
 }
 
 
@@ -97,3 +98,21 @@ def test_results_file_round_trip(tmp_path):
         load_results(path)
     with pytest.raises(ConfigError, match="lacks"):
         update_results(tmp_path / "x.json", chapter=9, rows=[{"model": "x"}])
+
+
+def test_temperature_sampler_widget(names):
+    from nncourse.widgets import temperature_sampler
+    from nncourse.widgets.sampling import TEMPERATURES
+
+    counts = charlm.BigramCounts().fit(names[0])
+    box = temperature_sampler(counts, names[0], n=8, seed=0)
+    (control,) = box.controls
+    assert control.index == TEMPERATURES.index(0.8)
+    assert len(box.stack.children) == len(TEMPERATURES)
+    pictures = {child.value for child in box.stack.children}
+    assert len(pictures) == len(TEMPERATURES) and all(p[:4] == b"\x89PNG" for p in pictures)
+    assert box.links and box.stack.selected_index == control.index
+    live = temperature_sampler(counts, names[0], n=8, seed=0, static=False)
+    before = live.children[1].value
+    live.controls[0].index = 0
+    assert live.children[1].value != before

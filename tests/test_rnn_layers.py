@@ -1,4 +1,4 @@
-"""Embedding, RNN and LSTM: gradient checks in float64, parity with torch, converters, clear errors.
+"""Embedding, RNN, LSTM and GRU: gradient checks in float64, parity with torch, converters, clear errors.
 
 Parity covers both ``batch_first`` settings, several lengths, one and two layers, with and without
 an initial state, tanh and ReLU, with and without biases: the output, the final state, d input,
@@ -17,7 +17,8 @@ from nncourse import torch_nn
 from nncourse.errors import ConversionError, CourseError, DTypeError, ShapeError
 from nncourse.numpy_nn.gradcheck import numerical_gradient, relative_error
 
-KINDS = {"rnn_tanh": (nn.RNN, {}), "rnn_relu": (nn.RNN, {"nonlinearity": "relu"}), "lstm": (nn.LSTM, {})}
+KINDS = {"rnn_tanh": (nn.RNN, {}), "rnn_relu": (nn.RNN, {"nonlinearity": "relu"}), "lstm": (nn.LSTM, {}),
+         "gru": (nn.GRU, {})}
 
 
 def build(kind, input_size, hidden, num_layers, batch_first, bias=True, dtype=np.float64, seed=0):
@@ -37,7 +38,7 @@ def state_list(state):
 
 
 # ------------------------------------------------------------------------------------------- parity
-PARITY_CASES = list(itertools.product(["rnn_tanh", "rnn_relu", "lstm"], [False, True], [1, 3, 7], [1, 2],
+PARITY_CASES = list(itertools.product(["rnn_tanh", "rnn_relu", "lstm", "gru"], [False, True], [1, 3, 7], [1, 2],
                                       [False, True]))
 
 
@@ -46,7 +47,7 @@ def test_parity_with_torch_float64(kind, batch_first, length, num_layers, with_s
     check_parity(kind, batch_first, length, num_layers, with_state, np.float64, tol=1e-10)
 
 
-@pytest.mark.parametrize("kind", ["rnn_tanh", "lstm"])
+@pytest.mark.parametrize("kind", ["rnn_tanh", "lstm", "gru"])
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_parity_with_torch_float32_no_bias_unbatched(kind, batch_first):
     check_parity(kind, batch_first, 6, 2, True, np.float32, tol=1e-5, bias=False)
@@ -161,7 +162,7 @@ def test_whole_language_model_converts_and_trains_like_torch():
 
 
 # ------------------------------------------------------------------------------- gradient checks
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(kind=st.sampled_from(sorted(KINDS)), batch_first=st.booleans(), length=st.integers(1, 5),
        batch=st.integers(1, 3), num_layers=st.integers(1, 2), hidden=st.integers(1, 4),
        bias=st.booleans(), with_state=st.booleans(), seed=st.integers(0, 1000))

@@ -116,7 +116,7 @@ class WindowMLP(nn.Module):
 
 
 class RecurrentLM(nn.Module):
-    """Embedding -> ``RNN`` (tanh or ``nonlinearity="relu"``) or ``LSTM`` (batch first) -> Linear read-out
+    """Embedding -> ``RNN`` (tanh or ``nonlinearity="relu"``), ``LSTM`` or ``GRU`` (batch first) -> Linear read-out
     at every step."""
 
     kind = "sequence"
@@ -124,13 +124,14 @@ class RecurrentLM(nn.Module):
     def __init__(self, cell="lstm", embedding_dim=16, hidden=64, num_layers=1, *, nonlinearity="tanh", seed=0,
                  dtype=np.float32):
         super().__init__()
-        if cell not in ("rnn", "lstm"):
-            raise ConfigError(f"RecurrentLM: cell must be 'rnn' or 'lstm', got {cell!r}")
+        if cell not in ("rnn", "lstm", "gru"):
+            raise ConfigError(f"RecurrentLM: cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
         rng = as_rng(seed)
         self.cell = cell
         self.embedding = nn.Embedding(len(VOCAB), embedding_dim, rng=rng, dtype=dtype)
-        if cell == "lstm":
-            self.rnn = nn.LSTM(embedding_dim, hidden, num_layers=num_layers, batch_first=True, rng=rng, dtype=dtype)
+        if cell in ("lstm", "gru"):
+            layer = nn.LSTM if cell == "lstm" else nn.GRU
+            self.rnn = layer(embedding_dim, hidden, num_layers=num_layers, batch_first=True, rng=rng, dtype=dtype)
         else:
             self.rnn = nn.RNN(embedding_dim, hidden, num_layers=num_layers, nonlinearity=nonlinearity,
                               batch_first=True, rng=rng, dtype=dtype)

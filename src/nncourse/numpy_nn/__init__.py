@@ -32,4 +32,4 @@ from .activation import MultiheadAttention  # noqa: F401
 from .transformer import *  # noqa: F401,F403  TransformerBlock
 from .gpt import *  # noqa: F401,F403  GPT
 from .sparse import *  # noqa: F401,F403  Embedding
-from .rnn import *  # noqa: F401,F403  RNN, LSTM
+from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU

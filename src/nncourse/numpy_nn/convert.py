@@ -23,7 +23,7 @@ from .activation import Identity, LeakyReLU, MultiheadAttention, ReLU, Sigmoid, 
 from .container import Sequential
 from .dropout import Dropout
 from .linear import Linear
-from .rnn import LSTM, RNN
+from .rnn import GRU, LSTM, RNN
 from .sparse import Embedding
 
 __all__ = ["from_torch", "SUPPORTED_TORCH_LAYERS"]
@@ -153,7 +153,7 @@ def _embedding(layer, where, rng):
 
 
 def _recurrent(layer, where, rng):
-    """``torch.nn.RNN`` / ``torch.nn.LSTM`` -> the NumPy twin, every ``weight_ih_l{k}``... copied by name."""
+    """``torch.nn.RNN`` / ``LSTM`` / ``GRU`` -> the NumPy twin, every ``weight_ih_l{k}``... copied by name."""
     unsupported = {"bidirectional": layer.bidirectional, "dropout": layer.dropout,
                    "proj_size": getattr(layer, "proj_size", 0)}
     used = {name: value for name, value in unsupported.items() if value}
@@ -164,8 +164,8 @@ def _recurrent(layer, where, rng):
         )
     dtype = numpy_dtype_of(layer, where)
     options = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dtype=dtype)
-    if layer.mode == "LSTM":
-        twin = LSTM(layer.input_size, layer.hidden_size, **options)
+    if layer.mode in ("LSTM", "GRU"):
+        twin = (LSTM if layer.mode == "LSTM" else GRU)(layer.input_size, layer.hidden_size, **options)
     else:
         twin = RNN(layer.input_size, layer.hidden_size, nonlinearity=layer.nonlinearity, **options)
     for name, param in twin.named_parameters():
@@ -182,6 +182,7 @@ _CONVERTERS = {
     "torch.nn.Embedding": _embedding,
     "torch.nn.RNN": _recurrent,
     "torch.nn.LSTM": _recurrent,
+    "torch.nn.GRU": _recurrent,
     "torch.nn.Dropout": _dropout,
     "torch.nn.LeakyReLU": _leaky_relu,
     "torch.nn.Softmax": _softmax,

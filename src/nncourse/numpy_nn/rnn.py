@@ -1,4 +1,4 @@
-"""Recurrent layers: ``RNN`` (Elman, tanh or ReLU) and ``LSTM`` (torch keeps them in
+"""Recurrent layers: ``RNN`` (Elman, tanh or ReLU), ``LSTM`` and ``GRU`` (torch keeps them in
 ``torch/nn/modules/rnn.py``), with backpropagation through time.
 
 A recurrent layer applies the *same* cell at every time step and carries a hidden state forward::
@@ -9,6 +9,10 @@ A recurrent layer applies the *same* cell at every time step and carries a hidde
            i, f, o = sigmoid(.)    g = tanh(.)
            c_t = f * c_{t-1} + i * g          the cell state: a sum, not a product, through time
            h_t = o * tanh(c_t)
+
+    GRU:   [r, z] = sigmoid(x_t @ W_ih.T + b_ih + h_{t-1} @ W_hh.T + b_hh)   (first 2 blocks)
+           n = tanh(x_t @ W_in.T + b_in + r * (h_{t-1} @ W_hn.T + b_hn))   (third block)
+           h_t = (1 - z) * n + z * h_{t-1}
 
 Shapes: ``T`` time steps, ``B`` batch, ``I`` input size, ``H`` hidden size, ``L`` layers. Inside,
 everything is time-major ``(T, B, ...)``; ``batch_first=True`` only changes the layout of the
@@ -32,7 +36,7 @@ from ..utils import as_rng
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["RNN", "LSTM"]
+__all__ = ["RNN", "LSTM", "GRU"]
 
 
 def _sigmoid(z, out=None):
@@ -95,26 +99,32 @@ class RNNBase(Module):
             b = getattr(self, f"bias_ih_l{k}").data + getattr(self, f"bias_hh_l{k}").data
         return W_ih, W_hh, b
 
-    def _project_input(self, k, x):
-        """``x @ W_ih.T + b`` for all time steps at once: (T, B, I) -> (T, B, G*H), one matmul."""
+    def _project_input(self, k, x, *, both_biases=True):
+        """``x @ W_ih.T + b`` for all time steps at once: (T, B, I) -> (T, B, G*H), one matmul.
+
+        ``b = b_ih + b_hh``, or only ``b_ih`` with ``both_biases=False`` (the GRU keeps ``b_hh`` apart).
+        """
         W_ih, _, b = self._weights(k)
         T, B, I = x.shape
         pre = (x.reshape(T * B, I) @ W_ih.T).reshape(T, B, -1)
-        if b is not None:
-            pre += b
+        if self.bias:
+            pre += b if both_biases else getattr(self, f"bias_ih_l{k}").data
         return pre
 
-    def _accumulate(self, k, x, h_prev, dZ):
+    def _accumulate(self, k, x, h_prev, dZ, dZ_hh=None):
         """Weight gradients of layer ``k`` from the pre-activation gradients ``dZ`` (T, B, G*H) of all
-        steps: sums over time become single matrix products. Returns d loss / d x (T, B, I)."""
+        steps: sums over time become single matrix products. Returns d loss / d x (T, B, I).
+
+        ``dZ_hh`` is the gradient of the hidden-side pre-activations when it differs from ``dZ`` (GRU).
+        """
         T, B, I = x.shape
         dZ2 = dZ.reshape(T * B, -1)                                                # (T*B, G*H)
+        dZ2_hh = dZ2 if dZ_hh is None else dZ_hh.reshape(T * B, -1)
         getattr(self, f"weight_ih_l{k}").accumulate_grad(dZ2.T @ x.reshape(T * B, I))           # (G*H, I)
-        getattr(self, f"weight_hh_l{k}").accumulate_grad(dZ2.T @ h_prev.reshape(T * B, -1))     # (G*H, H)
+        getattr(self, f"weight_hh_l{k}").accumulate_grad(dZ2_hh.T @ h_prev.reshape(T * B, -1))  # (G*H, H)
         if self.bias:
-            db = dZ2.sum(axis=0)
-            getattr(self, f"bias_ih_l{k}").accumulate_grad(db)
-            getattr(self, f"bias_hh_l{k}").accumulate_grad(db.copy())
+            getattr(self, f"bias_ih_l{k}").accumulate_grad(dZ2.sum(axis=0))
+            getattr(self, f"bias_hh_l{k}").accumulate_grad(dZ2_hh.sum(axis=0))
         return (dZ2 @ getattr(self, f"weight_ih_l{k}").data).reshape(T, B, I)
 
     # ------------------------------------------------------------------ forward
@@ -388,3 +398,67 @@ class LSTM(RNNBase):
         h_prev = np.concatenate([h0[None], hs[:-1]])
         dx = self._accumulate(k, x, h_prev, dZ)
         return dx, (dh, dc)
+
+
+class GRU(RNNBase):
+    """``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False)``.
+
+    ``forward(input, h_0=None) -> (output, h_n)`` with the shapes of ``RNN``. Gates stacked in torch's
+    order r, z, n: ``weight_ih_l{k}`` is (3H, I), ``weight_hh_l{k}`` (3H, H), the biases (3H,). Unlike
+    the RNN and LSTM, ``b_hh`` cannot be folded into ``b_ih``: the candidate ``n`` multiplies the
+    hidden part, bias included, by the reset gate ``r``.
+
+    ``backward(grad_output, grad_h_n=None)`` returns d loss / d input; d loss / d h_0 is in ``grad_hx``.
+    """
+
+    _n_gates = 3
+
+    def forward(self, input, hx=None):
+        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
+        return output, h_n
+
+    def backward(self, grad_output, grad_h_n=None):
+        grad_input, (self.grad_hx,) = self._backward(grad_output, (grad_h_n,))
+        return grad_input
+
+    def _layer_forward(self, k, x, state):
+        (h,) = state                                        # (B, H)
+        H = self.hidden_size
+        _, W_hh, _ = self._weights(k)
+        b_hh = getattr(self, f"bias_hh_l{k}").data if self.bias else 0
+        gates = self._project_input(k, x, both_biases=False)   # (T, B, 3H): x_t @ W_ih.T + b_ih, all t
+        T, B, _ = gates.shape
+        hidden_n = np.empty((T, B, H), dtype=x.dtype)      # h_{t-1} @ W_hn.T + b_hn, needed by backward
+        hs = np.empty_like(hidden_n)
+        for t in range(T):
+            hh = h @ W_hh.T + b_hh                          # (B, 3H)
+            z = gates[t]                                    # becomes the gate values in place
+            z[:, :2 * H] += hh[:, :2 * H]
+            _sigmoid(z[:, :2 * H], out=z[:, :2 * H])        # r, u (torch calls the update gate z)
+            hidden_n[t] = hh[:, 2 * H:]
+            r, u = z[:, :H], z[:, H:2 * H]
+            z[:, 2 * H:] += r * hidden_n[t]
+            n = np.tanh(z[:, 2 * H:], out=z[:, 2 * H:])
+            h = np.add((1 - u) * n, u * h, out=hs[t])
+        return hs, (x, state[0], gates, hidden_n, hs), (h,)
+
+    def _layer_backward(self, k, cache, g_out, finals):
+        x, h0, gates, hidden_n, hs = cache
+        H = self.hidden_size
+        _, W_hh, _ = self._weights(k)
+        dh = np.zeros_like(h0) if finals[0] is None else finals[0].copy()
+        dX = np.empty_like(gates)                           # d loss / d (input-side pre-activations)
+        dHH = np.empty_like(gates)                          # d loss / d (hidden-side pre-activations)
+        for t in range(len(gates) - 1, -1, -1):
+            r, u, n = gates[t, :, :H], gates[t, :, H:2 * H], gates[t, :, 2 * H:]
+            h_prev = hs[t - 1] if t > 0 else h0
+            dh = dh + g_out[t]
+            da_n = dh * (1 - u) * (1 - n * n)               # through n = tanh(a_n)
+            dX[t, :, 2 * H:] = da_n
+            dHH[t, :, 2 * H:] = da_n * r                    # a_n = x-part + r * (h W_hn.T + b_hn)
+            dX[t, :, :H] = dHH[t, :, :H] = da_n * hidden_n[t] * r * (1 - r)
+            dX[t, :, H:2 * H] = dHH[t, :, H:2 * H] = dh * (h_prev - n) * u * (1 - u)
+            dh = dh * u + dHH[t] @ W_hh                     # to h_{t-1}: directly and through W_hh
+        h_prev = np.concatenate([h0[None], hs[:-1]])
+        dx = self._accumulate(k, x, h_prev, dX, dHH)
+        return dx, (dh,)

@@ -92,14 +92,15 @@ def _embedding(layer, where):
 
 
 def _recurrent(layer, where):
-    """``numpy_nn.RNN`` / ``LSTM`` -> ``torch.nn.RNN`` / ``LSTM``: same names, shapes, gate order."""
+    """``numpy_nn.RNN`` / ``LSTM`` / ``GRU`` -> the torch layer: same names, shapes, gate order."""
     dtype = torch_dtype(layer.dtype, argument=f"{type(layer).__name__} weight dtype")
     # built on the "meta" device (no random initialisation, which would draw from torch's global
     # generator for nothing), then given real, uninitialised memory; skip_init cannot build an RNN
     options = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first,
                    dtype=dtype, device="meta")
-    if isinstance(layer, numpy_nn.LSTM):
-        twin = torch.nn.LSTM(layer.input_size, layer.hidden_size, **options)
+    if isinstance(layer, (numpy_nn.LSTM, numpy_nn.GRU)):
+        kind = torch.nn.LSTM if isinstance(layer, numpy_nn.LSTM) else torch.nn.GRU
+        twin = kind(layer.input_size, layer.hidden_size, **options)
     else:
         twin = torch.nn.RNN(layer.input_size, layer.hidden_size, nonlinearity=layer.nonlinearity, **options)
     twin = twin.to_empty(device="cpu")
@@ -116,6 +117,7 @@ _CONVERTERS = {
     numpy_nn.Embedding: _embedding,
     numpy_nn.RNN: _recurrent,
     numpy_nn.LSTM: _recurrent,
+    numpy_nn.GRU: _recurrent,
     numpy_nn.Dropout: lambda layer, where: torch.nn.Dropout(layer.p),
     numpy_nn.LeakyReLU: lambda layer, where: torch.nn.LeakyReLU(layer.negative_slope),
     numpy_nn.Softmax: lambda layer, where: torch.nn.Softmax(dim=layer.dim),
