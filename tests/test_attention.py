@@ -340,6 +340,10 @@ def test_multihead_attention_clear_errors():
         layer(np.zeros((5, 3, 6)), x, x)
     with pytest.raises(ShapeError, match="batch_first=True"):             # (batch, seq) arrays given
         layer(np.zeros((3, 5, 8)), np.zeros((3, 7, 8)), np.zeros((3, 7, 8)))
+    with pytest.raises(ShapeError, match="batch_first=True"):             # a (seq, seq) mask, (batch, seq) arrays
+        layer(np.zeros((3, 5, 8)), np.zeros((3, 5, 8)), np.zeros((3, 5, 8)), attn_mask=np.zeros((5, 5), dtype=bool))
+    with pytest.raises(ShapeError, match="batch_first=False"):
+        nn.MultiheadAttention(8, 2, batch_first=True, dtype=np.float64)(x, np.zeros((4, 3, 8)), np.zeros((4, 3, 8)))
     with pytest.raises(ShapeError, match="same sequence length"):
         layer(x, np.zeros((4, 3, 8)), np.zeros((6, 3, 8)))
     with pytest.raises(ShapeError, match="all be batched"):
@@ -361,3 +365,23 @@ def test_multihead_attention_clear_errors():
     layer(x, x, x)
     with pytest.raises(ShapeError, match="grad_output"):
         layer.backward(np.zeros((3, 5, 8)))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_per_head_3d_mask_and_float_padding_mask_match_torch(batch_first):
+    rng = np.random.default_rng(8)
+    N, L, S, E, H = 2, 3, 4, 6, 3
+    mine, theirs = make_pair(E, H, batch_first=batch_first)
+    q = layout(rng.normal(size=(N, L, E)), batch_first)
+    kv = layout(rng.normal(size=(N, S, E)), batch_first)
+    per_head = ~random_mask(rng, (N * H, L, S), "bool")                  # (N*H, L, S), True = blocked
+    padding = np.where(F.padding_mask(np.array([4, 2]), S), 0.0, -np.inf)   # float (N, S): added to the scores
+    out, w = mine(q, kv, kv, attn_mask=per_head, key_padding_mask=padding, average_attn_weights=False)
+    tq, tkv = torch.tensor(q, requires_grad=True), torch.tensor(kv, requires_grad=True)
+    t_out, t_w = theirs(tq, tkv, tkv, attn_mask=torch.tensor(per_head), key_padding_mask=torch.tensor(padding),
+                        average_attn_weights=False)
+    rows_alive = np.isfinite(t_w.detach().numpy()).all(axis=-1)          # torch gives NaN for dead rows
+    np.testing.assert_allclose(w[rows_alive], t_w.detach().numpy()[rows_alive], atol=1e-12)
+    assert np.isfinite(out).all()
+    if rows_alive.all():
+        np.testing.assert_allclose(out, t_out.detach().numpy(), atol=1e-12)

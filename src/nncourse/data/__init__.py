@@ -6,6 +6,8 @@ Toy data (``toy.py``): ``truth_table``, ``blobs``, ``xor_blobs``, ``two_moons``,
 MNIST (``mnist.py``, ``idx.py``, ``download.py``): ``load_mnist`` for NumPy arrays, ``torch_mnist`` for
 ``torchvision.datasets.MNIST`` over the same cached files, ``read_idx`` / ``write_idx`` for the file
 format, ``download_file`` for checked, atomic downloads.
+
+Sequences (``sequences.py``): ``reversal_task`` and ``digit_sequences``, synthetic tasks for attention.
 """
 
 from .toy import (  # noqa: F401
@@ -23,6 +25,7 @@ from .toy import (  # noqa: F401
 )
 from .idx import IDX_TYPES, parse_idx, read_idx, write_idx  # noqa: F401
 from .download import MNIST_MD5, MNIST_MIRRORS, download_file, md5sum  # noqa: F401
+from .sequences import SequenceTask, digit_sequences, reversal_task  # noqa: F401
 from .mnist import MNIST, default_data_root, load_mnist, mnist_raw_folder, sample_folder, torch_mnist  # noqa: F401
 
 from .names import (  # noqa: F401
@@ -44,6 +47,7 @@ __all__ = [
     "curve", "train_test_split", "to_torch",
     "IDX_TYPES", "parse_idx", "read_idx", "write_idx",
     "MNIST_MD5", "MNIST_MIRRORS", "download_file", "md5sum",
+    "SequenceTask", "digit_sequences", "reversal_task",
     "MNIST", "load_mnist", "torch_mnist", "default_data_root", "mnist_raw_folder", "sample_folder",
     "END", "PAD_TARGET", "NAME_FILES", "VOCAB", "Vocabulary", "NameSplits", "read_census_names", "load_names",
     "context_windows", "padded_batch", "count_predictions",

@@ -236,7 +236,7 @@ class GELU(_Activation):
 # torch keeps MultiheadAttention in torch/nn/modules/activation.py, so it lives here too.
 
 from . import init as _init  # noqa: E402
-from .functional import attention_backward, attention_forward  # noqa: E402
+from .functional import attend, attention_backward  # noqa: E402
 from .linear import Linear  # noqa: E402
 from .parameter import Parameter  # noqa: E402
 from ..errors import DTypeError, NonFiniteError  # noqa: E402
@@ -335,7 +335,7 @@ class MultiheadAttention(Module):
         # 2. split heads: (N, L, E) -> (N, L, H, D) -> (N, H, L, D)
         q, k, v = (t.reshape(N, t.shape[1], H, D).transpose(0, 2, 1, 3) for t in (q, k, v))
         # 3. attention in every head at once: (N, H, L, D) x (N, H, S, D) -> (N, H, L, D)
-        heads, att_cache = attention_forward(q, k, v, mask, is_causal=is_causal)
+        heads, att_cache = attend(q, k, v, mask, is_causal=is_causal)
         # 4. merge heads: (N, H, L, D) -> (N, L, H, D) -> (N*L, E), then the output projection
         merged = heads.transpose(0, 2, 1, 3).reshape(N * L, E)
         out = self.out_proj(merged).reshape(N, L, E)
@@ -366,19 +366,27 @@ class MultiheadAttention(Module):
         d_heads = d_merged.reshape(N, L, H, D).transpose(0, 2, 1, 3)
         # 3. attention
         dq, dk, dv = attention_backward(d_heads, att_cache)              # (N, H, L|S, D) each
-        # 2. split, backwards: (N, H, L, D) -> (N, L, H, D) -> (N, L, E)
-        dq, dk, dv = (t.transpose(0, 2, 1, 3).reshape(N, -1, E) for t in (dq, dk, dv))
+        # 2. split, backwards: (N, H, L, D) -> (N, L, H, D), written straight into d_qkv (N, L, 3, H, D)
+        if self_attention:
+            d_qkv = np.empty((N, L, 3, H, D), dtype=self.dtype)
+            for i, d in enumerate((dq, dk, dv)):
+                d_qkv[:, :, i] = d.transpose(0, 2, 1, 3)
+            d_qkv = d_qkv.reshape(N * L, 3 * E)
+            dq, dk, dv = (d_qkv[:, i * E:(i + 1) * E] for i in range(3))    # (N*L, E) views
+            inputs = (q_in.reshape(N * L, E),) * 3
+        else:
+            dq, dk, dv = (t.transpose(0, 2, 1, 3).reshape(-1, E) for t in (dq, dk, dv))   # (N*L|N*S, E)
+            inputs = (q_in.reshape(-1, E), k_in.reshape(-1, E), v_in.reshape(-1, E))
         # 1. projections: y = x W_i^T + b_i  ->  dW_i = dy^T x,  db_i = sum dy,  dx = dy W_i
         W = self.in_proj_weight.data
         if self_attention:
-            d_qkv = np.concatenate((dq, dk, dv), axis=-1).reshape(N * L, 3 * E)
-            self.in_proj_weight.accumulate_grad(d_qkv.T @ q_in.reshape(N * L, E))     # (3E, E)
+            self.in_proj_weight.accumulate_grad(d_qkv.T @ inputs[0])          # (3E, N*L) @ (N*L, E)
         else:
-            self.in_proj_weight.accumulate_grad(np.concatenate(
-                [d.reshape(-1, E).T @ x.reshape(-1, E) for d, x in ((dq, q_in), (dk, k_in), (dv, v_in))]))
+            self.in_proj_weight.accumulate_grad(np.concatenate([d.T @ x for d, x in zip((dq, dk, dv), inputs)]))
         if self.in_proj_bias is not None:
-            self.in_proj_bias.accumulate_grad(np.concatenate([d.sum(axis=(0, 1)) for d in (dq, dk, dv)]))
-        grads = (dq @ W[:E], dk @ W[E:2 * E], dv @ W[2 * E:])           # (N, L|S, E) each
+            self.in_proj_bias.accumulate_grad(np.concatenate([d.sum(axis=0) for d in (dq, dk, dv)]))
+        grads = (dq @ W[:E], dk @ W[E:2 * E], dv @ W[2 * E:])            # (N*L|N*S, E) each
+        grads = (g.reshape(N, -1, E) for g in grads)
         return tuple(self._to_layout(d, unbatched) for d in grads)
 
     # ------------------------------------------------------------------ layouts
@@ -398,11 +406,18 @@ class MultiheadAttention(Module):
     def _layout_name(self):
         return "(batch, seq, embed)" if self.batch_first else "(seq, batch, embed)"
 
+    def _layout_hint(self):
+        """The usual cause of a batch mismatch: arrays in the other layout."""
+        other = "(seq, batch, embed)" if self.batch_first else "(batch, seq, embed)"
+        return (f". If your arrays are laid out as {other}, build the layer with batch_first="
+                f"{not self.batch_first} (or transpose them with x.transpose(1, 0, 2))")
+
     def _check_inputs(self, query, key, value):
         who, E = self._label(), self.embed_dim
-        arrays = []
+        arrays, checked = [], set()
         for name, x in (("query", query), ("key", key), ("value", value)):
-            x = check_float_array(x, who, argument=name)
+            seen, x = id(x) in checked, check_float_array(x, who, argument=name)
+            checked.add(id(x))
             if x.dtype != self.dtype:
                 raise DTypeError(f"{who} has {self.dtype} weights but {name} is {x.dtype}: convert with "
                                  f"{name}.astype(np.{self.dtype}), or build the layer with dtype=np.{x.dtype}")
@@ -410,7 +425,7 @@ class MultiheadAttention(Module):
                 raise ShapeError(
                     f"{who} expects {name} of shape {self._layout_name()} with embed={E} (or unbatched "
                     f"(seq, {E})), got {x.shape}")
-            if not np.isfinite(x).all():
+            if not seen and not np.isfinite(x).all():                    # self-attention: check x once
                 raise NonFiniteError(f"{who}: {name} contains NaN or inf")
             arrays.append(x)
         if len({x.ndim for x in arrays}) != 1:
@@ -422,15 +437,10 @@ class MultiheadAttention(Module):
             raise ShapeError(f"{who}: key and value must have the same sequence length (one value per key), "
                              f"got key {key.shape} and value {value.shape} in layout {self._layout_name()}")
         if not q.shape[0] == k.shape[0] == v.shape[0]:
-            hint = ""
-            if q.shape[1] == k.shape[1] or not self.batch_first:
-                other = "True" if not self.batch_first else "False"
-                hint = (f". If your arrays are laid out as {'(batch, seq, embed)' if not self.batch_first else '(seq, batch, embed)'}, "
-                        f"build the layer with batch_first={other} (or transpose with x.transpose(1, 0, 2))")
             raise ShapeError(
                 f"{who} (batch_first={self.batch_first}) expects query, key and value in layout "
                 f"{self._layout_name()} with the same batch size, got query {query.shape}, key {key.shape}, "
-                f"value {value.shape}{hint}")
+                f"value {value.shape}{self._layout_hint()}")
         return q, k, v, unbatched
 
     def _combined_mask(self, attn_mask, key_padding_mask, N, L, S, unbatched):
@@ -447,6 +457,8 @@ class MultiheadAttention(Module):
                 hint = ""
                 if m.shape == (S, L) and L != S:
                     hint = ": it looks transposed (rows are queries, columns are keys)"
+                elif m.shape == (N, N) and not unbatched:
+                    hint = self._layout_hint()        # a (seq, seq) mask for arrays in the other layout
                 raise ShapeError(
                     f"{who}: attn_mask must have shape (L, S) = {(L, S)} or (N*num_heads, L, S) = {(N * H, L, S)}, "
                     f"got {m.shape}{hint}")

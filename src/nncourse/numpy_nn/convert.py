@@ -173,6 +173,19 @@ def _recurrent(layer, where, rng):
     return twin
 
 
+def _attention_tagger(layer, where, rng):
+    """The course's torch ``AttentionTagger`` -> ``nncourse.models.AttentionTagger`` (same state_dict names)."""
+    from ..models import AttentionTagger   # nncourse.models imports numpy_nn: import it only when needed
+
+    dtype = numpy_dtype_of(layer, where)
+    attention = layer.layers[0]
+    twin = AttentionTagger(layer.token_embedding.num_embeddings, layer.position_embedding.num_embeddings,
+                           attention.embed_dim, attention.num_heads, len(layer.layers), layer.head.out_features,
+                           dtype=dtype)
+    twin.load_state_dict({name: to_numpy(value, dtype) for name, value in layer.state_dict().items()})
+    return twin
+
+
 # torch class name -> converter(layer, where, rng) returning the NumPy twin
 _CONVERTERS = {
     "torch.nn.Sequential": _sequential,
@@ -191,6 +204,7 @@ _CONVERTERS = {
     "torch.nn.ReLU": _no_arguments(ReLU),
     "torch.nn.Identity": _no_arguments(Identity),
     "nncourse.torch_nn.Step": _no_arguments(Step),
+    "nncourse.torch_nn.AttentionTagger": _attention_tagger,
 }
 SUPPORTED_TORCH_LAYERS = tuple(_CONVERTERS)
 

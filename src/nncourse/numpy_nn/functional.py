@@ -42,6 +42,7 @@ __all__ = [
     "scaled_dot_product_attention",
     "attention_forward",
     "attention_backward",
+    "attend",
     "AttentionCache",
     "softmax",
     "softmax_backward",
@@ -140,9 +141,16 @@ def attention_forward(query, key, value, attn_mask=None, *, is_causal=False, sca
     ``cache.weights`` (..., L, S) are the attention weights (each row sums to 1, or is all 0).
     """
     query, key, value = _check_qkv(query, key, value)
+    scale = None if scale is None else _check_scale(scale)
+    return attend(query, key, value, attn_mask, is_causal=is_causal, scale=scale)
+
+
+def attend(query, key, value, attn_mask=None, *, is_causal=False, scale=None):
+    """``attention_forward`` without checking ``query``, ``key`` and ``value`` (for layers that already
+    did, such as ``MultiheadAttention``). The mask is still checked (cheap, and easy to get wrong)."""
     L, E = query.shape[-2:]
     S = key.shape[-2]
-    scale = 1.0 / math.sqrt(E) if scale is None else _check_scale(scale)
+    scale = 1.0 / math.sqrt(E) if scale is None else scale
 
     scores = query @ np.swapaxes(key, -1, -2)              # (..., L, E) @ (..., E, S) -> (..., L, S)
     scores *= query.dtype.type(scale)

@@ -7,7 +7,7 @@ To support a new layer, write ``_name(layer, where)`` and add it to the table.
 
 import torch
 
-from .. import numpy_nn
+from .. import models, numpy_nn
 from ..errors import ConversionError
 from .activation import Step
 from .dtypes import torch_dtype
@@ -74,8 +74,9 @@ def _linear(layer, where):
 def _multihead_attention(layer, where):
     dtype = torch_dtype(layer.dtype, argument="MultiheadAttention dtype")
     has_bias = layer.in_proj_bias is not None
-    twin = torch.nn.MultiheadAttention(layer.embed_dim, layer.num_heads, bias=has_bias,
-                                       batch_first=layer.batch_first, dtype=dtype)
+    # skip_init: no random initialisation (it would draw from torch's global generator for nothing)
+    twin = torch.nn.utils.skip_init(torch.nn.MultiheadAttention, layer.embed_dim, layer.num_heads, bias=has_bias,
+                                    batch_first=layer.batch_first, dtype=dtype)
     copy_into(twin.in_proj_weight, layer.in_proj_weight.data)      # (3E, E)
     copy_into(twin.out_proj.weight, layer.out_proj.weight.data)    # (E, E)
     if has_bias:
@@ -109,6 +110,12 @@ def _recurrent(layer, where):
     return twin
 
 
+def _attention_tagger(layer, where):
+    from .attention_tagger import attention_tagger_from_numpy   # that module imports this one
+
+    return attention_tagger_from_numpy(layer)
+
+
 # numpy_nn class -> converter(layer, where) returning the torch twin
 _CONVERTERS = {
     numpy_nn.Sequential: _sequential,
@@ -118,6 +125,7 @@ _CONVERTERS = {
     numpy_nn.RNN: _recurrent,
     numpy_nn.LSTM: _recurrent,
     numpy_nn.GRU: _recurrent,
+    models.AttentionTagger: _attention_tagger,
     numpy_nn.Dropout: lambda layer, where: torch.nn.Dropout(layer.p),
     numpy_nn.LeakyReLU: lambda layer, where: torch.nn.LeakyReLU(layer.negative_slope),
     numpy_nn.Softmax: lambda layer, where: torch.nn.Softmax(dim=layer.dim),

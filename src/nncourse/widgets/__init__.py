@@ -16,6 +16,7 @@ Main entry points::
     optimizer_race()               optimizers racing on a 2-D loss surface
     mnist_comparison(results)      accuracy for learning rate x hidden layers on MNIST
     temperature_sampler(model, train_names)   names sampled at several temperatures (chapter 8)
+    attention_explorer(model, seqs) attention heatmaps per input, layer and head (chapter 9)
 """
 
 from .settings import Control, PlaygroundSettings, controls
@@ -27,9 +28,10 @@ from .perceptron import perceptron_stepper
 from .race import optimizer_race
 from .mnist import mnist_comparison
 from .sampling import temperature_sampler
+from .attention import attention_explorer
 
 __all__ = [
-    "Axis", "Control", "Playground", "PlaygroundFigure", "PlaygroundResult", "PlaygroundSettings",
+    "Axis", "attention_explorer", "Control", "Playground", "PlaygroundFigure", "PlaygroundResult", "PlaygroundSettings",
     "controls", "divergence_message", "figure_png", "make_data", "mnist_comparison",
     "optimizer_race", "perceptron_stepper", "precomputed_widget", "static_playground",
     "train_playground", "temperature_sampler",
