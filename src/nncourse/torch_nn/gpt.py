@@ -81,7 +81,11 @@ class GPT(torch.nn.Module):
         """Append ``max_new_tokens`` sampled tokens to each row of ``idx`` (N, T0); returns a tensor."""
         idx = self._check_tokens(idx, check_length=False)
         numpy_nn.gpt._check_sampling(temperature, top_k, self.vocab_size)
-        generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        generator = torch.Generator()
+        if seed is None:
+            generator.seed()                     # fresh entropy, like numpy.random.default_rng(None)
+        else:
+            generator.manual_seed(int(seed))
         was_training = self.training
         self.eval()
         try:
