@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_perceptron", "02_forward_pass", "03_loss_functions", "04_backpropagation", "05_optimizers",
-             "06_mnist"]
+             "06_mnist", "07_cnn", "08_sequences", "09_attention", "10_transformer"]
 CHECKS = {
     "01_perceptron": ["step", "perceptron_update", "train_perceptron", "trained_gates", "is_separable", "n_separable"],
     "02_forward_pass": ["dense_forward", "sigmoid", "sigmoid_derivative", "relu", "softmax", "parameter_counts",
@@ -33,6 +33,12 @@ CHECKS = {
                            "gradient_check", "hand_gradient"],
     "05_optimizers": ["sgd_momentum_step", "adam_step", "bowl_gradient", "race", "divergence"],
     "06_mnist": ["predict_proba", "build_mlp", "train_loop", "lr_results", "count_parameters", "n_parameters"],
+    "07_cnn": ["output_size", "conv2d_forward", "maxpool_backward", "im2col", "conv_backward_weight"],
+    "08_sequences": ["bigram_nll", "rnn_step", "rnn_bptt", "temperature_probs", "lstm_cell"],
+    "09_attention": ["kernel_weights", "attention", "causal_mask", "softmax_backward", "split_merge_heads",
+                     "mha_parameters"],
+    "10_transformer": ["layer_norm_forward", "layer_norm_backward", "causal_attention_head", "gpt_parameter_count",
+                       "top_k_probabilities", "residual_backward"],
 }
 
 

@@ -29,6 +29,7 @@ __all__ = ["save_numpy_model", "load_numpy_model", "save_torch_model", "load_tor
 FORMAT_NAME = "nncourse.numpy_model"
 FORMAT_VERSION = 1
 ARCHITECTURE_KEY = "architecture"
+GPT_ARGUMENTS = ("vocab_size", "context_length", "d_model", "n_heads", "n_layers", "dropout")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -44,6 +45,7 @@ def _layer_classes():
         "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU,
         "Softmax": nn.Softmax, "Identity": nn.Identity,
         "Conv2d": nn.Conv2d, "MaxPool2d": nn.MaxPool2d, "Flatten": nn.Flatten,
+        "GPT": nn.GPT,  # ch10: rebuilt from its constructor arguments (GPT_ARGUMENTS)
     }
 
 
@@ -75,6 +77,8 @@ def describe_layer(layer):
         spec.update(kernel_size=list(layer.kernel_size), stride=list(layer.stride), padding=list(layer.padding))
     elif kind == "Flatten":
         spec.update(start_dim=layer.start_dim, end_dim=layer.end_dim)
+    elif kind == "GPT":
+        spec.update({name: getattr(layer, name) for name in GPT_ARGUMENTS}, dtype=np.dtype(layer.dtype).name)
     return spec
 
 
@@ -82,7 +86,8 @@ def describe_layer(layer):
 _REQUIRED_KEYS = {"Linear": ("in_features", "out_features", "bias", "dtype"), "Dropout": ("p",),
                   "LeakyReLU": ("negative_slope",), "Softmax": ("dim",), "Sequential": ("layers",),
                   "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "bias", "dtype"),
-                  "MaxPool2d": ("kernel_size", "stride", "padding"), "Flatten": ("start_dim", "end_dim")}
+                  "MaxPool2d": ("kernel_size", "stride", "padding"), "Flatten": ("start_dim", "end_dim"),
+                  "GPT": (*GPT_ARGUMENTS, "dtype")}
 
 
 def build_layer(spec, where="model"):
@@ -121,6 +126,8 @@ def build_layer(spec, where="model"):
         return cls(tuple(spec["kernel_size"]), stride=tuple(spec["stride"]), padding=tuple(spec["padding"]))
     if kind == "Flatten":
         return cls(spec["start_dim"], spec["end_dim"])
+    if kind == "GPT":
+        return cls(*(spec[name] for name in GPT_ARGUMENTS), seed=0, dtype=spec["dtype"])
     return cls()
 
 

@@ -33,3 +33,6 @@ from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU
 from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
 from .functional import scaled_dot_product_attention  # noqa: F401
 from .activation import MultiheadAttention  # noqa: F401
+from .normalization import *  # noqa: F401,F403  LayerNorm
+from .transformer import *  # noqa: F401,F403  TransformerBlock
+from .gpt import *  # noqa: F401,F403  GPT

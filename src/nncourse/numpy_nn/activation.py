@@ -180,6 +180,58 @@ class Identity(_Activation):
         return grad_output
 
 
+# ---------------------------------------------------------------------------------------- GELU (ch. 10)
+import math  # noqa: E402  (kept inside this block so the chapters' additions merge cleanly)
+
+__all__ += ["GELU"]
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_erf = np.frompyfunc(math.erf, 1, 1)   # exact erf, value by value (NumPy has no erf ufunc)
+
+
+class GELU(_Activation):
+    """The Gaussian Error Linear Unit: GELU(z) = z · Phi(z), with Phi the standard normal CDF.
+
+    A smooth ReLU: near z = 0 it bends gently instead of at an angle, and it is slightly negative for
+    small negative z. ``approximate="none"`` (torch's default) computes Phi with the error function,
+    ``Phi(z) = (1 + erf(z / sqrt 2)) / 2``; ``approximate="tanh"`` uses the cheaper approximation
+    ``Phi(z) ~ (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) / 2`` (GPT-2's choice, and the one the
+    course's GPT uses, because NumPy has no vectorised erf).
+
+    Derivative: ``d/dz [z Phi(z)] = Phi(z) + z phi(z)``, with phi the normal density (exact form), or
+    the derivative of the tanh formula (approximate form); both are computed in ``backward``.
+    """
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ConfigError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+        self._z = None
+
+    def forward(self, z):
+        z = self._start_forward(z)
+        self._z = z
+        if self.approximate == "tanh":
+            self._t = np.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * (z * z * z)))   # z*z*z: z**3 is 100x slower
+            return 0.5 * z * (1.0 + self._t)
+        self._cdf = 0.5 * (1.0 + _erf(z / math.sqrt(2.0)).astype(z.dtype))   # Phi(z)
+        return z * self._cdf
+
+    def backward(self, grad_output):
+        self._start_backward(grad_output, self._z)
+        z = self._z
+        if self.approximate == "tanh":
+            t = self._t
+            inner_slope = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * z * z)
+            return grad_output * (0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * inner_slope)
+        pdf = np.exp(-0.5 * z * z) * (1.0 / math.sqrt(2.0 * math.pi))
+        return grad_output * (self._cdf + z * pdf)
+
+    def extra_repr(self):
+        return f"approximate='{self.approximate}'"
+
+
 # ============================================================================ ch09: MultiheadAttention
 # torch keeps MultiheadAttention in torch/nn/modules/activation.py, so it lives here too.
 

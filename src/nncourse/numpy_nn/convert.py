@@ -238,3 +238,53 @@ _CONVERTERS = {
     "nncourse.torch_nn.AttentionTagger": _attention_tagger,
 }
 SUPPORTED_TORCH_LAYERS = tuple(_CONVERTERS)
+
+
+# ------------------------------------------------------------------ ch10: LayerNorm, GELU, GPT
+def _layer_norm(layer, where, rng):
+    from .normalization import LayerNorm
+
+    dtype = numpy_dtype_of(layer, where) if layer.elementwise_affine else np.float32
+    twin = LayerNorm(tuple(layer.normalized_shape), eps=layer.eps,
+                     elementwise_affine=layer.elementwise_affine, dtype=dtype)
+    if layer.elementwise_affine:
+        twin.weight.data = to_numpy(layer.weight, dtype)
+        twin.bias.data = to_numpy(layer.bias, dtype)
+    return twin
+
+
+def _gelu(layer, where, rng):
+    from .activation import GELU
+
+    return GELU(layer.approximate)
+
+
+def _load_torch_state(twin, layer):
+    """Copy a torch module's ``state_dict`` into its NumPy twin (the names are the same)."""
+    twin.load_state_dict({name: to_numpy(t, twin.dtype) for name, t in layer.state_dict().items()})
+    return twin
+
+
+def _transformer_block(layer, where, rng):
+    from .transformer import TransformerBlock
+
+    twin = TransformerBlock(layer.attn.embed_dim, layer.attn.num_heads, layer.drop_attn.p, rng=rng,
+                            dtype=numpy_dtype_of(layer, where))
+    return _load_torch_state(twin, layer)
+
+
+def _gpt(layer, where, rng):
+    from .gpt import GPT
+
+    twin = GPT(layer.vocab_size, layer.context_length, layer.d_model, layer.n_heads, layer.n_layers,
+               layer.drop.p, seed=rng, dtype=numpy_dtype_of(layer, where))
+    return _load_torch_state(twin, layer)
+
+
+_CONVERTERS.update({
+    "torch.nn.LayerNorm": _layer_norm,
+    "torch.nn.GELU": _gelu,
+    "nncourse.torch_nn.TransformerBlock": _transformer_block,
+    "nncourse.torch_nn.GPT": _gpt,
+})
+SUPPORTED_TORCH_LAYERS = tuple(_CONVERTERS)

@@ -150,3 +150,75 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, base_lr, epoch):
         cosine = math.cos(math.pi * epoch / self.T_max)
         return self.eta_min + (base_lr - self.eta_min) * (1 + cosine) / 2
+
+
+# ------------------------------------------------------------------ warm-up and chained schedules (ch. 10)
+__all__ += ["LambdaLR", "LinearLR", "SequentialLR"]
+
+
+class LambdaLR(LRScheduler):
+    """``lr(epoch) = lr₀ · lr_lambda(epoch)``: any schedule you can write as a function of the step.
+
+    E.g. a linear warm-up over 100 steps: ``LambdaLR(opt, lambda step: min(1.0, (step + 1) / 100))``.
+    """
+
+    def __init__(self, optimizer, lr_lambda):
+        if not callable(lr_lambda):
+            raise ConfigError(f"LambdaLR: lr_lambda must be a function of the epoch, got {lr_lambda!r}.")
+        self.lr_lambda = lr_lambda
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * self.lr_lambda(epoch)
+
+
+class LinearLR(LRScheduler):
+    """Multiply lr₀ by a factor that moves in a straight line from ``start_factor`` to ``end_factor``
+    over ``total_iters`` steps, then stays at ``end_factor`` (a *warm-up* when it rises to 1)::
+
+        lr(epoch) = lr₀ · (start + (end − start) · min(epoch, total_iters) / total_iters)
+    """
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
+        if (isinstance(start_factor, bool) or not isinstance(start_factor, numbers.Real)
+                or not 0 < start_factor <= 1):
+            raise ConfigError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}.")
+        if (isinstance(end_factor, bool) or not isinstance(end_factor, numbers.Real)
+                or not 0 <= end_factor <= 1):
+            raise ConfigError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}.")
+        _check_positive_int("LinearLR", "total_iters", total_iters)
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr, epoch):
+        progress = min(epoch, self.total_iters) / self.total_iters
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (restarted at its epoch 0),
+    and so on: e.g. ``SequentialLR(opt, [LinearLR(opt, 0.01, total_iters=w), CosineAnnealingLR(opt,
+    T_max=n - w)], milestones=[w])`` is a warm-up of ``w`` steps followed by a cosine decay.
+
+    Each scheduler is evaluated from its closed form at the epoch counted from its own milestone,
+    which is what PyTorch's ``SequentialLR`` computes (it restarts each scheduler at a milestone).
+    """
+
+    def __init__(self, optimizer, schedulers, milestones):
+        schedulers, milestones = list(schedulers), list(milestones)
+        if not schedulers or any(not isinstance(s, LRScheduler) for s in schedulers):
+            raise ConfigError("SequentialLR: schedulers must be a non-empty list of schedulers.")
+        if any(s.optimizer is not optimizer for s in schedulers):
+            raise ConfigError("SequentialLR: every scheduler must belong to the same optimizer as SequentialLR.")
+        if len(milestones) != len(schedulers) - 1:
+            raise ConfigError(f"SequentialLR: expected {len(schedulers) - 1} milestone(s) for "
+                              f"{len(schedulers)} schedulers, got {len(milestones)}.")
+        if any(b <= a for a, b in zip(milestones, milestones[1:])) or any(m <= 0 for m in milestones):
+            raise ConfigError(f"SequentialLR: milestones must be positive and increasing, got {milestones}.")
+        self.schedulers, self.milestones = schedulers, milestones
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr, epoch):
+        index = sum(epoch >= m for m in self.milestones)            # which scheduler is running
+        start = self.milestones[index - 1] if index > 0 else 0
+        return self.schedulers[index].lr_at(base_lr, epoch - start)

@@ -21,4 +21,5 @@ from .dtypes import *  # noqa: F401,F403  numpy_dtype, torch_dtype
 from .convert import *  # noqa: F401,F403  from_numpy, SUPPORTED_NUMPY_LAYERS
 from .builders import *  # noqa: F401,F403  mlp
 from torch.nn.utils import clip_grad_norm_  # noqa: F401  the twin of numpy_nn.clip_grad_norm_
+from .gpt import *  # noqa: F401,F403  GPT, TransformerBlock
 from .attention_tagger import *  # noqa: F401,F403  AttentionTagger (twin of nncourse.models.AttentionTagger)

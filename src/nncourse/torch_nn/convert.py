@@ -150,3 +150,45 @@ _CONVERTERS = {
     numpy_nn.Identity: _no_arguments(torch.nn.Identity),
 }
 SUPPORTED_NUMPY_LAYERS = tuple(kind.__name__ for kind in _CONVERTERS)
+
+
+# ------------------------------------------------------------------ ch10: LayerNorm, GELU, GPT
+def _layer_norm(layer, where):
+    dtype = torch_dtype(layer.dtype, argument="LayerNorm dtype")
+    twin = torch.nn.LayerNorm(layer.normalized_shape, eps=layer.eps,
+                              elementwise_affine=layer.elementwise_affine, dtype=dtype)
+    if layer.elementwise_affine:
+        copy_into(twin.weight, layer.weight.data)
+        copy_into(twin.bias, layer.bias.data)
+    return twin
+
+
+def _load_numpy_state(twin, layer):
+    """Copy a NumPy module's ``state_dict`` into its torch twin (the names are the same)."""
+    twin.load_state_dict({name: torch.from_numpy(array) for name, array in layer.state_dict().items()})
+    return twin
+
+
+def _transformer_block(layer, where):
+    from .gpt import TransformerBlock
+
+    twin = TransformerBlock(layer.d_model, layer.n_heads, layer.drop_attn.p,
+                            dtype=torch_dtype(layer.dtype, argument="TransformerBlock dtype"))
+    return _load_numpy_state(twin, layer)
+
+
+def _gpt(layer, where):
+    from .gpt import GPT
+
+    twin = GPT(layer.vocab_size, layer.context_length, layer.d_model, layer.n_heads, layer.n_layers,
+               layer.dropout, seed=0, dtype=torch_dtype(layer.dtype, argument="GPT dtype"))
+    return _load_numpy_state(twin, layer)
+
+
+_CONVERTERS.update({
+    numpy_nn.LayerNorm: _layer_norm,
+    numpy_nn.GELU: lambda layer, where: torch.nn.GELU(approximate=layer.approximate),
+    numpy_nn.TransformerBlock: _transformer_block,
+    numpy_nn.GPT: _gpt,
+})
+SUPPORTED_NUMPY_LAYERS = tuple(kind.__name__ for kind in _CONVERTERS)

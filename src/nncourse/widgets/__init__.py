@@ -19,6 +19,7 @@ Main entry points::
     temperature_sampler(model, train_names)   names sampled at several temperatures (chapter 8)
     next_char_explorer(models)     P(next character | prefix) for several models (chapter 8)
     attention_explorer(model, seqs) attention heatmaps per input, layer and head (chapter 9)
+    sampling_explorer(...)         GPT samples by temperature, top-k and prefix (chapter 10)
 """
 
 from .settings import Control, PlaygroundSettings, controls
@@ -32,6 +33,7 @@ from .mnist import mnist_comparison
 from .kernels import PRESET_KERNELS, feature_map, kernel_explorer
 from .sampling import next_char_explorer, temperature_sampler
 from .attention import attention_explorer
+from .gpt_sampling import sampling_explorer
 
 __all__ = [
     "Axis", "attention_explorer", "Control", "Playground", "PlaygroundFigure", "PlaygroundResult", "PlaygroundSettings",
@@ -40,4 +42,5 @@ __all__ = [
     "train_playground",
     "PRESET_KERNELS", "feature_map", "kernel_explorer",          # chapter 7
     "temperature_sampler", "next_char_explorer",                  # chapter 8
+    "sampling_explorer",                                          # chapter 10
 ]

@@ -1,0 +1,125 @@
+"""``LayerNorm``: normalise each example's features to mean 0 and variance 1, then scale and shift
+(torch keeps it in ``torch/nn/modules/normalization.py``).
+
+For one vector x of D features (the last ``len(normalized_shape)`` axes of the input)::
+
+    mu    = mean(x)                       one number per vector
+    var   = mean((x - mu)^2)              the *biased* variance, as in torch
+    x_hat = (x - mu) / sqrt(var + eps)    mean 0, variance 1
+    y     = weight * x_hat + bias         weight (gamma) and bias (beta) have shape normalized_shape
+
+Unlike batch normalisation nothing is shared between examples (or between positions of a
+sequence), so training and evaluation compute the same thing and a batch of one works.
+"""
+
+import numbers
+
+import numpy as np
+
+from ..errors import ConfigError, DTypeError, ShapeError
+from .module import Module, check_float_array
+from .parameter import Parameter
+
+__all__ = ["LayerNorm"]
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the last ``len(normalized_shape)`` axes, with torch's arguments.
+
+    ``normalized_shape`` is an int (the number of features D) or a tuple; ``weight`` starts at ones
+    and ``bias`` at zeros, both of shape ``normalized_shape`` (absent if ``elementwise_affine=False``).
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, *, dtype=np.float32):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
+            normalized_shape = (normalized_shape,)
+        try:
+            shape = tuple(int(n) for n in normalized_shape)
+        except TypeError:
+            raise ConfigError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
+                              f"got {normalized_shape!r}") from None
+        if not shape or any(n < 1 for n in shape):
+            raise ConfigError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+            raise ConfigError(f"LayerNorm: eps must be a small number > 0 (e.g. 1e-5), got {eps!r}")
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise DTypeError(f"LayerNorm: dtype must be a floating-point type such as np.float32, got {dtype}")
+        self.normalized_shape = shape
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        self.dtype = dtype
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(shape, dtype=dtype))    # gamma
+            self.bias = Parameter(np.zeros(shape, dtype=dtype))     # beta
+        else:
+            self.weight = self.bias = None
+        self._cache = None  # (x_hat, rstd) of the last forward pass
+
+    @property
+    def _axes(self):
+        """The normalised axes, counted from the end: (-1,) for a vector of features."""
+        return tuple(range(-len(self.normalized_shape), 0))
+
+    def forward(self, x):
+        x = self._check_input(x)
+        axes = self._axes
+        mu = x.mean(axis=axes, keepdims=True)                   # (..., 1)
+        centred = x - mu                                        # (..., D)
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        rstd = 1.0 / np.sqrt(var + self.eps)                    # (..., 1): reciprocal std
+        x_hat = centred * rstd                                  # (..., D)
+        self._cache = (x_hat, rstd)
+        if not self.elementwise_affine:
+            return x_hat
+        return x_hat * self.weight.data + self.bias.data
+
+    def backward(self, grad_output):
+        """d loss / d x, and the gradients of weight and bias.
+
+        With g = d loss / d x_hat = grad_output * weight, the mean and the variance depend on every
+        x_i, which gives the three terms::
+
+            dx = rstd * (g - mean(g) - x_hat * mean(g * x_hat))
+
+        (the mean removes the part of g that only shifts all features, the last term the part that
+        only scales them: LayerNorm's output cannot change under either).
+        """
+        self._require_forward(self._cache)
+        x_hat, rstd = self._cache
+        self._check_grad_output(grad_output, x_hat.shape, x_hat.dtype)
+        axes = self._axes
+        batch_axes = tuple(range(x_hat.ndim - len(self.normalized_shape)))
+        if self.elementwise_affine:
+            self.weight.accumulate_grad((grad_output * x_hat).sum(axis=batch_axes))
+            self.bias.accumulate_grad(grad_output.sum(axis=batch_axes))
+            g = grad_output * self.weight.data
+        else:
+            g = grad_output
+        mean_g = g.mean(axis=axes, keepdims=True)
+        mean_gx = (g * x_hat).mean(axis=axes, keepdims=True)
+        return rstd * (g - mean_g - x_hat * mean_gx)
+
+    def _check_input(self, x):
+        x = check_float_array(x, self._label())
+        k = len(self.normalized_shape)
+        if x.ndim <= k - 1 or x.shape[x.ndim - k:] != self.normalized_shape:
+            raise ShapeError(
+                f"{self._label()} normalises the last axes of shape {self.normalized_shape}, but got input "
+                f"of shape {x.shape}: the input must end with {self.normalized_shape} "
+                f"(build LayerNorm({x.shape[-1] if x.ndim else '?'}) for inputs with that many features)"
+            )
+        if x.dtype != self.dtype:
+            raise DTypeError(
+                f"{self._label()} has {self.dtype} weights but got {x.dtype} input: convert the input "
+                f"with x.astype(np.{self.dtype}), or call .to(np.{x.dtype}) on the layer"
+            )
+        return x
+
+    def _label(self):
+        return f"LayerNorm({', '.join(map(str, self.normalized_shape))})"
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
