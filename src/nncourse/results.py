@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import os
 from pathlib import Path
 
 from .errors import ConfigError, DataError
@@ -72,7 +73,11 @@ def update_results(path, *, chapter: int, rows) -> list[dict]:
     text = json.dumps({"unit": "test loss, nats per character", "rows": merged}, indent=1) + "\n"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        # write a temporary file, then rename it over the table: a reader (another chapter running at
+        # the same time) sees the old table or the new one, never half of one
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
     return merged
 
 

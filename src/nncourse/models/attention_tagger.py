@@ -14,8 +14,7 @@ The parameter names are those of the torch twin ``nncourse.torch_nn.AttentionTag
 (``token_embedding.weight``, ``position_embedding.weight``, ``layers.0.in_proj_weight``, ...,
 ``head.weight``), so ``state_dict`` moves between the two back ends unchanged.
 
-``_TokenEmbedding`` is a minimal private embedding (a row lookup and its scatter-add backward); once
-``numpy_nn.Embedding`` exists (``numpy_nn/sparse.py``), it should take its place.
+Both embeddings are ``numpy_nn.Embedding`` (chapter 8): a row lookup and its scatter-add backward.
 """
 
 import math
@@ -25,37 +24,10 @@ import time
 import numpy as np
 
 from ..errors import ConfigError, DivergenceError, NonFiniteError, ShapeError, TargetError
-from ..numpy_nn import Adam, CrossEntropyLoss, Linear, Module, MultiheadAttention, Parameter, Sequential
+from ..numpy_nn import Adam, CrossEntropyLoss, Embedding, Linear, Module, MultiheadAttention, Sequential
 from ..utils import as_rng
 
 __all__ = ["AttentionTagger", "train_tagger", "exact_match", "predict_tokens", "TrainingLog"]
-
-
-class _TokenEmbedding(Module):
-    """A lookup table: row ``i`` of ``weight`` (num_embeddings, E) is the vector of token ``i``.
-
-    Initialised N(0, 1) like ``torch.nn.Embedding``. Backward adds each incoming gradient row to the
-    row it was read from (``np.add.at``: a token used twice gets both gradients).
-    """
-
-    def __init__(self, num_embeddings, embedding_dim, *, rng, dtype):
-        super().__init__()
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter(rng.standard_normal((num_embeddings, embedding_dim)).astype(dtype))
-        self._index = None
-
-    def forward(self, index):
-        self._index = index
-        return self.weight.data[index]                         # (..., E)
-
-    def backward(self, grad_output):
-        self._require_forward(self._index)
-        grad = np.zeros_like(self.weight.data)
-        np.add.at(grad, self._index.reshape(-1), grad_output.reshape(-1, self.embedding_dim))
-        self.weight.accumulate_grad(grad)
-
-    def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
 class AttentionTagger(Module):
@@ -78,8 +50,8 @@ class AttentionTagger(Module):
         self.num_classes = self.vocab_size if num_classes is None else int(num_classes)
         self.embed_dim, self.num_heads, self.num_layers = int(embed_dim), int(num_heads), int(num_layers)
         self.dtype = np.dtype(dtype)
-        self.token_embedding = _TokenEmbedding(self.vocab_size, embed_dim, rng=rng, dtype=dtype)
-        self.position_embedding = _TokenEmbedding(self.max_length, embed_dim, rng=rng, dtype=dtype)
+        self.token_embedding = Embedding(self.vocab_size, embed_dim, rng=rng, dtype=dtype)
+        self.position_embedding = Embedding(self.max_length, embed_dim, rng=rng, dtype=dtype)
         self.layers = Sequential(*(MultiheadAttention(embed_dim, num_heads, batch_first=True, rng=rng, dtype=dtype)
                                    for _ in range(num_layers)))
         self.head = Linear(embed_dim, self.num_classes, rng=rng, dtype=dtype)
@@ -106,7 +78,7 @@ class AttentionTagger(Module):
         for attention in reversed(list(self.layers)):
             g = g + sum(attention.backward(g))        # residual: h + a(h) -> g + (dq + dk + dv)
         self.token_embedding.backward(g)
-        self.position_embedding.backward(g.sum(axis=0, keepdims=True))           # the same rows for every example
+        self.position_embedding.backward(g.sum(axis=0))           # (L, E): the same rows for every example
         return None
 
     def _check_tokens(self, tokens):
