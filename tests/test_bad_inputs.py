@@ -6,12 +6,10 @@ Each test asserts the error class and the key words of its message. No test touc
 mirrors are file:// folders in tmp_path.
 """
 
-import gzip
 import json
 import os
 import stat
 import tempfile
-import zipfile
 
 import numpy as np
 import pytest

@@ -7,23 +7,12 @@ an input must switch the heatmap in the browser alone (``jslink`` from ``ToggleB
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from widget_browser import wait as _wait, image_digest as _digest
 
 pytestmark = pytest.mark.browser
 
 PAGE = "chapters/09_attention.html"
-
-
-def _wait(condition, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _groups(browser):
@@ -48,15 +37,6 @@ def _shown_image(browser):
              if img.is_displayed() and img.size["width"] > 100]
     assert len(shown) == 1, f"expected exactly one visible heatmap, found {len(shown)}"
     return shown[0].get_attribute("src")
-
-
-def _digest(browser, src):
-    """SHA-256 of the picture behind ``src`` (blob URLs are renewed when a Stack re-renders)."""
-    return browser.execute_async_script(
-        """const done = arguments[arguments.length - 1];
-        fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => crypto.subtle.digest('SHA-256', b))
-          .then(h => done(Array.from(new Uint8Array(h)).map(x => x.toString(16).padStart(2, '0')).join('')))
-          .catch(e => done('error: ' + e));""", src)
 
 
 def _click(browser, group, label):

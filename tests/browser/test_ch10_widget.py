@@ -6,23 +6,12 @@ list of sampled names in the browser alone (``jslink`` to nested ``Stack`` widge
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from widget_browser import wait as _wait, readout as _readout, press as _press
 
 pytestmark = pytest.mark.browser
 
 PAGE = "chapters/10_transformer.html"
-
-
-def _wait(condition, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _sliders(browser):
@@ -37,20 +26,6 @@ def _shown_names(browser):
     if len(lists) != 1:
         return None
     return tuple(li.text.strip() for li in lists[0].find_elements(By.TAG_NAME, "li"))
-
-
-def _readout(slider):
-    from selenium.webdriver.common.by import By
-    return slider.find_element(By.CSS_SELECTOR, ".widget-readout").text.strip()
-
-
-def _press(browser, slider, key, times=1):
-    from selenium.webdriver.common.by import By
-    handle = slider.find_element(By.CSS_SELECTOR, ".noUi-handle")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
-    for _ in range(times):
-        handle.send_keys(key)
-        time.sleep(0.15)
 
 
 def test_sampling_explorer_responds_without_a_kernel(site_url, browser, artifacts_dir, console_errors):

@@ -355,7 +355,6 @@ class MultiheadAttention(Module):
         self._require_forward(self._cache)
         q_in, k_in, v_in, att_cache, self_attention, unbatched = self._cache
         N, L, E = q_in.shape
-        S = k_in.shape[1]
         H, D = self.num_heads, self.head_dim
         expected = (L, E) if unbatched else ((N, L, E) if self.batch_first else (L, N, E))
         self._check_grad_output(grad_output, expected, self.dtype)
