@@ -1,10 +1,20 @@
 """A neural network written from scratch in NumPy, with PyTorch's names and semantics.
 
 The modules are laid out as torch lays out ``torch/nn/modules/``, so each class sits where torch keeps
-its own: ``linear.py`` (``Linear``), ``activation.py``, ``dropout.py``, ``container.py``
-(``Sequential``), ``loss.py``; the optimizers are in ``optim.py`` and ``lr_scheduler.py`` (torch's
-``torch/optim/``). Every layer keeps its ``forward`` and ``backward`` side by side: read ``linear.py``
-and ``activation.py`` first, then ``loss.py`` and ``optim.py``.
+its own:
+
+- layers: ``linear.py`` (``Linear``), ``conv.py`` (``Conv2d``), ``pooling.py`` (``MaxPool2d``),
+  ``flatten.py``, ``dropout.py``, ``container.py`` (``Sequential``), ``activation.py`` (the
+  activations, ``GELU`` and ``MultiheadAttention``, which torch keeps there too), ``normalization.py``
+  (``LayerNorm``), ``sparse.py`` (``Embedding``), ``rnn.py`` (``RNN``, ``LSTM``, ``GRU``),
+  ``transformer.py`` (``TransformerBlock``);
+- ``functional.py`` (``scaled_dot_product_attention``, as in ``torch.nn.functional``), ``loss.py``,
+  ``clip_grad.py`` (``torch/nn/utils/``), ``optim.py`` and ``lr_scheduler.py`` (``torch/optim/``);
+- the course's own: ``gpt.py`` (``GPT``), ``perceptron.py``, ``builders.py`` (``mlp``), ``init.py``,
+  ``gradcheck.py``, ``convert.py`` (``from_torch``).
+
+Every layer keeps its ``forward`` and ``backward`` side by side: read ``linear.py`` and
+``activation.py`` first, then ``loss.py`` and ``optim.py``.
 
 This package never imports ``nncourse.torch_nn``: the twin depends on it, not the other way round.
 ``from_torch`` imports torch only when it is called.
@@ -14,25 +24,24 @@ from .parameter import *  # noqa: F401,F403  Parameter
 from .module import *  # noqa: F401,F403  Module
 from . import init  # noqa: F401  weight initialisers by name
 from .linear import *  # noqa: F401,F403  Linear
+from .conv import *  # noqa: F401,F403  Conv2d, conv_output_size, im2col, col2im
+from .pooling import *  # noqa: F401,F403  MaxPool2d
+from .flatten import *  # noqa: F401,F403  Flatten
 from .dropout import *  # noqa: F401,F403  Dropout
 from .container import *  # noqa: F401,F403  Sequential
-from .activation import *  # noqa: F401,F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity
+from .activation import *  # noqa: F401,F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, GELU, MultiheadAttention
+from .normalization import *  # noqa: F401,F403  LayerNorm
+from .sparse import *  # noqa: F401,F403  Embedding
+from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU
+from .transformer import *  # noqa: F401,F403  TransformerBlock
+from .gpt import *  # noqa: F401,F403  GPT
+from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
+from .functional import scaled_dot_product_attention  # noqa: F401
 from .loss import *  # noqa: F401,F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+from .clip_grad import *  # noqa: F401,F403  clip_grad_norm_
 from . import optim, lr_scheduler  # noqa: F401
 from .optim import *  # noqa: F401,F403  SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW
 from .perceptron import *  # noqa: F401,F403  Perceptron
 from .builders import *  # noqa: F401,F403  mlp, ACTIVATIONS
 from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
 from .convert import *  # noqa: F401,F403  from_torch
-from .conv import *  # noqa: F401,F403  Conv2d, conv_output_size, im2col, col2im
-from .pooling import *  # noqa: F401,F403  MaxPool2d
-from .flatten import *  # noqa: F401,F403  Flatten
-from .clip_grad import *  # noqa: F401,F403  clip_grad_norm_
-from .sparse import *  # noqa: F401,F403  Embedding
-from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU
-from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
-from .functional import scaled_dot_product_attention  # noqa: F401
-from .activation import MultiheadAttention  # noqa: F401
-from .normalization import *  # noqa: F401,F403  LayerNorm
-from .transformer import *  # noqa: F401,F403  TransformerBlock
-from .gpt import *  # noqa: F401,F403  GPT

@@ -12,14 +12,15 @@ goes the other way. ``Step`` (the perceptron's threshold) has no torch counterpa
 defined here.
 
 Modules, laid out like ``numpy_nn``: ``activation.py`` (``Step``), ``dtypes.py``, ``convert.py``
-(``from_numpy``), ``builders.py`` (``mlp``). This package imports ``numpy_nn``; ``numpy_nn`` never
-imports it.
+(``from_numpy``), ``builders.py`` (``mlp``), ``gpt.py`` (``GPT``, ``TransformerBlock``),
+``attention_tagger.py`` (chapter 9's model); ``clip_grad_norm_`` is torch's own. This package imports
+``numpy_nn``; ``numpy_nn`` never imports it.
 """
 
 from .activation import *  # noqa: F401,F403  Step
 from .dtypes import *  # noqa: F401,F403  numpy_dtype, torch_dtype
 from .convert import *  # noqa: F401,F403  from_numpy, SUPPORTED_NUMPY_LAYERS
 from .builders import *  # noqa: F401,F403  mlp
-from torch.nn.utils import clip_grad_norm_  # noqa: F401  the twin of numpy_nn.clip_grad_norm_
+from torch.nn.utils import clip_grad_norm_  # noqa: F401  torch's own: the twin of numpy_nn.clip_grad_norm_
 from .gpt import *  # noqa: F401,F403  GPT, TransformerBlock
 from .attention_tagger import *  # noqa: F401,F403  AttentionTagger (twin of nncourse.models.AttentionTagger)
