@@ -13,11 +13,12 @@ handed to the learner's functions are read-only, so changing them in place is re
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 
-from .framework import Tester, check, fmt
+from .framework import Tester, check, fmt, read_only
 
 __all__ = ["output_size", "conv2d_forward", "maxpool_backward", "im2col", "conv_backward_weight"]
 
@@ -25,14 +26,7 @@ READ_ONLY_HINT = ("do not change the input arrays in place (they are read-only h
                   "new array, e.g. out = np.zeros(...), and write into that.")
 
 
-def _read_only(*arrays):
-    copies = []
-    for a in arrays:
-        a = np.array(a, dtype=np.float64)
-        a.setflags(write=False)
-        copies.append(a)
-    return copies
-
+_read_only = functools.partial(read_only, dtype=np.float64)   # float64 read-only copies
 
 def _call(t, fn, *args, extra_errors=(), **kwargs):
     """Call with read-only inputs (no copies), translating the usual exceptions into hints."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .framework import Tester, check
+from .framework import Tester, check, read_only
 from .reference import sigmoid as _sigmoid
 
 __all__ = ["bigram_nll", "rnn_step", "rnn_bptt", "temperature_probs", "lstm_cell"]
@@ -27,15 +27,7 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _read_only(*arrays):
-    """Copies that raise ``ValueError: assignment destination is read-only`` if changed in place."""
-    out = []
-    for a in arrays:
-        a = np.array(a, copy=True)
-        a.setflags(write=False)
-        out.append(a)
-    return out
-
+_read_only = read_only   # copies that keep their dtype
 
 _IN_PLACE_HINT = ("do not change the arrays you receive (no +=, -=, *= or slice assignment on them): "
                   "compute new arrays.")

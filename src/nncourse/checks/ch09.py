@@ -19,9 +19,10 @@ lists or tensors) of the right dtype.
 
 from __future__ import annotations
 
+import functools
 import numpy as np
 
-from .framework import Tester, check
+from .framework import Tester, check, read_only
 from .reference import softmax as _softmax
 
 __all__ = ["kernel_weights", "attention", "causal_mask", "softmax_backward", "split_merge_heads",
@@ -31,15 +32,7 @@ _READ_ONLY = (ValueError, "read-only", "this function must not change its inputs
               "(e.g. scores = scores + mask, np.where(...)) instead of assigning into an argument.")
 
 
-def _frozen(*arrays):
-    """Read-only float64 copies: writing into one raises, which the check reports as an in-place change."""
-    out = []
-    for a in arrays:
-        a = np.array(a, dtype=np.float64) if not (isinstance(a, np.ndarray) and a.dtype == bool) else a.copy()
-        a.setflags(write=False)
-        out.append(a)
-    return out
-
+_frozen = functools.partial(read_only, dtype=np.float64)   # boolean masks stay boolean
 
 def _ndarray(t: Tester, value, what: str, *, kind: str = "f"):
     """The learner must return a NumPy array of the right kind (float 'f', boolean 'b')."""

@@ -14,11 +14,12 @@ arguments in place is told so instead of silently corrupting the test.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 
-from .framework import Tester, check
+from .framework import Tester, check, read_only
 
 __all__ = ["layer_norm_forward", "layer_norm_backward", "causal_attention_head", "gpt_parameter_count",
            "top_k_probabilities", "residual_backward"]
@@ -32,15 +33,7 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _frozen(*arrays):
-    """Read-only float64 copies: in-place changes raise ValueError('... read-only')."""
-    out = []
-    for a in arrays:
-        a = np.array(a, dtype=np.float64)
-        a.setflags(write=False)
-        out.append(a)
-    return out
-
+_frozen = functools.partial(read_only, dtype=np.float64)
 
 def _numpy_result(t: Tester, value, what: str) -> np.ndarray:
     """The learner must return a NumPy float array (not a list, not a tensor)."""

@@ -69,6 +69,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 __all__ = [
+    "read_only",
     "PASSED",
     "FAILED",
     "ERROR",
@@ -259,6 +260,23 @@ def _array_text(arr: np.ndarray) -> str:
         return "[" + ", ".join(nested(sub) for sub in a) + "]"
 
     return nested(arr.astype(np.float64))
+
+
+def read_only(*arrays: Any, dtype: Any = None) -> list[np.ndarray]:
+    """Read-only copies of ``arrays`` to hand to a learner's function.
+
+    Writing into one raises ``ValueError: assignment destination is read-only``, which a check reports
+    as an in-place change (the text asks for new arrays). With ``dtype`` the numbers are converted
+    (boolean masks stay boolean).
+    """
+    copies = []
+    for array in arrays:
+        array = np.array(array, copy=True)
+        if dtype is not None and array.dtype != bool:
+            array = array.astype(dtype)
+        array.setflags(write=False)
+        copies.append(array)
+    return copies
 
 
 def fmt(value: Any) -> str:
