@@ -20,12 +20,13 @@ from nncourse import numpy_nn as nn
 from nncourse import torch_nn
 from nncourse.data import download, mnist, mnist_raw_folder, read_idx, spirals, torch_mnist, write_idx
 from nncourse.data import load_mnist, regression_curve
-from nncourse.data.download import md5sum
 from nncourse.errors import (ConfigError, ConversionError, CourseError, DataError, DivergenceError, DTypeError,
                              NonFiniteError, ShapeError, TargetError)
 from nncourse.numpy_nn import lr_scheduler, optim
 from nncourse.train import DIVERGENCE_FACTOR, evaluate, fit, predict
 from nncourse.utils import default_file_mode
+
+from fake_mnist import write_fake_mnist
 
 
 def _params():
@@ -486,24 +487,12 @@ def test_saving_into_a_folder_that_cannot_be_written_is_named(tmp_path):
 # ------------------------------------------------------------------ the MNIST cache
 
 
-def _fake_mnist(folder, n_train=6, n_test=4, seed=0):
-    rng = np.random.default_rng(seed)
-    arrays = {
-        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-        "train-labels-idx1-ubyte.gz": rng.integers(0, 10, n_train, dtype=np.uint8),
-        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-        "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, n_test, dtype=np.uint8),
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    return arrays, {name: md5sum(write_idx(folder / name, array)) for name, array in arrays.items()}
-
-
 @pytest.fixture
 def mirror(tmp_path, monkeypatch):
     """A file:// mirror holding four small fake MNIST files whose md5 values replace torchvision's."""
     monkeypatch.delenv("NNCOURSE_MNIST_SAMPLE", raising=False)
     folder = tmp_path / "mirror"
-    arrays, md5 = _fake_mnist(folder)
+    arrays, md5 = write_fake_mnist(folder)
     monkeypatch.setattr(download, "MNIST_MIRRORS", (folder.as_uri() + "/",))
     monkeypatch.setattr(download, "MNIST_MD5", md5)
     return arrays
@@ -620,7 +609,7 @@ def test_load_mnist_with_an_integer_dtype_and_normalize_is_named(mirror, tmp_pat
 
 def _fake_sample(tmp_path, monkeypatch):
     sample = tmp_path / "sample"
-    arrays, md5 = _fake_mnist(sample, n_test=5)
+    arrays, md5 = write_fake_mnist(sample, n_test=5)
     for name in mnist.TRAIN_FILES:
         (sample / name).unlink()
     monkeypatch.setattr(mnist, "SAMPLE_MD5", {name: md5[name] for name in mnist.TEST_FILES})
