@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConversionError, CourseError, DataError
+from .numpy_nn import registry
 from .utils import publish, unwritable_folder_message
 
 __all__ = ["save_numpy_model", "load_numpy_model", "save_torch_model", "load_torch_model"]
@@ -51,8 +52,10 @@ def _layer_classes():
 
 def describe_layer(layer):
     """A JSON-ready dict that says how to rebuild ``layer`` (its weights are stored separately)."""
-    classes = _layer_classes()
     kind = type(layer).__name__
+    if registry.saveable_class(kind) is type(layer):
+        return {"type": kind, **{key: _describe_value(value) for key, value in layer.get_config().items()}}
+    classes = _layer_classes()
     if classes.get(kind) is not type(layer):
         raise ConversionError(f"save_numpy_model cannot describe a {kind} layer; supported layers are "
                               f"{', '.join(classes)}")
@@ -95,8 +98,10 @@ def build_layer(spec, where="model"):
 
     ``where`` names the layer in error messages (``model.0`` is the first layer of the model).
     """
-    classes = _layer_classes()
     kind = spec.get("type") if isinstance(spec, dict) else None
+    if isinstance(kind, str) and registry.saveable_class(kind) is not None:
+        return _build_saveable(registry.saveable_class(kind), spec, where)
+    classes = _layer_classes()
     if kind not in classes:
         raise ConversionError(f"cannot rebuild {where}: a layer of type {kind!r}; known types are "
                               f"{', '.join(classes)}")
@@ -129,6 +134,37 @@ def build_layer(spec, where="model"):
     if kind == "GPT":
         return cls(*(spec[name] for name in GPT_ARGUMENTS), seed=0, dtype=spec["dtype"])
     return cls()
+
+
+def _describe_value(value):
+    """A config value as JSON: modules (and lists of modules) are described as layers of their own."""
+    from .numpy_nn import Module
+
+    if isinstance(value, Module):
+        return describe_layer(value)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(item, Module) for item in value):
+        return [describe_layer(item) for item in value]
+    return value
+
+
+def _is_layer_spec(value):
+    return isinstance(value, dict) and isinstance(value.get("type"), str)
+
+
+def _build_saveable(cls, spec, where):
+    """Rebuild a ``@saveable`` class from its config (nested layer descriptions rebuilt first)."""
+    config = {key: value for key, value in spec.items() if key != "type"}
+    missing = [name for name in registry.required_arguments(cls) if name not in config]
+    if missing:
+        raise DataError(f"cannot rebuild {where} ({cls.__name__}): its description lacks "
+                        f"{', '.join(map(repr, missing))}. The architecture was edited or damaged: save the "
+                        f"model again with save_numpy_model")
+    for key, value in config.items():
+        if _is_layer_spec(value):
+            config[key] = build_layer(value, f"{where}.{key}")
+        elif isinstance(value, list) and value and all(_is_layer_spec(item) for item in value):
+            config[key] = [build_layer(item, f"{where}.{key}.{i}") for i, item in enumerate(value)]
+    return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ This package never imports ``nncourse.torch_nn``: the twin depends on it, not th
 
 from .parameter import *  # noqa: F401,F403  Parameter
 from .module import *  # noqa: F401,F403  Module
+from . import registry  # noqa: F401  register_twin, twin_of, saveable: converters and io declared per layer
 from . import init  # noqa: F401  weight initialisers by name
 from .linear import *  # noqa: F401,F403  Linear
 from .conv import *  # noqa: F401,F403  Conv2d, conv_output_size, im2col, col2im

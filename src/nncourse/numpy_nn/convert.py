@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ConversionError
 from ..utils import as_rng
+from . import registry
 from .activation import Identity, LeakyReLU, MultiheadAttention, ReLU, Sigmoid, Softmax, Step, Tanh
 from .container import Sequential
 from .conv import Conv2d
@@ -62,6 +63,9 @@ def torch_layer_name(layer):
 
 def _convert(layer, where, rng):
     """Translate one torch layer; ``where`` is its position ("model.2") for error messages."""
+    twin = registry.twin_for_torch_layer(layer)
+    if twin is not None:
+        return twin.from_torch(layer, where, rng)
     name = torch_layer_name(layer)
     if name not in _CONVERTERS:
         raise ConversionError(

@@ -47,6 +47,7 @@ class Module:
         # object.__setattr__ skips our own registration logic below.
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -56,6 +57,11 @@ class Module:
             raise CourseError(
                 f"{type(self).__name__}.__init__ must call super().__init__() before assigning attributes"
             )
+        if name in self._buffers:
+            # a registered buffer stays one: assigning an array replaces its value (torch does the same)
+            self._buffers[name] = value
+            object.__setattr__(self, name, value)
+            return
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -63,6 +69,21 @@ class Module:
         elif isinstance(value, Module):
             self._modules[name] = value
         object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, array):
+        """Register ``array`` as state that is saved but not learned (BatchNorm's running mean, ...).
+
+        Buffers appear in ``state_dict()`` after the parameters, as in torch, and are not returned by
+        ``parameters()``, so no optimizer changes them. Assign ``self.name = new_array`` to update one.
+        """
+        if "_buffers" not in self.__dict__:
+            raise CourseError(f"{type(self).__name__}.__init__ must call super().__init__() before "
+                              f"register_buffer")
+        if not isinstance(array, np.ndarray):
+            raise DTypeError(f"{type(self).__name__}.register_buffer('{name}') expects a NumPy array, got "
+                             f"{type(array).__name__}")
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
 
     def add_module(self, name, module):
         """Register ``module`` under ``name`` (used by ``Sequential``, whose names are "0", "1", ...)."""
@@ -119,14 +140,36 @@ class Module:
         for _, param in self.named_parameters():
             yield param
 
+    def named_buffers(self, prefix=""):
+        """Yield ``(name, array)`` for every buffer, with the same dotted names as the parameters."""
+        for module_name, module in self.named_modules(prefix):
+            for name, array in module._buffers.items():
+                yield (f"{module_name}.{name}" if module_name else name), array
+
     # ------------------------------------------------------------------ state
     def state_dict(self):
-        """A dict ``name -> copy of the parameter's array`` (changing it does not change the model)."""
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        """A dict ``name -> copy of the parameter's array`` (changing it does not change the model).
+
+        Each module's parameters come first, then its buffers (in ``named_modules`` order), as in torch.
+        """
+        return {name: current.copy() for name, (_, _, current, _) in self._state_entries().items()}
+
+    def _state_entries(self):
+        """``name -> (module, attribute, current array, is_parameter)`` for everything in ``state_dict``."""
+        entries, seen = {}, set()
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if id(param) not in seen:   # a parameter shared by two layers is listed once
+                    seen.add(id(param))
+                    entries[prefix + name] = (module, name, param.data, True)
+            for name, array in module._buffers.items():
+                entries[prefix + name] = (module, name, array, False)
+        return entries
 
     def load_state_dict(self, state_dict):
         """Copy the arrays of ``state_dict`` into the parameters (cast to each parameter's dtype)."""
-        own = dict(self.named_parameters())
+        own = self._state_entries()
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         if missing or unexpected:
@@ -135,18 +178,19 @@ class Module:
                 f"Missing: {missing or 'none'}; unexpected: {unexpected or 'none'}. "
                 f"The model expects {list(own)}."
             )
-        for name, param in own.items():
+        for name, (module, attribute, current, _) in own.items():
             value = np.asarray(state_dict[name])
-            if value.shape != param.shape:
+            if value.shape != current.shape:
                 raise ShapeError(
-                    f"{type(self).__name__}.load_state_dict: '{name}' has shape {param.shape} in the "
+                    f"{type(self).__name__}.load_state_dict: '{name}' has shape {current.shape} in the "
                     f"model but {value.shape} in the state dict"
                 )
             if value.dtype.kind not in "fiu":
                 raise DTypeError(
                     f"{type(self).__name__}.load_state_dict: '{name}' must hold numbers, got dtype {value.dtype}"
                 )
-            np.copyto(param.data, value, casting="unsafe")
+        for name, (module, attribute, current, _) in own.items():
+            np.copyto(current, np.asarray(state_dict[name]), casting="unsafe")
         return self
 
     # ------------------------------------------------------------------ modes and gradients
@@ -175,6 +219,9 @@ class Module:
                 param.data = param.data.astype(dtype)
                 if param.grad is not None:
                     param.grad = param.grad.astype(dtype)
+            for name, array in module._buffers.items():
+                if array.dtype.kind == "f":   # running statistics follow the weights; counters stay integers
+                    setattr(module, name, array.astype(dtype))
             if "dtype" in module.__dict__:
                 object.__setattr__(module, "dtype", dtype)
         return self

@@ -9,6 +9,7 @@ import torch
 
 from .. import models, numpy_nn
 from ..errors import ConversionError
+from ..numpy_nn import registry
 from .activation import Step
 from .dtypes import torch_dtype
 
@@ -35,6 +36,9 @@ def from_numpy(numpy_module):
 
 def _convert(layer, where):
     """Translate one NumPy layer; ``where`` is its position ("model.2") for error messages."""
+    twin = registry.twin_for_numpy_layer(layer)
+    if twin is not None:
+        return twin.to_torch(layer, where)
     converter = _CONVERTERS.get(type(layer))
     if converter is None:
         raise ConversionError(
