@@ -17,7 +17,9 @@ merges. Hugging Face's ``tokenizers`` uses the same rule on *its own* ids, which
 the order of GPT-2's printable characters (``bytes_to_unicode``), not by byte value: the two agree
 whenever the winner is unique, and may pick different pairs among equals (the tests pin an example).
 
-**Encoding** a piece applies the learned merges by rank: repeatedly find the neighbouring pair that
+**Encoding** a piece applies the learned merges by rank (pieces are short, so this simple loop is
+quick; with ``pattern=None`` the whole text is one piece, which is fine for a sentence but slow for a
+book): repeatedly find the neighbouring pair that
 was learned first and merge it everywhere in the piece, until no learned pair is left. This gives
 the same tokens as replaying all merges in training order, and is what GPT-2 does.
 
@@ -192,6 +194,8 @@ class BPETokenizer:
         self._special_by_id = {i: s for s, i in self.special_tokens.items()}
         self._cache = {}
         self._compiled = compile_pattern(pattern)
+        #: how often each merged pair occurred when it was chosen (set by ``train``; None after ``load``)
+        self.merge_counts = None
 
     def _check_pair(self, pair, k):
         try:
