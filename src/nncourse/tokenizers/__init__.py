@@ -1,0 +1,22 @@
+"""Tokenizers (chapter 14): byte-level BPE from scratch, in pure Python (never imports torch).
+
+* ``pretokenize.py``: GPT-2's pre-tokenization pattern for the standard ``re`` module
+  (``pretokenize``, ``GPT2_PATTERN``) and GPT-2's byte -> character table (``bytes_to_unicode``).
+* ``bpe.py``: the two steps ``count_pairs`` and ``merge``, the fast trainer ``train_merges``, and
+  ``BPETokenizer`` (``train``, ``encode``, ``decode``, special tokens, ``save`` / ``load`` as JSON).
+* ``metrics.py``: ``bits_per_byte`` (a loss that is fair across tokenizers) and ``bytes_per_token``.
+* ``windows.py``: ``random_windows`` / ``consecutive_windows``, batches of a long token stream for a GPT.
+
+>>> tok = BPETokenizer.train("the cat sat on the mat. " * 20, vocab_size=300)
+>>> tok.decode(tok.encode("the rat"))
+'the rat'
+"""
+
+from .bpe import FORMAT, N_BYTES, BPETokenizer, count_pairs, merge, train_merges  # noqa: F401
+from .metrics import bits_per_byte, bytes_per_token  # noqa: F401
+from .pretokenize import GPT2_PATTERN, PATTERNS, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes  # noqa: F401
+from .windows import consecutive_windows, random_windows  # noqa: F401
+
+__all__ = ["BPETokenizer", "count_pairs", "merge", "train_merges", "N_BYTES", "FORMAT",
+           "bits_per_byte", "bytes_per_token", "GPT2_PATTERN", "PATTERNS", "pretokenize", "compile_pattern",
+           "bytes_to_unicode", "unicode_to_bytes", "random_windows", "consecutive_windows"]

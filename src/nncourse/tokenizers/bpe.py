@@ -1,0 +1,388 @@
+"""Byte-level byte-pair encoding (BPE), written from scratch in pure Python.
+
+A text is first turned into its UTF-8 bytes, so every string has a spelling in 256 symbols and no
+word is ever "unknown". Training then repeats one step: count every pair of neighbouring tokens
+(inside each pre-tokenized piece, see ``pretokenize``), and give the most frequent pair a new id::
+
+    "low lower lowest"  bytes  l o w _ l o w e r _ l o w e s t
+    most frequent pair (l, o) -> token 256 "lo";  then (256, w) -> 257 "low";  ...
+
+Ids 0-255 are the bytes; merge ``k`` creates id ``256 + k``; special tokens (``"<|endoftext|>"``)
+come after the merges, as in GPT-2.
+
+**Ties.** When several pairs share the highest count, the pair with the smallest ids wins:
+the smallest first id, then the smallest second id (``(32, 116)`` before ``(101, 32)`` before
+``(101, 115)``). The rule only needs the ids, so every machine and every Python gives the same
+merges. Hugging Face's ``tokenizers`` uses the same rule on *its own* ids, which number the bytes in
+the order of GPT-2's printable characters (``bytes_to_unicode``), not by byte value: the two agree
+whenever the winner is unique, and may pick different pairs among equals (the tests pin an example).
+
+**Encoding** a piece applies the learned merges by rank (pieces are short, so this simple loop is
+quick; with ``pattern=None`` the whole text is one piece, which is fine for a sentence but slow for a
+book): repeatedly find the neighbouring pair that
+was learned first and merge it everywhere in the piece, until no learned pair is left. This gives
+the same tokens as replaying all merges in training order, and is what GPT-2 does.
+
+``count_pairs`` and ``merge`` are the two steps on a plain list of ids, as the chapter writes them.
+``train_merges`` is the fast version for a whole corpus: it keeps the pair counts up to date after
+each merge, touching only the pieces that contain the merged pair, and a heap finds the next winner.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import json
+import numbers
+import os
+import tempfile
+from collections.abc import Iterable
+
+from ..errors import ConfigError, DataError
+from ..utils import publish
+from .pretokenize import compile_pattern, pretokenize
+
+__all__ = ["count_pairs", "merge", "train_merges", "BPETokenizer", "FORMAT", "N_BYTES"]
+
+N_BYTES = 256
+#: the ``"format"`` field of a saved tokenizer file
+FORMAT = "nncourse-byte-bpe"
+_VERSION = 1
+
+
+def count_pairs(ids, counts=None, weight=1):
+    """``{(a, b): how often b follows a}`` in the list ``ids``; adds ``weight`` per pair into ``counts``.
+
+    >>> count_pairs([1, 2, 1, 2, 3])
+    {(1, 2): 2, (2, 1): 1, (2, 3): 1}
+    """
+    counts = {} if counts is None else counts
+    for pair in zip(ids, ids[1:]):
+        counts[pair] = counts.get(pair, 0) + weight
+    return counts
+
+
+def merge(ids, pair, new_id):
+    """``ids`` with every occurrence of ``pair`` (left to right, never overlapping) replaced by ``new_id``.
+
+    >>> merge([1, 2, 1, 2, 3], (1, 2), 256)
+    [256, 256, 3]
+    >>> merge([5, 5, 5], (5, 5), 256)      # the left pair first: (5 5) 5
+    [256, 5]
+    """
+    out, i, a, b = [], 0, pair[0], pair[1]
+    while i < len(ids):
+        if i + 1 < len(ids) and ids[i] == a and ids[i + 1] == b:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+def _check_text(text, who):
+    if isinstance(text, bytes):
+        raise ConfigError(f"{who} expects text (str), got bytes: decode them first, data.decode('utf-8')")
+    if not isinstance(text, str):
+        raise ConfigError(f"{who} expects text (str), got {type(text).__name__}")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ConfigError(f"{who}: the text holds {text[error.start:error.end]!r} at position {error.start}, "
+                          f"a lone surrogate that has no UTF-8 bytes; clean the text first, e.g. "
+                          f"text.encode('utf-8', 'replace').decode('utf-8')") from None
+
+
+def _piece_counts(texts, pattern):
+    """``{piece as a tuple of byte ids: how many times it occurs}`` over all texts."""
+    compiled = compile_pattern(pattern)
+    counts = collections.Counter()
+    for text in texts:
+        _check_text(text, "train")
+        counts.update(pretokenize(text, compiled))
+    return {tuple(piece.encode("utf-8")): n for piece, n in counts.items()}
+
+
+def train_merges(texts, n_merges, pattern="gpt2"):
+    """The first ``n_merges`` merges learned from ``texts`` (a str or a list of str): a list of
+    ``(pair, count)`` with ``pair = (a, b)``; merge ``k`` makes token ``256 + k``.
+
+    Stops early (returning fewer merges) when no pair occurs any more: every piece is one token.
+    """
+    if isinstance(texts, (str, bytes)):
+        texts = [texts]
+    if isinstance(n_merges, bool) or not isinstance(n_merges, numbers.Integral) or n_merges < 0:
+        raise ConfigError(f"train_merges: n_merges must be a whole number >= 0, got {n_merges!r}")
+    pieces = _piece_counts(texts, pattern)
+    words = [list(p) for p in pieces]                       # each piece's current tokens
+    freq = list(pieces.values())                            # how often each piece occurs
+    pair_counts = collections.defaultdict(int)
+    where = collections.defaultdict(set)                    # pair -> indices of the pieces holding it
+    for w, ids in enumerate(words):
+        for pair in zip(ids, ids[1:]):
+            pair_counts[pair] += freq[w]
+            where[pair].add(w)
+    heap = [(-c, pair) for pair, c in pair_counts.items()]  # smallest (-count, pair) = our winner
+    heapq.heapify(heap)
+    merges = []
+    while len(merges) < n_merges and heap:
+        negative, pair = heapq.heappop(heap)
+        if pair_counts.get(pair, 0) != -negative:           # an outdated entry: skip it
+            continue
+        if -negative < 1:
+            break
+        new_id = N_BYTES + len(merges)
+        merges.append((pair, -negative))
+        changed = set()
+        for w in where.pop(pair, ()):
+            ids = words[w]
+            if len(ids) < 2:
+                continue
+            merged = merge(ids, pair, new_id)
+            if len(merged) == len(ids):                      # stale index entry: the pair is gone
+                continue
+            for old in zip(ids, ids[1:]):                    # the piece's old pairs leave ...
+                pair_counts[old] -= freq[w]
+                changed.add(old)
+            for new in zip(merged, merged[1:]):              # ... and its new pairs come in
+                pair_counts[new] += freq[w]
+                where[new].add(w)
+                changed.add(new)
+            words[w] = merged
+        pair_counts.pop(pair, None)
+        for p in changed:
+            c = pair_counts.get(p, 0)
+            if c > 0:
+                heapq.heappush(heap, (-c, p))
+            else:
+                pair_counts.pop(p, None)
+    return merges
+
+
+class BPETokenizer:
+    """A byte-level BPE tokenizer: ``BPETokenizer.train(text, vocab_size)``, ``encode``, ``decode``.
+
+    ``merges``: list of ``(a, b)`` pairs in the order learned (merge ``k`` is token ``256 + k``);
+    ``special_tokens``: ``{string: id}``, ids after the merges; ``pattern``: ``"gpt2"`` (split the
+    text with GPT-2's pattern first) or ``None`` (BPE over the whole text).
+
+    >>> tok = BPETokenizer.train("low lower lowest " * 10, vocab_size=260)
+    >>> [tok.token_bytes(i) for i in range(256, 260)]
+    [b'lo', b'low', b' low', b' lowe']
+    >>> tok.decode(tok.encode("lowly"))
+    'lowly'
+    """
+
+    def __init__(self, merges=(), *, special_tokens=(), pattern="gpt2"):
+        compile_pattern(pattern)                            # checks the name
+        self.pattern = pattern
+        self.merges = []
+        self._vocab = [bytes([b]) for b in range(N_BYTES)]  # id -> its bytes
+        for k, pair in enumerate(merges):
+            pair = self._check_pair(pair, k)
+            self.merges.append(pair)
+            self._vocab.append(self._vocab[pair[0]] + self._vocab[pair[1]])
+        self.ranks = {pair: k for k, pair in enumerate(self.merges)}
+        self.special_tokens = {}
+        for name in special_tokens:
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"special tokens must be non-empty strings such as '<|endoftext|>', got {name!r}")
+            if name in self.special_tokens:
+                raise ConfigError(f"the special token {name!r} is given twice")
+            self.special_tokens[name] = N_BYTES + len(self.merges) + len(self.special_tokens)
+        self._special_by_id = {i: s for s, i in self.special_tokens.items()}
+        self._cache = {}
+        self._compiled = compile_pattern(pattern)
+        #: how often each merged pair occurred when it was chosen (set by ``train``; None after ``load``)
+        self.merge_counts = None
+
+    def _check_pair(self, pair, k):
+        try:
+            a, b = pair
+        except (TypeError, ValueError):
+            raise ConfigError(f"merge {k} must be a pair of token ids (a, b), got {pair!r}") from None
+        for x in (a, b):
+            if isinstance(x, bool) or not isinstance(x, numbers.Integral) or not 0 <= x < N_BYTES + k:
+                raise ConfigError(f"merge {k} = {pair!r}: its ids must be known tokens, 0..{N_BYTES + k - 1} "
+                                  f"(bytes 0-255, then the merges before it)")
+        return int(a), int(b)
+
+    # ---------------------------------------------------------------------------------- training
+    @classmethod
+    def train(cls, texts, vocab_size, *, special_tokens=(), pattern="gpt2"):
+        """Learn ``vocab_size - 256 - len(special_tokens)`` merges from ``texts`` (a str or list of str).
+
+        ``vocab_size`` counts everything, like Hugging Face's trainer: the 256 bytes, the merges and
+        the special tokens. If the text runs out of pairs first, the vocabulary is smaller
+        (``tok.vocab_size`` says how large it is).
+        """
+        special_tokens = tuple(special_tokens)
+        smallest = N_BYTES + len(special_tokens)
+        if isinstance(vocab_size, bool) or not isinstance(vocab_size, numbers.Integral) or vocab_size < smallest:
+            raise ConfigError(f"BPETokenizer.train: vocab_size must be an integer >= {smallest} (256 bytes"
+                              f"{f' + {len(special_tokens)} special tokens' if special_tokens else ''}), "
+                              f"got {vocab_size!r}")
+        if isinstance(texts, str):
+            texts = [texts]
+        texts = list(texts)
+        if not any(texts):
+            raise ConfigError("BPETokenizer.train: the training text is empty; pass the corpus as a str "
+                              "or a list of str")
+        merges = train_merges(texts, vocab_size - smallest, pattern)
+        tok = cls([pair for pair, _ in merges], special_tokens=special_tokens, pattern=pattern)
+        tok.merge_counts = [count for _, count in merges]
+        return tok
+
+    # ---------------------------------------------------------------------------------- the vocabulary
+    @property
+    def vocab_size(self) -> int:
+        """Bytes + merges + special tokens: the size of a model's embedding table for these ids."""
+        return len(self._vocab) + len(self.special_tokens)
+
+    def token_bytes(self, token_id) -> bytes:
+        """The bytes a token stands for (a special token: its UTF-8 string)."""
+        self._check_ids([token_id])
+        if token_id in self._special_by_id:
+            return self._special_by_id[token_id].encode("utf-8")
+        return self._vocab[token_id]
+
+    def token_str(self, token_id) -> str:
+        """A readable form of one token: its bytes decoded, invalid UTF-8 shown as ``\\xNN``."""
+        return self.token_bytes(token_id).decode("utf-8", errors="backslashreplace")
+
+    # ---------------------------------------------------------------------------------- encode / decode
+    def encode(self, text: str, *, special: bool = True) -> list[int]:
+        """The token ids of ``text``. With ``special=True`` every special-token string in the text
+        becomes its single id; with ``special=False`` it is encoded as ordinary text (use that for
+        text from users, who should not be able to type an end-of-text marker)."""
+        _check_text(text, "encode")
+        if special and self.special_tokens:
+            ids = []
+            for chunk, is_special in self._split_special(text):
+                ids.extend([self.special_tokens[chunk]] if is_special else self._encode_ordinary(chunk))
+            return ids
+        return self._encode_ordinary(text)
+
+    def _split_special(self, text):
+        """``[(chunk, is_special), ...]``: the text cut at special tokens (the longest first)."""
+        names = sorted(self.special_tokens, key=len, reverse=True)
+        out, start, i = [], 0, 0
+        while i < len(text):
+            hit = next((s for s in names if text.startswith(s, i)), None)
+            if hit is None:
+                i += 1
+                continue
+            if start < i:
+                out.append((text[start:i], False))
+            out.append((hit, True))
+            i = start = i + len(hit)
+        if start < len(text):
+            out.append((text[start:], False))
+        return out
+
+    def _encode_ordinary(self, text):
+        ids = []
+        for piece in pretokenize(text, self._compiled):
+            cached = self._cache.get(piece)
+            if cached is None:
+                cached = self._encode_piece(piece.encode("utf-8"))
+                if len(self._cache) < 200_000:
+                    self._cache[piece] = cached
+            ids.extend(cached)
+        return ids
+
+    def _encode_piece(self, data: bytes):
+        """BPE on one piece: merge the earliest-learned pair present, until none is left."""
+        ids = list(data)
+        ranks = self.ranks
+        while len(ids) > 1:
+            best = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, len(ranks)))
+            if best not in ranks:
+                break
+            ids = merge(ids, best, N_BYTES + ranks[best])
+        return ids
+
+    def decode_bytes(self, ids) -> bytes:
+        """The bytes of a list of ids (may end in the middle of a UTF-8 character)."""
+        ids = self._check_ids(ids)
+        return b"".join(self._special_by_id[i].encode("utf-8") if i in self._special_by_id else self._vocab[i]
+                        for i in ids)
+
+    def decode(self, ids, errors="replace") -> str:
+        """The text of a list of ids. Bytes that are not valid UTF-8 (a model can sample half a
+        character) become U+FFFD "�" with ``errors="replace"``; ``errors="strict"`` raises instead."""
+        return self.decode_bytes(ids).decode("utf-8", errors=errors)
+
+    def _check_ids(self, ids):
+        if isinstance(ids, (str, bytes)):
+            raise ConfigError(f"decode expects a list of token ids, got the {type(ids).__name__} {ids!r:.40}: "
+                              f"encode text with tok.encode(text)")
+        if hasattr(ids, "tolist"):                          # a NumPy array or a torch tensor
+            ids = ids.tolist()
+        if isinstance(ids, numbers.Integral):
+            ids = [ids]
+        ids = list(ids)
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                raise ConfigError(f"token ids must be integers, got {i!r} ({type(i).__name__})")
+            if not 0 <= i < self.vocab_size:
+                raise ConfigError(f"token id {i} is out of range: this tokenizer has ids 0..{self.vocab_size - 1} "
+                                  f"(vocab_size={self.vocab_size}); were the ids made by another tokenizer?")
+        return [int(i) for i in ids]
+
+    # ---------------------------------------------------------------------------------- save / load
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": _VERSION, "pattern": self.pattern,
+                "merges": [list(p) for p in self.merges], "special_tokens": list(self.special_tokens)}
+
+    def save(self, path) -> None:
+        """Write the tokenizer as JSON (written to a temporary file, then renamed: never half a file)."""
+        if self.pattern is not None and not isinstance(self.pattern, str):
+            raise ConfigError("save: a tokenizer with a compiled pattern of its own cannot be saved by name; "
+                              "use pattern='gpt2' or None")
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tokenizer-", suffix=".tmp")
+        except OSError as error:
+            raise DataError(f"cannot save the tokenizer to {path}: {error.strerror or error}; choose a "
+                            f"writable folder") from None
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump(self.to_dict(), file)
+            publish(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise
+
+    @classmethod
+    def load(cls, path) -> "BPETokenizer":
+        """Read a file written by ``save``. A missing, truncated or edited file is a ``DataError``."""
+        path = os.fspath(path)
+        try:
+            with open(path, encoding="utf-8") as file:
+                data = json.load(file)
+        except FileNotFoundError:
+            raise DataError(f"no tokenizer file at {path}: save one first with tok.save(path)") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise DataError(f"the tokenizer file {path} is damaged (not valid JSON: {error}); save the "
+                            f"tokenizer again or retrain it") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise DataError(f"{path} is not a tokenizer saved by BPETokenizer.save (its 'format' field should "
+                            f"be {FORMAT!r}); a Hugging Face tokenizer.json is read with the tokenizers library")
+        if data.get("version") != _VERSION:
+            raise DataError(f"{path} has version {data.get('version')!r}, this course reads version {_VERSION}; "
+                            f"save the tokenizer again with this version of the course")
+        missing = [k for k in ("pattern", "merges", "special_tokens") if k not in data]
+        if missing:
+            raise DataError(f"the tokenizer file {path} lacks {missing}: it is damaged; save it again")
+        try:
+            return cls(data["merges"], special_tokens=data["special_tokens"], pattern=data["pattern"])
+        except (ConfigError, TypeError) as error:
+            raise DataError(f"the tokenizer file {path} is damaged: {error}; save it again or retrain it") from None
+
+    def __repr__(self):
+        return (f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, "
+                f"special_tokens={list(self.special_tokens)}, pattern={self.pattern!r})")
