@@ -247,10 +247,11 @@ def adam_memory_bytes(t: Tester, adam_memory_bytes) -> None:
 
     t.callable(adam_memory_bytes, "adam_memory_bytes")
     mixed = torch.nn.Sequential(torch.nn.Linear(8, 16, dtype=torch.float64), torch.nn.Linear(16, 4))
-    cases = [("a float32 MLP 10-32-5", torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.ReLU(),
+    # the mixed model first: there every mistake gives a different number
+    cases = [("an MLP with a float64 and a float32 layer", mixed),
+             ("a float32 MLP 10-32-5", torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.ReLU(),
                                                            torch.nn.Linear(32, 5))),
              ("a float64 Linear(6, 3)", torch.nn.Linear(6, 3, dtype=torch.float64)),
-             ("an MLP with a float64 and a float32 layer", mixed),
              ("a bfloat16 Linear(100, 100, bias=False)", torch.nn.Linear(100, 100, bias=False, dtype=torch.bfloat16))]
     for description, model in cases:
         # the real thing: one Adam step (on zero gradients), then count what is in memory
