@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
 from . import init as initializers
@@ -38,6 +39,7 @@ class Linear(Module):
             raise DTypeError(f"Linear: dtype must be a floating-point type such as np.float32, got {dtype}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
+        bias = validation.boolean(bias, "bias", "Linear")
         self.dtype = dtype
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
 
@@ -53,7 +55,7 @@ class Linear(Module):
 
     def forward(self, x):
         x = self._check_input(x)
-        self._x = x                       # (N, I)
+        self._x = x.copy()                # (N, I): a private copy, so editing x after forward cannot change d/dW
         out = x @ self.weight.data.T      # (N, I) @ (I, O) -> (N, O); W.T is a view, no copy
         if self.bias is not None:
             out += self.bias.data         # broadcast (O,) over the N rows, in place
