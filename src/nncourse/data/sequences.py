@@ -5,11 +5,11 @@ target ``[1, 4, 1, 3]``. The held-out sequences are guaranteed never to appear i
 so 100 % exact match on them means the rule was learned, not the examples memorised.
 """
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError
 from ..utils import as_rng
 
@@ -25,10 +25,8 @@ class SequenceTask(NamedTuple):
     y_test: np.ndarray
 
 
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _positive_int(name, value, who="digit_sequences"):
+    return validation.positive_int(value, name, who)
 
 
 def digit_sequences(n, length=8, n_digits=10, *, seed=None, rng=None):
@@ -53,7 +51,7 @@ def reversal_task(n_train=4000, n_test=1000, length=8, n_digits=10, *, seed=0):
 
     Returns a ``SequenceTask``; the ``n_test`` held-out sequences are disjoint from the training ones.
     """
-    X = digit_sequences(_positive_int("n_train", n_train) + _positive_int("n_test", n_test), length, n_digits,
-                        seed=seed)
+    X = digit_sequences(_positive_int("n_train", n_train, "reversal_task")
+                        + _positive_int("n_test", n_test, "reversal_task"), length, n_digits, seed=seed)
     y = X[:, ::-1].copy()
     return SequenceTask(X[:n_train], y[:n_train], X[n_train:], y[n_train:])
