@@ -9,17 +9,18 @@ import numbers
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError
+from .. import validation
+from ..errors import ConfigError, NonFiniteError, ShapeError
 from .module import Module, check_float_array
 
 __all__ = ["Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity"]
 
 
 class _Activation(Module):
-    """Shared plumbing: check the input is a float array; remember the output's shape and dtype."""
+    """Shared plumbing: check the input is a finite float array; remember the output's shape and dtype."""
 
     def _start_forward(self, x):
-        return check_float_array(x, self._label())
+        return validation.finite(check_float_array(x, self._label()), self._label())
 
     def _start_backward(self, grad_output, cached, dtype=None):
         self._require_forward(cached)
@@ -144,6 +145,15 @@ class Softmax(_Activation):
             raise ConfigError(f"Softmax: dim must be an integer, got {dim!r}")
         self.dim = int(dim)
         self._out = None
+
+    def _start_forward(self, z):
+        """Like every layer, but ``-inf`` is allowed: it is how a score is masked out (weight 0)."""
+        z = check_float_array(z, self._label())
+        if np.isnan(z).any() or np.isposinf(z).any():
+            raise NonFiniteError(f"{self._label()}: the input contains NaN or +inf; only -inf (a masked score) "
+                                 f"is allowed. Find where they come from (a diverging run, a division by zero) "
+                                 f"before this call")
+        return z
 
     def forward(self, z):
         z = self._start_forward(z)
