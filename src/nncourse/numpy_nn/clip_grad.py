@@ -80,8 +80,9 @@ def _total_norm(grads, norm_type):
     """The ``norm_type``-norm of the norms of each gradient, which is the norm of all entries together."""
     if norm_type == float("inf"):
         return float(max(np.max(np.abs(g)) for g in grads))
-    norms = np.array([np.linalg.norm(g.ravel(), ord=norm_type) for g in grads], dtype=np.float64)
-    total = float(np.linalg.norm(norms, ord=norm_type))
+    with np.errstate(over="ignore"):             # an overflow is measured again below
+        norms = np.array([np.linalg.norm(g.ravel(), ord=norm_type) for g in grads], dtype=np.float64)
+        total = float(np.linalg.norm(norms, ord=norm_type))
     if not np.isfinite(total) and all(np.isfinite(g).all() for g in grads):
         # finite but huge float32 gradients: their squares overflowed, so measure again in float64
         norms = np.array([np.linalg.norm(g.ravel().astype(np.float64), ord=norm_type) for g in grads])
