@@ -533,3 +533,37 @@ def test_where_torch_schedules_a_nan_rate_lambda_lr_refuses():
     opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=0.1)
     assert math.isnan(torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: float("nan")).get_last_lr()[0])
     _raises(ConfigError, ["returned nan"], lambda: lr_scheduler.LambdaLR(_sgd(), lambda epoch: float("nan")))
+
+
+# ================================================================ raw: constructor arguments of the same kind
+@pytest.mark.parametrize("make, who", [
+    (lambda: nn.LSTM(4, 5, dtype="abc"), "LSTM"),
+    (lambda: nn.Linear(4, 5, dtype=np.int32), "Linear"),
+    (lambda: nn.Embedding(5, 3, dtype="abc"), "Embedding"),
+    (lambda: nn.LayerNorm(4, dtype=np.int64), "LayerNorm"),
+    (lambda: nn.MultiheadAttention(4, 2, dtype="abc"), "MultiheadAttention"),
+], ids=["LSTM", "Linear", "Embedding", "LayerNorm", "MultiheadAttention"])
+def test_a_dtype_that_is_not_a_float_dtype_is_named(make, who):
+    _raises(DTypeError, [who, "dtype must be", "np.float32"], make)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: nn.LayerNorm("abc"), ["normalized_shape must be an int or a tuple of ints"]),
+    (lambda: nn.LayerNorm((2.5,)), ["normalized_shape must be an int or a tuple of ints", "2.5"]),
+    (lambda: nn.LeakyReLU(float("nan")), ["negative_slope must be a finite number", "0.01"]),
+    (lambda: F.causal_mask("3"), ["causal_mask", "length must be a whole number"]),
+    (lambda: F.padding_mask([2, 3], max_length="a"), ["padding_mask", "max_length must be a whole number"]),
+    (lambda: F.padding_mask(np.array([], dtype=np.int64)), ["lengths is empty", "one length per sequence"]),
+    (lambda: clip_grad_norm_(nn.Linear(2, 2), 1.0), ["got the model Linear itself", "model.parameters()"]),
+    (lambda: clip_grad_norm_(5, 1.0), ["iterable of Parameters", "got int"]),
+    (lambda: lr_scheduler.SequentialLR(*_sgd_pair(), milestones=[2.5]),
+     ["milestones must be whole numbers"]),
+], ids=["layernorm-str", "layernorm-float", "leaky-nan", "causal-str", "padding-str", "padding-empty",
+        "clip-model", "clip-int", "sequential-float-milestone"])
+def test_other_arguments_of_the_same_kind_get_a_clear_error(call, words):
+    _raises(ConfigError, words, call)
+
+
+def _sgd_pair():
+    opt = _sgd()
+    return opt, [lr_scheduler.LinearLR(opt, 0.5, total_iters=2), lr_scheduler.ExponentialLR(opt, 0.9)]

@@ -113,8 +113,9 @@ class LeakyReLU(_Activation):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
-            raise ConfigError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
+        if (isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real)
+                or not np.isfinite(negative_slope)):
+            raise ConfigError(f"LeakyReLU: negative_slope must be a finite number such as 0.01, got {negative_slope!r}")
         self.negative_slope = float(negative_slope)
         self._positive = None
         self._dtype = None
@@ -251,7 +252,6 @@ from .linear import Linear  # noqa: E402
 from .parameter import Parameter  # noqa: E402
 from ..errors import DTypeError, NonFiniteError  # noqa: E402
 from ..utils import as_rng  # noqa: E402
-from .. import validation  # noqa: E402
 
 __all__ += ["MultiheadAttention"]
 
@@ -303,9 +303,7 @@ class MultiheadAttention(Module):
         if dropout != 0:
             raise ConfigError(f"MultiheadAttention: attention dropout is not implemented, dropout must be 0.0, "
                               f"got {dropout!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"MultiheadAttention: dtype must be a floating-point type, got {dtype}")
+        dtype = validation.float_dtype(dtype, "MultiheadAttention")
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
         self.head_dim = self.embed_dim // self.num_heads
         self.batch_first = validation.boolean(batch_first, "batch_first", "MultiheadAttention")

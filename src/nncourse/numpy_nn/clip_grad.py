@@ -44,7 +44,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """
     if isinstance(parameters, Parameter):
         parameters = [parameters]
-    parameters = list(parameters)
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        raise ConfigError(f"clip_grad_norm_ expects the parameters, got the model {type(parameters).__name__} "
+                          f"itself: write clip_grad_norm_(model.parameters(), max_norm)")
+    try:
+        parameters = list(parameters)
+    except TypeError:
+        raise ConfigError(f"clip_grad_norm_ expects an iterable of Parameters such as model.parameters(), got "
+                          f"{type(parameters).__name__}") from None
     for p in parameters:
         if not isinstance(p, Parameter):
             raise ConfigError(f"clip_grad_norm_ expects numpy_nn Parameters (model.parameters()), "

@@ -99,7 +99,9 @@ def causal_mask(length, source_length=None):
            [1, 1, 0],
            [1, 1, 1]])
     """
-    source_length = length if source_length is None else source_length
+    length = validation.positive_int(length, "length", "causal_mask")
+    source_length = length if source_length is None else validation.positive_int(source_length, "source_length",
+                                                                                  "causal_mask")
     return np.tril(np.ones((length, source_length), dtype=bool))
 
 
@@ -118,7 +120,10 @@ def padding_mask(lengths, max_length=None):
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or (lengths < 0).any():
         raise ConfigError(f"padding_mask: lengths must be a 1-D array of non-negative integers, got {lengths!r}")
-    max_length = int(lengths.max()) if max_length is None else int(max_length)
+    if lengths.size == 0:
+        raise ConfigError("padding_mask: lengths is empty; pass one length per sequence of the batch")
+    max_length = int(lengths.max()) if max_length is None else \
+        validation.non_negative_int(max_length, "max_length", "padding_mask")
     if (lengths > max_length).any():
         raise ConfigError(f"padding_mask: a length exceeds max_length={max_length}: {lengths.tolist()}")
     return np.arange(max_length)[None, :] < lengths[:, None]

@@ -218,6 +218,9 @@ class SequentialLR(LRScheduler):
             raise ConfigError("SequentialLR: schedulers must be a non-empty list of schedulers.")
         if any(s.optimizer is not optimizer for s in schedulers):
             raise ConfigError("SequentialLR: every scheduler must belong to the same optimizer as SequentialLR.")
+        for m in milestones:
+            if isinstance(m, bool) or not isinstance(m, numbers.Integral):
+                raise ConfigError(f"SequentialLR: milestones must be whole numbers of epochs, got {milestones}.")
         if len(milestones) != len(schedulers) - 1:
             raise ConfigError(f"SequentialLR: expected {len(schedulers) - 1} milestone(s) for "
                               f"{len(schedulers)} schedulers, got {len(milestones)}.")

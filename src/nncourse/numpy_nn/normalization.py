@@ -36,6 +36,9 @@ class LayerNorm(Module):
         if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
             normalized_shape = (normalized_shape,)
         try:
+            if isinstance(normalized_shape, str) or not all(
+                    isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in normalized_shape):
+                raise TypeError
             shape = tuple(int(n) for n in normalized_shape)
         except TypeError:
             raise ConfigError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
@@ -44,9 +47,7 @@ class LayerNorm(Module):
             raise ConfigError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
             raise ConfigError(f"LayerNorm: eps must be a small number > 0 (e.g. 1e-5), got {eps!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"LayerNorm: dtype must be a floating-point type such as np.float32, got {dtype}")
+        dtype = validation.float_dtype(dtype, "LayerNorm")
         self.normalized_shape = shape
         self.eps = float(eps)
         self.elementwise_affine = validation.boolean(elementwise_affine, "elementwise_affine", "LayerNorm")

@@ -66,9 +66,7 @@ class RNNBase(Module):
         for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: {arg} must be a positive integer, got {value!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"{name}: dtype must be a floating-point type such as np.float32, got {dtype}")
+        dtype = validation.float_dtype(dtype, name)
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.num_layers = int(num_layers)

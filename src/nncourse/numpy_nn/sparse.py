@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, CourseError, DTypeError
 from ..utils import as_rng
 from .module import Module
@@ -32,9 +33,7 @@ class Embedding(Module):
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"Embedding: {name} must be a positive integer, got {value!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"Embedding: dtype must be a floating-point type such as np.float32, got {dtype}")
+        dtype = validation.float_dtype(dtype, "Embedding")
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.dtype = dtype

@@ -85,7 +85,8 @@ class Playground:
             settings = PlaygroundSettings()
         if not isinstance(settings, PlaygroundSettings):
             raise ConfigError(f"Playground expects PlaygroundSettings, got {type(settings).__name__}: write "
-                              f"Playground(PlaygroundSettings(learning_rate=0.03, ...)), or Playground() for the defaults")
+                              f"Playground(PlaygroundSettings(learning_rate=0.03, ...)), or Playground() for "
+                              f"the defaults")
         self._settings = settings
         self._trainer = trainer
         self._syncing = False
