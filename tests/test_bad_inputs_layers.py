@@ -385,8 +385,8 @@ def test_a_vocabulary_without_its_end_token_says_how_to_add_it():
     (lambda: name_data.padded_batch(["ab", 3]), ["names as strings", "position 1"]),
     (lambda: name_data.count_predictions([None]), ["names as strings", "position 0"]),
     (lambda: name_data.load_names(fractions="abc"), ["fractions must be three numbers", "(0.8, 0.1, 0.1)"]),
-    (lambda: sequences.reversal_task(n_train=0), ["reversal_task", "n_train must be a whole number >= 1"]),
-    (lambda: sequences.digit_sequences(5, length=2.5), ["digit_sequences", "length must be a whole number"]),
+    (lambda: sequences.reversal_task(n_train=0), ["reversal_task", "n_train must be a positive integer"]),
+    (lambda: sequences.digit_sequences(5, length=2.5), ["digit_sequences", "length must be a positive integer"]),
 ], ids=["vocab-list", "decode-text", "length-str", "name-int", "name-None", "fractions", "n_train-0",
         "length-float"])
 def test_name_and_sequence_helpers_refuse_bad_arguments(call, words):

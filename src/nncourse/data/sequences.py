@@ -5,11 +5,11 @@ target ``[1, 4, 1, 3]``. The held-out sequences are guaranteed never to appear i
 so 100 % exact match on them means the rule was learned, not the examples memorised.
 """
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from .. import validation
 from ..errors import ConfigError
 from ..utils import as_rng
 
@@ -26,7 +26,9 @@ class SequenceTask(NamedTuple):
 
 
 def _positive_int(name, value, who="digit_sequences"):
-    return validation.positive_int(value, name, who)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigError(f"{who}: {name} must be a positive integer (a whole number >= 1), got {value!r}")
+    return int(value)
 
 
 def digit_sequences(n, length=8, n_digits=10, *, seed=None, rng=None):
