@@ -433,11 +433,12 @@ class _FakeGPT:
     (lambda m: widgets.Playground({"learning_rate": 0.1}), ["Playground expects PlaygroundSettings", "Playground()"]),
     (lambda m: widgets.mnist_comparison({}), ["non-empty dict"]),
     (lambda m: widgets.Axis("Digit", []), ["non-empty list of values"]),
+    (lambda m: widgets.PlaygroundFigure(width=-1), ["PlaygroundFigure", "width (inches) must be a finite number > 0"]),
 ], ids=["attention-linear", "attention-class", "temperature-linear", "temperature-str", "temperature-empty",
         "temperature-twin", "nextchar-empty", "nextchar-list", "nextchar-linear", "nextchar-prefix",
         "sampling-linear", "sampling-str", "sampling-topk-empty", "kernels-empty", "gates-empty",
         "surfaces-empty", "race-lrs-empty", "playground-base-dict", "playground-layers-empty",
-        "playground-dict", "mnist-empty", "axis-empty"])
+        "playground-dict", "mnist-empty", "axis-empty", "figure-width"])
 def test_widgets_name_a_wrong_model_or_an_empty_choice(counting_model, call, words):
     _raises(ConfigError, words, lambda: call(counting_model))
 
