@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError
 from ..utils import as_rng
 from .module import Module, check_float_array
@@ -25,7 +26,7 @@ class Dropout(Module):
         self._mask = None  # (N, ...) zeros and 1/(1-p), or the string "identity"
 
     def forward(self, x):
-        x = check_float_array(x, self._label())
+        x = validation.finite(check_float_array(x, self._label()), self._label())
         if not self.training or self.p == 0.0:
             self._mask = "identity"
             self._shape, self._dtype = x.shape, x.dtype

@@ -7,6 +7,7 @@ Backward only reshapes the gradient back to the input's shape.
 
 import numbers
 
+from .. import validation
 from ..errors import ConfigError, ShapeError
 from .module import Module, check_float_array
 
@@ -25,7 +26,7 @@ class Flatten(Module):
         self._input_shape = None
 
     def forward(self, x):
-        x = check_float_array(x, self._label())
+        x = validation.finite(check_float_array(x, self._label()), self._label())
         start, end = self._dims(x.ndim)
         self._input_shape = x.shape
         return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])

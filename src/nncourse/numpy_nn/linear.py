@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
 from . import init as initializers
@@ -33,11 +34,16 @@ class Linear(Module):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"Linear: {name} must be a positive integer, got {value!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"Linear: dtype must be a floating-point type such as np.float32, got {dtype}")
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:                                  # not a dtype at all, e.g. "abc"
+            kind = None
+        if kind != "f":
+            raise DTypeError(f"Linear: dtype must be a floating-point type such as np.float32, got {dtype!r}")
+        dtype = validation.float_dtype(dtype, "Linear")   # float32 or float64
         self.in_features = int(in_features)
         self.out_features = int(out_features)
+        bias = validation.boolean(bias, "bias", "Linear")
         self.dtype = dtype
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
 
@@ -53,7 +59,7 @@ class Linear(Module):
 
     def forward(self, x):
         x = self._check_input(x)
-        self._x = x                       # (N, I)
+        self._x = x.copy(order="K")       # (N, I): a private copy, so editing x later cannot change d/dW
         out = x @ self.weight.data.T      # (N, I) @ (I, O) -> (N, O); W.T is a view, no copy
         if self.bias is not None:
             out += self.bias.data         # broadcast (O,) over the N rows, in place

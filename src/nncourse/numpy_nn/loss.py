@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, CourseError, DTypeError, ShapeError, TargetError
 from .module import Module, check_float_array
 
@@ -67,7 +68,8 @@ class _Loss(Module):
         if output.size == 0:
             raise ShapeError(f"{type(self).__name__} got an empty output (shape {output.shape}): "
                              f"pass at least one example")
-        return output
+        # a NaN score gives a NaN loss that says nothing about where it came from: refuse it, as every layer does
+        return validation.finite(output, name, argument="output (the model's scores)")
 
     def _same_shape_target(self, output, target):
         """For element-wise losses: target must have the output's shape; cast it to the output's dtype."""
@@ -83,6 +85,8 @@ class _Loss(Module):
                 f"{type(self).__name__}: output has shape {output.shape} but target has shape "
                 f"{target.shape}; they must match{hint}"
             )
+        if target.dtype.kind == "f":
+            validation.finite(target, type(self).__name__, argument="target")
         return output, target.astype(output.dtype, copy=False)
 
     def extra_repr(self):

@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, ShapeError
 from .module import Module, check_float_array
 from .parameter import Parameter
@@ -35,6 +36,9 @@ class LayerNorm(Module):
         if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
             normalized_shape = (normalized_shape,)
         try:
+            if isinstance(normalized_shape, str) or not all(
+                    isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in normalized_shape):
+                raise TypeError
             shape = tuple(int(n) for n in normalized_shape)
         except TypeError:
             raise ConfigError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
@@ -43,12 +47,10 @@ class LayerNorm(Module):
             raise ConfigError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
             raise ConfigError(f"LayerNorm: eps must be a small number > 0 (e.g. 1e-5), got {eps!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"LayerNorm: dtype must be a floating-point type such as np.float32, got {dtype}")
+        dtype = validation.float_dtype(dtype, "LayerNorm")
         self.normalized_shape = shape
         self.eps = float(eps)
-        self.elementwise_affine = bool(elementwise_affine)
+        self.elementwise_affine = validation.boolean(elementwise_affine, "elementwise_affine", "LayerNorm")
         self.dtype = dtype
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(shape, dtype=dtype))    # gamma
@@ -72,7 +74,7 @@ class LayerNorm(Module):
         x_hat = centred * rstd                                  # (..., D)
         self._cache = (x_hat, rstd)
         if not self.elementwise_affine:
-            return x_hat
+            return x_hat.copy()     # x_hat is backward's cache: editing the output must not change it
         return x_hat * self.weight.data + self.bias.data
 
     def backward(self, grad_output):
@@ -115,7 +117,7 @@ class LayerNorm(Module):
                 f"{self._label()} has {self.dtype} weights but got {x.dtype} input: convert the input "
                 f"with x.astype(np.{self.dtype}), or call .to(np.{x.dtype}) on the layer"
             )
-        return x
+        return validation.finite(x, self._label())
 
     def _label(self):
         return f"LayerNorm({', '.join(map(str, self.normalized_shape))})"

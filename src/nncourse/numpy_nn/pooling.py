@@ -15,6 +15,7 @@ order (row by row), as in torch. Overlapping windows (stride < kernel) add their
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, ShapeError
 from .conv import _output_hw, _plan, pair
 from .module import Module, check_float_array
@@ -52,7 +53,7 @@ class MaxPool2d(Module):
         for _, out_rows, out_cols, in_rows, in_cols in _plan(hw, out_hw, self.kernel_size, self.stride, self.padding):
             window_part = out[:, :, out_rows, out_cols]                        # a view into out
             np.maximum(window_part, x[:, :, in_rows, in_cols], out=window_part)
-        self._x, self._out = x, out
+        self._x, self._out = x.copy(order="K"), out   # backward reads x: a private copy, same memory order
         return out.copy(order="K")                         # same memory order as x (see conv.py)
 
     def backward(self, grad_output):
@@ -89,7 +90,7 @@ class MaxPool2d(Module):
             raise ShapeError(f"{self._label()}: the {kh}×{kw} window is larger than the padded input "
                              f"{x.shape[2] + 2 * ph}×{x.shape[3] + 2 * pw} (input of shape {x.shape}): "
                              f"use a smaller kernel_size or fewer pooling layers")
-        return x
+        return validation.finite(x, self._label())
 
     def _label(self):
         return f"MaxPool2d({self.kernel_size[0]}×{self.kernel_size[1]})"

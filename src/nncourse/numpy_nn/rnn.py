@@ -31,6 +31,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
 from .module import Module
@@ -65,14 +66,12 @@ class RNNBase(Module):
         for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: {arg} must be a positive integer, got {value!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"{name}: dtype must be a floating-point type such as np.float32, got {dtype}")
+        dtype = validation.float_dtype(dtype, name)
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.num_layers = int(num_layers)
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
+        self.bias = validation.boolean(bias, "bias", name)
+        self.batch_first = validation.boolean(batch_first, "batch_first", name)
         self.dtype = dtype
 
         # torch's default: every weight and bias from U(-1/sqrt(H), 1/sqrt(H))
@@ -143,9 +142,12 @@ class RNNBase(Module):
         self._caches = caches
         self._batched = batched
         self._input_shape = input.shape
-        output = x                                                   # (T, B, H)
+        # the top layer's hidden states are also its backward cache: hand out a copy, so that editing
+        # the output in place cannot change the gradients (the batch_first swap copies anyway)
         if self.batch_first and batched:
-            output = np.ascontiguousarray(output.swapaxes(0, 1))     # (B, T, H)
+            output = np.ascontiguousarray(x.swapaxes(0, 1))          # (B, T, H)
+        else:
+            output = x.copy()                                        # (T, B, H)
         if not batched:
             output, finals = output[:, 0], tuple(f[:, 0] for f in finals)
         self._output_shape = output.shape
@@ -179,7 +181,9 @@ class RNNBase(Module):
         x = input if batched else input[:, None, :]
         if batched and self.batch_first:
             x = x.swapaxes(0, 1)
-        return np.ascontiguousarray(x), batched
+        # always a copy (the batch_first swap needs one anyway): backward reads the input, and the
+        # caller may reuse or edit their array after forward
+        return np.array(x, order="C"), batched
 
     def _initial_states(self, states, input_shape, batched, B):
         """Zeros, or the given initial states checked against (L, B, H); a batch that fits the
@@ -198,6 +202,12 @@ class RNNBase(Module):
                                  f"convert with {sname}.astype(np.{self.dtype})")
             if s.shape != expected:
                 raise ShapeError(self._state_message(sname, s.shape, expected, input_shape, batched))
+            if not np.isfinite(s).all():
+                raise NonFiniteError(f"{self._label()}: {sname} contains NaN or inf, which would spread to "
+                                     f"every output; pass finite initial states (or None for zeros), and if "
+                                     f"{sname} is the previous batch's state, training has diverged: lower "
+                                     f"the learning rate")
+            s = s.copy()                                 # backward reads it: a private copy (it is small)
             checked.append(s if batched else s[:, None, :])
         return tuple(checked)
 
