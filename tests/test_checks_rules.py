@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nncourse.checks import Tester, ch01, ch02, ch03, ch04, ch05, ch06, check, framework
+from nncourse.checks import Tester, ch01, ch02, ch03, ch04, ch05, ch06, check, framework, time_limit
 from check_helpers import assert_hint, run
 
 torch = pytest.importorskip("torch")
@@ -109,7 +109,7 @@ def test_an_endless_loop_is_stopped_with_one_line(capsys):
                    "loop (a while loop whose condition never becomes False?)\n")
     assert not result and result.hint is None
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no alarm left behind
-    assert signal.getsignal(signal.SIGALRM) is not framework._on_alarm  # the previous handler is back
+    assert signal.getsignal(signal.SIGALRM) is not time_limit._on_alarm  # the previous handler is back
 
 
 def test_the_time_limit_of_a_chapter_check_can_be_set_from_the_environment(monkeypatch):

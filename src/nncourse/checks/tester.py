@@ -1,0 +1,287 @@
+"""The :class:`Tester` handed to every check body: it runs the learner's code and compares results.
+
+See :mod:`nncourse.checks.framework` for the rules every call of learner code follows.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from .formatting import fmt, is_placeholder, is_tensor, to_numpy, type_name
+from .inputs import changed_argument, function_name
+from .results import Failure, LearnerRaised, NotImplementedYet, Stop
+from .time_limit import TimeUp, alarm, limit_seconds
+from .tracebacks import cell_source_of, frame_cell_label, learner_frame, where
+
+# A plausible wrong answer: (what it would return, the hint to give when the learner's result
+# matches it). The value may be a zero-argument callable, evaluated only when needed; a mistake whose
+# value cannot be computed (the callable raises) is skipped.
+Mistake = tuple[Any, str]
+
+
+@dataclass
+class Tester:
+    """Runs the learner's code and compares results for one check; see the module docstring."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    name: str
+    tests: int = 0
+    #: Seconds each call of learner code may take (None: the default, see DEFAULT_TIME_LIMIT).
+    time_limit: float | None = None
+
+    # -- running learner code ---------------------------------------------------------------------
+
+    def call(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        errors: Sequence[tuple[type[BaseException] | tuple[type[BaseException], ...], str,
+                               str | Callable[[BaseException], str | None]]] = (),
+        copy_args: bool = True,
+        allow_mutation: bool = False,
+        mutation_hint: str | None = None,
+        time_limit: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call ``fn(*args, **kwargs)`` on copies of the arguments and return what it returns.
+
+        NumPy's floating-point warnings are silenced (a check looks at the values instead).
+        ``errors`` lists ``(exception type, text in its message, hint)`` for exceptions that point
+        to a typical mistake; the first match adds its hint to the report. The hint may also be a
+        function of the exception that returns the hint, or None when it does not apply (to read
+        the shapes in NumPy's message, say).
+
+        The rules of the module docstring apply: if ``fn`` changes an array it was given (in place),
+        the check fails (``mutation_hint`` replaces the standard hint; ``allow_mutation=True``
+        permits it), and a call that takes longer than ``time_limit`` seconds (default: the
+        check's limit, else :data:`DEFAULT_TIME_LIMIT`) is stopped. With ``copy_args=False`` the
+        learner's function gets the very objects passed in, so a check can look at them itself.
+        """
+        if copy_args:
+            pristine = (copy.deepcopy(args), copy.deepcopy(kwargs))
+            args = copy.deepcopy(args)
+            kwargs = copy.deepcopy(kwargs)
+        seconds = limit_seconds(time_limit if time_limit is not None else self.time_limit)
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings(), alarm(seconds):
+                warnings.simplefilter("ignore")
+                result = fn(*args, **kwargs)
+        except TimeUp:
+            raise Failure(f"{function_name(fn)} took longer than {seconds:g} s, so the check stopped it: "
+                           "look for an endless loop (a while loop whose condition never becomes False?)") from None
+        except NotImplementedError as exc:
+            frame = learner_frame(exc)
+            own_name = getattr(fn, "__name__", None)
+            detail = ""
+            if frame is not None and own_name and frame.name not in (own_name, "<module>"):
+                detail = f"it calls {frame.name}, which is not implemented yet"
+            raise NotImplementedYet(detail) from None
+        except Stop:
+            raise
+        except Exception as exc:  # the learner's code raised: report it, never a traceback
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            if len(text) > 160:
+                text = text[:157] + "..."
+            message = f"your function raised {type(exc).__name__}"
+            message += f": {text}" if text else ""
+            frame = learner_frame(exc)
+            message += where(frame)
+            hint = None
+            for types, needle, candidate in errors:
+                if isinstance(exc, types) and needle.lower() in str(exc).lower():
+                    hint = candidate(exc) if callable(candidate) else candidate
+                    if hint is not None:
+                        break
+            source = cell_source_of(frame)
+            raise LearnerRaised(message, hint, source, frame_cell_label(frame) if source else None) from None
+        if copy_args and not allow_mutation:
+            changed = changed_argument(fn, pristine[0], args, pristine[1], kwargs)
+            if changed is not None:
+                self.fail(f"{function_name(fn)} changed its input {changed} in place",
+                          mutation_hint or f"the exercise asks for new arrays: leave {changed} as it was and "
+                          f"return a new array ({changed} + ..., np.where(...)) instead of changing it with "
+                          f"+=, -=, *= or {changed}[...] = ... (the caller may still need the old values).")
+        return result
+
+    # -- ending the check -------------------------------------------------------------------------
+
+    def fail(self, message: str, hint: str | None = None) -> None:
+        """Stop the check: the learner's answer is wrong (``message``), with an optional hint."""
+        raise Failure(message, hint)
+
+    def not_implemented(self, detail: str = "") -> None:
+        """Stop the check: the learner has not written this part yet."""
+        raise NotImplementedYet(detail)
+
+    def ok(self, count: int = 1) -> None:
+        """Count ``count`` successful tests (comparisons count themselves)."""
+        self.tests += count
+
+    # -- looking at what the learner returned -----------------------------------------------------
+
+    def require(self, value: Any, what: str) -> Any:
+        """Treat a placeholder (``...`` or ``None``) as "not implemented yet"; return ``value``."""
+        if is_placeholder(value):
+            raise NotImplementedYet(f"{what} is still {fmt(value)}" if what else "")
+        return value
+
+    def callable(self, fn: Any, what: str) -> Callable[..., Any]:
+        """Make sure the learner passed a function (a placeholder means "not implemented yet")."""
+        self.require(fn, what)
+        if not callable(fn):
+            self.fail(
+                f"expected a function for {what}, got {type_name(fn)} {fmt(fn)}",
+                f"pass the function itself, without calling it: {what}, not {what}(...).",
+            )
+        return fn
+
+    def array(self, value: Any, what: str, *, shape: tuple[int, ...] | None = None,
+              shape_hint: str | None = None) -> np.ndarray:
+        """Convert what the learner returned into a float array (failing helpfully if it can't be)."""
+        if value is None:
+            self.fail(f"{what} returned None", "did you forget the return statement?")
+        if isinstance(value, tuple) and len(value) > 1 and shape != ():
+            self.fail(f"{what} returned a tuple of {len(value)} values, expected one array",
+                      "return a single array.")
+        try:
+            arr = to_numpy(value)
+            if arr.dtype == object:
+                raise TypeError
+            arr = arr.astype(np.float64)
+        except Exception:
+            self.fail(f"{what} returned {type_name(value)} {fmt(value)}, expected a NumPy array")
+        if shape is not None and arr.shape != tuple(shape):
+            self.fail(f"{what} should have shape {tuple(shape)}, yours has shape {arr.shape}", shape_hint)
+        return arr
+
+    def ndarray(self, value: Any, what: str, *, kind: str | None = "float", shape: tuple[int, ...] | None = None,
+                shape_hint: str | None = None) -> np.ndarray:
+        """Like :meth:`array`, but insist on what the text asks for: a NumPy array, of floats.
+
+        A list (of lists), a tuple, a torch tensor or a NumPy scalar fails with a message naming
+        what came instead and how to convert it; so does an array of the wrong kind of number.
+        ``kind`` is ``"float"`` (floating point: not ``int``, not ``bool``), ``"int"``, ``"bool"``,
+        or None (any numbers). Returns the array converted to float64, like :meth:`array`.
+        """
+        if value is None:
+            self.fail(f"{what} returned None", "did you forget the return statement?")
+        if not isinstance(value, np.ndarray):
+            if is_tensor(value):
+                self.fail(f"{what} is a torch.Tensor, expected a NumPy array",
+                          "convert the result at the end: .numpy() (after .detach(), or compute it inside "
+                          "with torch.no_grad():).")
+            if isinstance(value, (list, tuple)):
+                self.fail(f"{what} is a {type(value).__name__}, expected a NumPy array",
+                          "compute with NumPy on whole arrays (np.exp(z), z.sum(axis=1, keepdims=True), @): "
+                          "they return arrays; loops that append to a list give a list.")
+            self.fail(f"{what} is {type_name(value)} {fmt(value)}, expected a NumPy array",
+                      "return the array itself (np.ndarray), not a single number or another object.")
+        kinds = {"float": "fc", "int": "iu", "bool": "b"}
+        if kind is not None and value.dtype.kind not in kinds[kind]:
+            names = {"f": "floats", "c": "complex numbers", "i": "integers", "u": "integers", "b": "booleans (True/False)"}
+            got = names.get(value.dtype.kind, f"{value.dtype} values")
+            want = {"float": "floating-point numbers", "int": "integers", "bool": "booleans"}[kind]
+            hint = None
+            if kind == "float" and value.dtype.kind == "b":
+                hint = "turn the comparison into numbers: (z >= 0).astype(float), or np.where(condition, 1.0, 0.0)."
+            elif kind == "float" and value.dtype.kind in "iu":
+                hint = "write the constants as floats (1.0 and 0.0, not 1 and 0), or convert with .astype(float)."
+            self.fail(f"{what} holds {got} ({value.dtype}), expected {want}", hint)
+        return self.array(value, what, shape=shape, shape_hint=shape_hint)
+
+    def expect_type(self, value: Any, what: str, types: type | tuple[type, ...], hint: str | None = None) -> Any:
+        """Fail unless ``isinstance(value, types)``: "``what`` is list [...], expected dict"; return ``value``."""
+        if not isinstance(value, types):
+            expected = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+            if value is None:
+                self.fail(f"{what} returned None, expected {expected}", hint or "did you forget the return statement?")
+            self.fail(f"{what} is {type_name(value)} {fmt(value)}, expected {expected}", hint)
+        return value
+
+    def scalar(self, value: Any, what: str) -> float:
+        """Convert what the learner returned into a float; arrays of one element are accepted."""
+        if value is None:
+            self.fail(f"{what} returned None", "did you forget the return statement?")
+        try:
+            arr = to_numpy(value).astype(np.float64)
+        except Exception:
+            self.fail(f"{what} returned {type_name(value)} {fmt(value)}, expected a number")
+        if arr.size != 1:
+            self.fail(
+                f"{what} should be a single number, yours returns an array of shape {arr.shape}",
+                "reduce it to one number (np.mean or np.sum over all elements).",
+            )
+        return float(arr.reshape(()))
+
+    # -- comparing --------------------------------------------------------------------------------
+
+    def close(
+        self,
+        got: Any,
+        want: Any,
+        what: str,
+        *,
+        mistakes: Iterable[Mistake] = (),
+        rtol: float = 1e-5,
+        atol: float = 1e-7,
+        shape_hint: str | None = None,
+        nonfinite_hint: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        """Pass if ``got`` is numerically close to ``want`` (same shape); otherwise explain.
+
+        The order of the explanations: a plausible wrong answer from ``mistakes`` that ``got``
+        matches (its hint), a wrong shape (``shape_hint``), NaN or infinity where ``want`` is finite
+        (``nonfinite_hint``), and otherwise "``what`` should be ``want``, yours returns ``got``"
+        (with ``hint``, if given).
+        """
+        want_arr = np.asarray(want, dtype=np.float64)
+        got_arr = self.array(got, what) if want_arr.ndim else np.asarray(self.scalar(got, what))
+        if got_arr.shape == want_arr.shape and np.allclose(got_arr, want_arr, rtol=rtol, atol=atol,
+                                                           equal_nan=True):
+            self.tests += 1
+            return
+        for wrong, mistake_hint in mistakes:
+            try:
+                with np.errstate(all="ignore"):   # a wrong answer may well divide by zero
+                    wrong_value = wrong() if callable(wrong) else wrong
+                    wrong_arr = np.asarray(to_numpy(wrong_value), dtype=np.float64)
+            except Exception:
+                continue
+            if wrong_arr.shape == got_arr.shape and np.allclose(got_arr, wrong_arr, rtol=rtol,
+                                                                atol=atol, equal_nan=True):
+                self.fail(f"{what} should be {fmt(want_arr)}, yours returns {fmt(got_arr)}", mistake_hint)
+        if got_arr.shape != want_arr.shape:
+            self.fail(f"{what} should have shape {want_arr.shape}, yours has shape {got_arr.shape}",
+                      shape_hint or hint)
+        if not np.all(np.isfinite(got_arr)) and np.all(np.isfinite(want_arr)):
+            bad = "NaN" if np.any(np.isnan(got_arr)) else "infinity"
+            self.fail(f"{what} contains {bad}: it should be {fmt(want_arr)}, yours returns {fmt(got_arr)}",
+                      nonfinite_hint or hint)
+        self.fail(f"{what} should be {fmt(want_arr)}, yours returns {fmt(got_arr)}", hint)
+
+    def equal(self, got: Any, want: Any, what: str, *, mistakes: Iterable[Mistake] = (),
+              hint: str | None = None) -> None:
+        """Pass if ``got == want`` (for plain values: booleans, integers, strings)."""
+        if isinstance(got, np.generic):
+            got = got.item()
+        if type(got) is type(want) or (isinstance(got, (int, float)) and isinstance(want, (int, float))
+                                       and not isinstance(got, bool) and not isinstance(want, bool)):
+            if got == want:
+                self.tests += 1
+                return
+        for wrong, mistake_hint in mistakes:
+            try:
+                wrong_value = wrong() if callable(wrong) else wrong
+            except Exception:
+                continue
+            if type(got) is type(wrong_value) and got == wrong_value:
+                self.fail(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", mistake_hint)
+        self.fail(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", hint)
+
