@@ -61,7 +61,8 @@ def check(name: str | None = None, *, time_limit: float | None = None
                     message += f" ({stop.detail})"
                 result = CheckResult(check_name, NOT_IMPLEMENTED, message, None, t.tests, module)
             except Failure as stop:
-                result = CheckResult(check_name, FAILED, stop.message, stop.hint, t.tests, module)
+                result = CheckResult(check_name, FAILED, stop.message, stop.hint, t.tests, module,
+                                     generic=stop.generic)
             except LearnerRaised as stop:
                 result = CheckResult(check_name, ERROR, stop.message, stop.hint, t.tests, module,
                                      stop.cell_source, stop.cell_label)

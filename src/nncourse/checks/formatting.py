@@ -8,6 +8,10 @@ from typing import Any
 
 import numpy as np
 
+#: Arrays with more elements than this are abbreviated by :func:`fmt` to their first and last values.
+ABBREVIATED_ABOVE = 12
+
+
 def _scalar(x: Any) -> str:
     if isinstance(x, (bool, np.bool_)):
         return str(bool(x))
@@ -39,7 +43,7 @@ def _array_text(arr: np.ndarray) -> str:
     """Nested brackets on one line, 4 significant digits; long arrays are abbreviated."""
     if arr.dtype == bool:
         arr = arr.astype(int)
-    if arr.size > 12:
+    if arr.size > ABBREVIATED_ABOVE:
         flat = arr.astype(np.float64).ravel()
         head = ", ".join(_element(float(v)) for v in flat[:3])
         tail = ", ".join(_element(float(v)) for v in flat[-3:])
@@ -93,3 +97,21 @@ def is_placeholder(value: Any) -> bool:
     """True for the placeholders an exercise notebook starts with (``...`` or ``None``)."""
     return value is Ellipsis or value is None
 
+
+
+def difference(got: np.ndarray, want: np.ndarray) -> str:
+    """Where two arrays of one shape differ, when :func:`fmt` abbreviates them (and the abbreviations
+    may read the same): ``"; first difference at [0, 2, 1]: should be 0.5, yours 0.25; largest
+    difference 0.75"``. Empty for short arrays, other shapes, or arrays that do not differ."""
+    if got.shape != want.shape or got.size <= ABBREVIATED_ABOVE:
+        return ""
+    with np.errstate(all="ignore"):
+        gap = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    differs = ~np.isclose(got, want, rtol=1e-5, atol=1e-7, equal_nan=True)
+    if not differs.any():
+        return ""
+    first = np.unravel_index(int(np.argmax(differs.ravel())), got.shape)
+    index = "[" + ", ".join(str(int(i)) for i in first) + "]"
+    largest = np.nanmax(np.where(differs, gap, 0.0)) if np.isfinite(gap[differs]).any() else float("inf")
+    return (f"; first difference at {index}: should be {_element(float(want[first]))}, "
+            f"yours {_element(float(got[first]))}; largest difference {_element(float(largest))}")

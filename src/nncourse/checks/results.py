@@ -36,6 +36,9 @@ class CheckResult:
     # 'code cell 5 ("def relu(z):")'. None when no cell of the learner's was involved.
     cell_source: str | None = None
     cell_label: str | None = None
+    #: True when the failure names no mistake: a comparison matched none of the check's plausible
+    #: wrong answers ("should be X, yours returns Y", at most with the check's general hint).
+    generic: bool = False
 
     def __bool__(self) -> bool:
         return self.status == PASSED
@@ -74,8 +77,8 @@ class CheckResult:
             "lines": self.lines,
             "cell_source": self.cell_source,
             "cell_label": self.cell_label,
+            "generic": self.generic,
         }
-
 
 
 class Stop(Exception):
@@ -83,10 +86,11 @@ class Stop(Exception):
 
 
 class Failure(Stop):
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, *, generic: bool = False):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.generic = generic
 
 
 class NotImplementedYet(Stop):

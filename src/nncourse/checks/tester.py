@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .formatting import fmt, is_placeholder, is_tensor, to_numpy, type_name
+from .formatting import difference, fmt, is_placeholder, is_tensor, to_numpy, type_name
 from .inputs import changed_argument, function_name
 from .results import Failure, LearnerRaised, NotImplementedYet, Stop
 from .time_limit import TimeUp, alarm, limit_seconds
@@ -174,12 +174,13 @@ class Tester:
         if not isinstance(value, np.ndarray):
             if is_tensor(value):
                 self.fail(f"{what} is a torch.Tensor, expected a NumPy array",
-                          "convert the result at the end: .numpy() (after .detach(), or compute it inside "
-                          "with torch.no_grad():).")
+                          "return a NumPy array, not a tensor: compute with NumPy, or convert the result at the "
+                          "end with .numpy() (after .detach(), or compute it inside with torch.no_grad():).")
             if isinstance(value, (list, tuple)):
                 self.fail(f"{what} is a {type(value).__name__}, expected a NumPy array",
-                          "compute with NumPy on whole arrays (np.exp(z), z.sum(axis=1, keepdims=True), @): "
-                          "they return arrays; loops that append to a list give a list.")
+                          f"return the array itself, not a {type(value).__name__}: compute with NumPy on whole "
+                          "arrays (np.exp(z), z.sum(axis=1, keepdims=True), @, np.zeros(...) filled in place); "
+                          "they return arrays, while loops that append to a list give a list.")
             self.fail(f"{what} is {type_name(value)} {fmt(value)}, expected a NumPy array",
                       "return the array itself (np.ndarray), not a single number or another object.")
         kinds = {"float": "fc", "int": "iu", "bool": "b"}
@@ -191,7 +192,11 @@ class Tester:
             if kind == "float" and value.dtype.kind == "b":
                 hint = "turn the comparison into numbers: (z >= 0).astype(float), or np.where(condition, 1.0, 0.0)."
             elif kind == "float" and value.dtype.kind in "iu":
-                hint = "write the constants as floats (1.0 and 0.0, not 1 and 0), or convert with .astype(float)."
+                hint = ("write the constants as floats (1.0 and 0.0, not 1 and 0), create arrays with a float "
+                        "dtype (np.zeros(shape), not np.zeros(shape, dtype=int)), or convert with .astype(float).")
+            elif kind == "bool":
+                hint = ("make it boolean: a comparison (i >= j) gives booleans, or create it with dtype=bool "
+                        "(np.ones((n, n), dtype=bool)), or convert with .astype(bool).")
             self.fail(f"{what} holds {got} ({value.dtype}), expected {want}", hint)
         return self.array(value, what, shape=shape, shape_hint=shape_hint)
 
@@ -203,6 +208,17 @@ class Tester:
                 self.fail(f"{what} returned None, expected {expected}", hint or "did you forget the return statement?")
             self.fail(f"{what} is {type_name(value)} {fmt(value)}, expected {expected}", hint)
         return value
+
+    def number(self, value: Any, what: str) -> float:
+        """Like :meth:`scalar`, but insist on a plain number: a Python or NumPy number (or a NumPy array
+        of one element), not a torch tensor and not a list. Returns it as a float."""
+        if is_tensor(value):
+            self.fail(f"{what} returned a torch.Tensor, expected a number",
+                      "compute with NumPy on the arrays you receive (or end with .item() to get a Python float).")
+        if isinstance(value, (list, tuple)):
+            self.fail(f"{what} returned a {type(value).__name__}, expected a number",
+                      "reduce the values to one number (np.mean or np.sum) instead of collecting them in a list.")
+        return self.scalar(value, what)
 
     def scalar(self, value: Any, what: str) -> float:
         """Convert what the learner returned into a float; arrays of one element are accepted."""
@@ -239,14 +255,26 @@ class Tester:
         The order of the explanations: a plausible wrong answer from ``mistakes`` that ``got``
         matches (its hint), a wrong shape (``shape_hint``), NaN or infinity where ``want`` is finite
         (``nonfinite_hint``), and otherwise "``what`` should be ``want``, yours returns ``got``"
-        (with ``hint``, if given).
+        (with ``hint``, if given). That last failure is marked *generic*: it names no mistake.
+
+        Two rules help every check read the numbers: an answer in float32 (or float16) that agrees
+        with the float64 reference to that precision, but not to the check's tolerance, is told that
+        its dtype is the problem; and when long arrays are abbreviated (their first and last values),
+        the message adds where they first differ and the largest difference.
         """
         want_arr = np.asarray(want, dtype=np.float64)
+        low_precision = _low_precision(got)
         got_arr = self.array(got, what) if want_arr.ndim else np.asarray(self.scalar(got, what))
         if got_arr.shape == want_arr.shape and np.allclose(got_arr, want_arr, rtol=rtol, atol=atol,
                                                            equal_nan=True):
             self.tests += 1
             return
+        if low_precision and got_arr.shape == want_arr.shape and _agree_to(low_precision, got_arr, want_arr):
+            self.fail(f"{what} is {low_precision}: it agrees with the answer to {low_precision} precision only, "
+                      f"and this check compares in float64",
+                      f"the dtype is the problem, not the maths: compute in float64, NumPy's default (no "
+                      f".astype(np.float32), no np.float32(...); a torch tensor is float32 unless you ask for "
+                      f"dtype=torch.float64).")
         for wrong, mistake_hint in mistakes:
             try:
                 with np.errstate(all="ignore"):   # a wrong answer may well divide by zero
@@ -256,15 +284,21 @@ class Tester:
                 continue
             if wrong_arr.shape == got_arr.shape and np.allclose(got_arr, wrong_arr, rtol=rtol,
                                                                 atol=atol, equal_nan=True):
-                self.fail(f"{what} should be {fmt(want_arr)}, yours returns {fmt(got_arr)}", mistake_hint)
+                self.fail(f"{what} should be {fmt(want_arr)}, yours returns {fmt(got_arr)}"
+                          f"{difference(got_arr, want_arr)}", mistake_hint)
         if got_arr.shape != want_arr.shape:
-            self.fail(f"{what} should have shape {want_arr.shape}, yours has shape {got_arr.shape}",
-                      shape_hint or hint)
+            if shape_hint:
+                self.fail(f"{what} should have shape {want_arr.shape}, yours has shape {got_arr.shape}", shape_hint)
+            raise Failure(f"{what} should have shape {want_arr.shape}, yours has shape {got_arr.shape}", hint,
+                          generic=True)
         if not np.all(np.isfinite(got_arr)) and np.all(np.isfinite(want_arr)):
             bad = "NaN" if np.any(np.isnan(got_arr)) else "infinity"
-            self.fail(f"{what} contains {bad}: it should be {fmt(want_arr)}, yours returns {fmt(got_arr)}",
-                      nonfinite_hint or hint)
-        self.fail(f"{what} should be {fmt(want_arr)}, yours returns {fmt(got_arr)}", hint)
+            message = f"{what} contains {bad}: it should be {fmt(want_arr)}, yours returns {fmt(got_arr)}"
+            if nonfinite_hint:
+                self.fail(message, nonfinite_hint)
+            raise Failure(message, hint, generic=True)
+        raise Failure(f"{what} should be {fmt(want_arr)}, yours returns {fmt(got_arr)}"
+                      f"{difference(got_arr, want_arr)}", hint, generic=True)
 
     def equal(self, got: Any, want: Any, what: str, *, mistakes: Iterable[Mistake] = (),
               hint: str | None = None) -> None:
@@ -283,5 +317,26 @@ class Tester:
                 continue
             if type(got) is type(wrong_value) and got == wrong_value:
                 self.fail(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", mistake_hint)
-        self.fail(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", hint)
+        raise Failure(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", hint, generic=True)
 
+
+
+# The precision of float16 and float32 (machine epsilon): an answer in one of them that is this close to the
+# float64 reference, relative to the reference's size, is right but for its dtype.
+_EPSILON = {"float16": float(np.finfo(np.float16).eps), "float32": float(np.finfo(np.float32).eps)}
+
+
+def _low_precision(value: Any) -> str | None:
+    """``"float32"`` or ``"float16"`` when the learner's answer is an array, number or tensor of that dtype."""
+    try:
+        name = str(to_numpy(value).dtype) if (isinstance(value, (np.ndarray, np.generic)) or is_tensor(value)) else ""
+    except Exception:  # a tensor NumPy cannot take (bfloat16, say)
+        name = str(getattr(value, "dtype", "")).replace("torch.", "")
+    return name if name in _EPSILON else None
+
+
+def _agree_to(dtype: str, got: np.ndarray, want: np.ndarray) -> bool:
+    """Whether ``got`` is ``want`` rounded (and computed) in ``dtype``: within a few hundred of its epsilons."""
+    eps = _EPSILON[dtype]
+    scale = max(float(np.max(np.abs(want))), 1e-30) if want.size and np.all(np.isfinite(want)) else 1.0
+    return bool(np.allclose(got, want, rtol=200 * eps, atol=200 * eps * scale, equal_nan=True))

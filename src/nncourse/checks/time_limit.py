@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
+from pathlib import Path
+
+from .tracebacks import is_learner_file
 
 #: Seconds one call of the learner's code may take (a correct answer takes milliseconds); the
 #: environment variable named by TIME_LIMIT_ENV overrides it, ``@check(time_limit=...)`` and
@@ -34,13 +38,56 @@ def limit_seconds(value: float | None) -> float | None:
     return DEFAULT_TIME_LIMIT
 
 
+#: Once the limit is reached, the alarm rings again every REPEAT seconds until the call has ended.
+REPEAT = 0.05
+
+_CHECKS_DIR = str(Path(__file__).resolve().parent)
+
+
+def _stop_everywhere(frame, event, arg):  # noqa: ARG001 - the signature of a trace function
+    """A trace function, active once the time is up: stop at the next line of the learner's code.
+
+    The learner's own frames only (notebook cells, their files): the checker's code, the standard
+    library and NumPy go on, so that they can tidy up. A bare ``except:`` around the learner's loop
+    catches the first :class:`TimeUp`, but not this one, raised at the next line the loop runs.
+    """
+    if event == "line" and _may_stop(frame.f_code.co_filename):
+        raise TimeUp()
+    return _stop_everywhere
+
+
+def _may_stop(filename: str) -> bool:
+    """Code of the learner's: a notebook cell, a file of theirs, or code compiled from a string."""
+    return is_learner_file(filename) or (filename.startswith("<") and not filename.startswith("<frozen"))
+
+
 def _on_alarm(signum, frame):  # noqa: ARG001 - the signal module's signature
+    # Trace the learner's frames from here up to the checker's own call, and any frame they start.
+    while frame is not None and not frame.f_code.co_filename.startswith(_CHECKS_DIR):
+        if _may_stop(frame.f_code.co_filename):
+            frame.f_trace = _stop_everywhere
+        frame = frame.f_back
+    sys.settrace(_stop_everywhere)
     raise TimeUp()
+
+
+def _disarm() -> None:
+    """Stop the alarm, even if it rings once more while we do it."""
+    while True:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            return
+        except TimeUp:
+            continue
 
 
 @contextlib.contextmanager
 def alarm(seconds: float | None):
-    """Raise :class:`TimeUp` in the code run inside after ``seconds`` seconds.
+    """Raise :class:`TimeUp` in the code run inside after ``seconds`` seconds, and keep raising it.
+
+    The timer is re-armed (an interval of :data:`REPEAT` seconds) and, from the first ring on, the
+    learner's code is stopped at its next line, so a loop whose ``except:`` (or ``except
+    BaseException:``) swallows the first :class:`TimeUp` still ends.
 
     Only where it can be done safely: a platform with ``SIGALRM``, the main thread (where the kernel
     runs a notebook's cells), and no other timer already running (a test runner's, say), which we
@@ -52,11 +99,12 @@ def alarm(seconds: float | None):
     if not usable:
         yield
         return
+    previous_trace = sys.gettrace()
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _disarm()
         signal.signal(signal.SIGALRM, previous)
-
+        sys.settrace(previous_trace)

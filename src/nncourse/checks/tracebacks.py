@@ -16,7 +16,7 @@ _LIBRARY_DIRS = tuple(
 _CELL_FILE = re.compile(r"(ipykernel_\d+|<ipython-input-|<cell)")
 
 
-def _is_learner_file(filename: str) -> bool:
+def is_learner_file(filename: str) -> bool:
     if _CELL_FILE.search(filename):
         return True
     if filename.startswith("<"):
@@ -32,7 +32,7 @@ def learner_frame(exc: BaseException) -> traceback.FrameSummary | None:
     """The innermost frame of the traceback that belongs to the learner's own code."""
     frames = traceback.extract_tb(exc.__traceback__)
     for frame in reversed(frames):
-        if _is_learner_file(frame.filename):
+        if is_learner_file(frame.filename):
             return frame
     return None
 
