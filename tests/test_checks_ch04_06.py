@@ -291,7 +291,7 @@ def _all_at_once(f, x, eps=1e-6):
 @pytest.mark.parametrize("wrong, hint", [
     (_forward_difference, "that is the forward difference"),
     (_divided_by_eps, "divide by the distance between the two points, 2·eps"),
-    (_not_restored, "numerical_gradient changed x"),
+    (_not_restored, "_not_restored changed its input x in place"),
     (_all_at_once, "nudge one entry at a time"),
 ])
 def test_numerical_gradient_mistakes(wrong, hint):
