@@ -30,14 +30,21 @@ Three rules hold for every call of learner code through :meth:`Tester.call`, so 
   variable ``NNCOURSE_CHECKS_TIME_LIMIT`` overrides the default on a slow machine). An endless loop
   then ends with one line, "``name`` took longer than 10 s ...: look for an endless loop", and
   interrupting the kernel during a check prints one line too; neither shows the checker's traceback.
-  (The limit uses ``SIGALRM``, so it works in the main thread on Linux and macOS; elsewhere there is
-  none.)
+  A bare ``except:`` in the learner's loop cannot swallow the limit: the alarm is re-armed (an
+  interval) and, once it has rung, the learner's code is stopped at its next line. (The limit uses
+  ``SIGALRM``, so it works in the main thread on Linux and macOS; elsewhere there is none.)
 * **Exceptions are the learner's.** See above: reported with the line of their cell.
 
 Types are checked where the text asks for them: :meth:`Tester.ndarray` accepts only a NumPy array
 (not a list of lists, not a torch tensor) of floating-point numbers (not ``int`` or ``bool``), with
-a message that names what came instead and how to fix it; :meth:`Tester.expect_type` does the same
-for any other type.
+a message that names what came instead and how to fix it; :meth:`Tester.number` accepts only a plain
+number (not a tensor, not a list); :meth:`Tester.expect_type` does the same for any other type.
+
+Two rules help a learner read a failed comparison (:meth:`Tester.close`): a float32 answer that
+agrees with the float64 reference to float32 precision is told that its dtype is the problem, and
+when long arrays are abbreviated the message adds the first index where they differ and the largest
+difference. A failure that matched none of the plausible wrong answers is marked ``generic`` in its
+:class:`CheckResult` (``tests/count_check_hints.py`` counts how many wrong answers get a specific hint).
 
 Every comparison that succeeds counts as one test. The decorated function prints one or two lines
 and returns a :class:`CheckResult`, which is truthy when the check passed::
