@@ -337,7 +337,7 @@ def test_hand_gradient_accepts_numpy_numbers():
     (lambda p, g, v, lr, mu: (p - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g), "that is a moving average"),
     (lambda p, g, v, lr, mu: (p - lr * g, mu * v + g), "update with the new velocity"),
     (lambda p, g, v, lr, mu: (p - lr * v, mu * v + g), "not the old one"),
-    (lambda p, g, v, lr, mu: p - lr * (mu * v + g), "the step should return 2 arrays"),
+    (lambda p, g, v, lr, mu: p - lr * (mu * v + g), "the step should return two arrays"),
 ])
 def test_sgd_momentum_step_mistakes(wrong, hint):
     assert_hint(run(ch05.sgd_momentum_step, wrong), hint)

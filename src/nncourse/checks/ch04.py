@@ -69,10 +69,7 @@ def dense_backward(t: Tester, dense_backward) -> None:
             (ValueError, "matmul", _MATMUL_HINT), (ValueError, "aligned", _MATMUL_HINT),
             (ValueError, "broadcast", _MATMUL_HINT),
         ])
-        if not isinstance(result, (tuple, list)) or len(result) != 3:
-            t.fail(f"dense_backward should return three arrays (grad_x, grad_W, grad_b), yours returns "
-                   f"{type(result).__name__} {str(result)[:40]}", "end with: return grad_x, grad_W, grad_b")
-        got_x, got_W, got_b = result
+        got_x, got_W, got_b = t.values(result, "dense_backward", "grad_x, grad_W, grad_b")
         order_hint = "return the three gradients in the order (grad_x, grad_W, grad_b)."
         what = f"for {description}: grad_W"
         t.close(t.ndarray(got_W, what), want_W, what, mistakes=[

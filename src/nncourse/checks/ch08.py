@@ -181,9 +181,7 @@ def rnn_bptt(t: Tester, rnn_bptt) -> None:
         result = t.call(rnn_bptt, xs, h0, W_ih, W_hh, b, G, errors=[
             (ValueError, "matmul", "check the shapes: dL/da_t is (B, H); dL/da_t @ W_hh is (B, H), "
                                    "dL/da_t.T @ x_t is (H, I).")])
-        if not isinstance(result, (tuple, list)) or len(result) != 4:
-            t.fail(f"rnn_bptt should return four arrays (grad_W_ih, grad_W_hh, grad_b, grad_h0), yours returns "
-                   f"{type(result).__name__}", "end with: return grad_W_ih, grad_W_hh, grad_b, grad_h0")
+        result = t.values(result, "rnn_bptt", "grad_W_ih, grad_W_hh, grad_b, grad_h0")
         for k, (name, got) in enumerate(zip(names, result)):
             what = f"{name} for {T} steps, batch {B}, input {I}, hidden {H}"
             mistakes = [(w[k], hints[kind]) for kind, w in wrong.items() if not np.allclose(w[k], want[k])]
@@ -273,10 +271,7 @@ def lstm_cell(t: Tester, lstm_cell) -> None:
         want_h, want_c = _torch_lstm_cell(x, h, c, W_ih, W_hh, b)
         result = t.call(lstm_cell, x, h, c, W_ih, W_hh, b, errors=[
             (ValueError, "matmul", "x @ W_ih.T is (B, 4H): W_ih stacks the four gates' weights, shape (4H, I).")])
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            t.fail(f"lstm_cell should return two arrays (h_new, c_new), yours returns {type(result).__name__}",
-                   "end with: return h_new, c_new")
-        got_h, got_c = result
+        got_h, got_c = t.values(result, "lstm_cell", "h_new, c_new")
         args = (x, h, c, W_ih, W_hh, b)
         what = f"c_new with batch {B}, input {I}, hidden {H}"
         t.ndarray(got_c, what)

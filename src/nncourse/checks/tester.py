@@ -209,6 +209,18 @@ class Tester:
             self.fail(f"{what} is {type_name(value)} {fmt(value)}, expected {expected}", hint)
         return value
 
+    def values(self, result: Any, what: str, names: str, kind: str = "arrays") -> tuple:
+        """Insist that the learner's function returned ``len(names)`` values, as a tuple (or list):
+        "``what`` should return three arrays (grad_x, grad_W, grad_b), yours returns ndarray [...]",
+        with the hint "end with: return grad_x, grad_W, grad_b". Returns them as a tuple."""
+        n = len([name for name in names.split(",") if name.strip()])
+        if not isinstance(result, (tuple, list)) or len(result) != n:
+            count = _NUMBER_WORDS.get(n, str(n))
+            got = f"{type_name(result)} {fmt(result)}" if not isinstance(result, (tuple, list)) else \
+                f"{type(result).__name__} of {len(result)} values"
+            self.fail(f"{what} should return {count} {kind} ({names}), yours returns {got}", f"end with: return {names}")
+        return tuple(result)
+
     def number(self, value: Any, what: str) -> float:
         """Like :meth:`scalar`, but insist on a plain number: a Python or NumPy number (or a NumPy array
         of one element), not a torch tensor and not a list. Returns it as a float."""
@@ -320,6 +332,8 @@ class Tester:
         raise Failure(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", hint, generic=True)
 
 
+
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 
 # The precision of float16 and float32 (machine epsilon): an answer in one of them that is this close to the
 # float64 reference, relative to the reference's size, is right but for its dtype.
