@@ -500,3 +500,14 @@ def _adam_with(v_rule):
 ])
 def test_adam_negative_v(v_rule, hint):
     assert_hint(run(ch05.adam_step, _adam_with(v_rule)), hint, "v = β₂·v + (1 − β₂)·g²")
+
+
+def test_ndarray_keeps_a_float32_answer_so_the_comparison_can_name_its_dtype():
+    @check("demo_ndarray_float32")
+    def demo(t: Tester, fn) -> None:
+        z = np.linspace(-3.0, 3.0, 30)
+        t.close(t.ndarray(t.call(fn, z), "softmax(z)"), np.exp(z) / np.exp(z).sum(), "softmax(z)", rtol=1e-9,
+                atol=1e-12)
+
+    assert_hint(run(demo, lambda z: (np.exp(z) / np.exp(z).sum()).astype(np.float32)), "is float32",
+                "the dtype is the problem")

@@ -167,7 +167,8 @@ class Tester:
         A list (of lists), a tuple, a torch tensor or a NumPy scalar fails with a message naming
         what came instead and how to convert it; so does an array of the wrong kind of number.
         ``kind`` is ``"float"`` (floating point: not ``int``, not ``bool``), ``"int"``, ``"bool"``,
-        or None (any numbers). Returns the array converted to float64, like :meth:`array`.
+        or None (any numbers). Returns the array itself when it holds floats (so that :meth:`close`
+        can still tell a float32 answer by its dtype), else converted to float64 like :meth:`array`.
         """
         if value is None:
             self.fail(f"{what} returned None", "did you forget the return statement?")
@@ -198,7 +199,8 @@ class Tester:
                 hint = ("make it boolean: a comparison (i >= j) gives booleans, or create it with dtype=bool "
                         "(np.ones((n, n), dtype=bool)), or convert with .astype(bool).")
             self.fail(f"{what} holds {got} ({value.dtype}), expected {want}", hint)
-        return self.array(value, what, shape=shape, shape_hint=shape_hint)
+        converted = self.array(value, what, shape=shape, shape_hint=shape_hint)
+        return value if value.dtype.kind == "f" else converted
 
     def expect_type(self, value: Any, what: str, types: type | tuple[type, ...], hint: str | None = None) -> Any:
         """Fail unless ``isinstance(value, types)``: "``what`` is list [...], expected dict"; return ``value``."""
