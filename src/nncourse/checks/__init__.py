@@ -85,8 +85,8 @@ Rules every check gets from the framework
 
 The framework lives in small modules, each with one job, behind :mod:`~nncourse.checks.framework`
 (which re-exports their public names): ``results`` (``CheckResult``), ``formatting`` (``fmt``),
-``tracebacks``, ``time_limit``, ``inputs`` (copies, ``read_only``, in-place changes), ``tester``
-(``Tester``), ``decorator`` (``check``, ``registry``) and ``recording``.
+``tracebacks``, ``time_limit``, ``inputs`` (copies, ``read_only``, in-place changes), ``answers``
+(types and shapes of what came back), ``tester`` (``Tester``), ``decorator`` (``check``, ``registry``) and ``recording``.
 
 The command line numbers code cells as the learner sees them, leaving out the hidden Colab cell, and
 quotes their first line: ``code cell 5 ("def relu(z):")``; in the notebook a learner's error names

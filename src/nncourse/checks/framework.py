@@ -3,7 +3,8 @@
 This module is the framework's public face; the work is done in small modules, one job each:
 :mod:`.results` (what a check found), :mod:`.formatting` (numbers and arrays as text),
 :mod:`.tracebacks` (the learner's line in a traceback), :mod:`.time_limit` (the alarm),
-:mod:`.inputs` (copies, read-only arrays, in-place changes), :mod:`.tester` (:class:`Tester`),
+:mod:`.inputs` (copies, read-only arrays, in-place changes), :mod:`.answers` (placeholders, types
+and shapes of what the learner returned), :mod:`.tester` (:class:`Tester`: running and comparing),
 :mod:`.decorator` (:func:`check` and the registry) and :mod:`.recording` (results for the
 command line).
 
