@@ -57,6 +57,8 @@ def changed_argument(fn: Callable[..., Any], before: tuple, after: tuple, before
         old_leaves, new_leaves = _leaves(old, name), _leaves(new, name)
         if len(old_leaves) != len(new_leaves):  # a list the function appended to or emptied
             return name
+        if not old_leaves and isinstance(old, (list, dict, set, bytearray)) and old != new:
+            return name   # plain Python containers (a list of token ids) compare by value
         for (path, a), (_, b) in zip(old_leaves, new_leaves):
             if not _same(a, b):
                 return path
