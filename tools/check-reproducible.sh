@@ -45,7 +45,8 @@ mkdir -p "$out"
 
 # ---------------------------------------------------------------------------------------------------
 # What this CPU can run
-flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+# (NNCOURSE_CPUINFO: another cpuinfo file, for the tests of this script)
+flags=" $(grep -m1 '^flags' "${NNCOURSE_CPUINFO:-/proc/cpuinfo}" | cut -d: -f2) "
 has() { [[ "$flags" == *" $1 "* ]]; }
 
 # NumPy's dispatch targets that this CPU has, beyond NumPy's baseline (which cannot be disabled):
