@@ -29,6 +29,13 @@ It does two things.
    that notebook on Binder or Google Colab, e.g. ``{binder}`exercises/01_perceptron.ipynb``` or
    ``{colab}`Open the exercises <exercises/01_perceptron.ipynb>```. The addresses are built from the
    single ``repository:`` section (``url``, ``branch``) and ``launch_buttons:`` of ``_config.yml``.
+
+3. **No dead links while the repository is a placeholder.** As long as ``repository.url`` still names
+   the placeholder organisation (``YOUR-ORG``, see :func:`is_placeholder`), the build leaves out the
+   launch buttons (Binder, Colab, live code), the repository button and every ``{binder}``/``{colab}``
+   link (the path is shown as text instead), and says so once in the build log. Setting the real URL
+   in ``_config.yml`` brings them all back; ``python tools/colab_cell.py`` then refreshes the Colab
+   first cell of the notebooks, which is derived from the same URL.
 """
 
 from __future__ import annotations
@@ -251,6 +258,40 @@ def _on_build_finished(app: Sphinx, exception) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# the repository URL: a placeholder until the book is published
+
+#: The organisation name ``_config.yml`` ships with, before anyone publishes the book.
+PLACEHOLDER_ORG = "YOUR-ORG"
+
+
+def is_placeholder(url: str | None) -> bool:
+    """True when ``url`` (``repository.url`` of ``_config.yml``) is empty or still the placeholder."""
+    url = (url or "").strip()
+    return not url or PLACEHOLDER_ORG.lower() in url.lower()
+
+
+def _drop_links_to_placeholder(app: Sphinx, config) -> None:
+    """With a placeholder repository URL: no launch buttons, no repository button, no live code."""
+    options = dict(config.html_theme_options or {})
+    url = options.get("repository_url")
+    config.nncourse_repository_placeholder = is_placeholder(url)
+    if not config.nncourse_repository_placeholder:
+        return
+    options["launch_buttons"] = {}
+    options["use_repository_button"] = False
+    options["use_issues_button"] = False
+    options["use_edit_page_button"] = False
+    options["repository_url"] = ""
+    config.html_theme_options = options
+    logger.info(
+        "[nncourse] repository.url in _config.yml is the placeholder %r: the launch buttons, the "
+        "repository button and the {binder}/{colab} links are left out. Set the real URL there, then "
+        "run python tools/colab_cell.py.",
+        url,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
 # {binder} and {colab} roles
 
 
@@ -298,6 +339,9 @@ class _LaunchRole(SphinxRole):
         title, path = None, text
         if text.endswith(">") and "<" in text:
             title, path = text[: text.rindex("<")].strip(), text[text.rindex("<") + 1 : -1].strip()
+        if getattr(self.config, "nncourse_repository_placeholder", False):
+            # no repository to launch from yet: the path as text, not a dead link
+            return [nodes.literal(text, path)], []
         theme_options = self.config.html_theme_options or {}
         url = launch_urls(theme_options, path)[self.service]
         if not url:
@@ -328,6 +372,9 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("nncourse_local_js", "auto", "html", types=[str, bool])
     # runs before myst-nb reads nb_ipywidgets_js (builder-inited) and Sphinx's mathjax reads its path
     app.connect("config-inited", _on_config_inited, priority=400)
+    # before sphinx-book-theme and sphinx-thebe read the repository and the launch buttons
+    app.add_config_value("nncourse_repository_placeholder", False, "env", types=[bool])
+    app.connect("config-inited", _drop_links_to_placeholder, priority=400)
     app.connect("build-finished", _on_build_finished)
     app.add_role("binder", BinderRole())
     app.add_role("colab", ColabRole())

@@ -241,15 +241,55 @@ def test_colab_cell_text(config):
     colab_cell = load_module("nncourse_colab_cell", REPO / "tools" / "colab_cell.py")
     url, branch = colab_cell.repository(REPO)
     assert url == config["repository"]["url"]
-    source = colab_cell.cell_source(url, branch)
-    assert 'if "google.colab" in sys.modules:' in source
-    assert f'"nncourse @ git+{url}@{branch}"' in source
-    assert '[sys.executable, "-m", "pip", "install", "-q",' in source
-    # outside Colab it runs silently and leaves nothing behind
-    namespace: dict = {}
-    exec(compile(source, "<colab cell>", "exec"), namespace)  # noqa: S102 - our own generated code
-    cell = colab_cell.make_cell(source)
-    assert cell["metadata"]["tags"] == ["remove-cell"] and cell["outputs"] == []
+    for url in (url, "https://github.com/some-org/nncourse"):   # this book's URL, and a published one
+        source = colab_cell.cell_source(url, branch)
+        assert 'if "google.colab" in sys.modules:' in source
+        if colab_cell.is_placeholder(url):
+            # no dead address: on Colab the cell says why it cannot install the course
+            assert PLACEHOLDER_HINT not in source and "git+" not in source
+            assert "placeholder" in source and "run it locally" in source
+        else:
+            assert f'"nncourse @ git+{url}@{branch}"' in source
+            assert '[sys.executable, "-m", "pip", "install", "-q",' in source
+        # outside Colab it runs silently and leaves nothing behind
+        namespace: dict = {}
+        exec(compile(source, "<colab cell>", "exec"), namespace)  # noqa: S102 - our own generated code
+        cell = colab_cell.make_cell(source)
+        assert cell["metadata"]["tags"] == ["remove-cell"] and cell["outputs"] == []
+
+
+def test_placeholder_rule():
+    ext = load_module("nncourse_book_ext", REPO / "_ext" / "nncourse_book.py")
+    assert ext.is_placeholder("https://github.com/YOUR-ORG/nncourse")
+    assert ext.is_placeholder("https://github.com/your-org/nncourse/")
+    assert ext.is_placeholder("") and ext.is_placeholder(None)
+    assert not ext.is_placeholder("https://github.com/some-org/nncourse")
+
+
+def test_placeholder_url_drops_the_launch_buttons():
+    """While repository.url is the placeholder, the theme gets no launch or repository buttons."""
+    ext = load_module("nncourse_book_ext", REPO / "_ext" / "nncourse_book.py")
+
+    class Config:
+        def __init__(self, url):
+            self.html_theme_options = {
+                "repository_url": url,
+                "use_repository_button": True,
+                "launch_buttons": {"binderhub_url": "https://mybinder.org", "thebe": True,
+                                   "colab_url": "https://colab.research.google.com"},
+            }
+
+    placeholder = Config("https://github.com/YOUR-ORG/nncourse")
+    ext._drop_links_to_placeholder(None, placeholder)
+    assert placeholder.nncourse_repository_placeholder is True
+    assert placeholder.html_theme_options["launch_buttons"] == {}
+    assert placeholder.html_theme_options["use_repository_button"] is False
+    assert placeholder.html_theme_options["repository_url"] == ""
+    published = Config("https://github.com/some-org/nncourse")
+    ext._drop_links_to_placeholder(None, published)
+    assert published.nncourse_repository_placeholder is False
+    assert published.html_theme_options["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert published.html_theme_options["use_repository_button"] is True
 
 
 def test_colab_cell_stamp_and_check(tmp_path):

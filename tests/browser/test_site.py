@@ -294,3 +294,78 @@ def test_screenshots(browser, site_url, artifacts_dir):
         out = artifacts_dir / f"site-{label}.png"
         assert browser.save_screenshot(str(out)), f"could not save {out}"
         assert out.stat().st_size > 10_000, f"{out} looks empty"
+
+
+# ---------------------------------------------------------------------------------------------
+# the built HTML itself (no browser needed)
+
+
+def _markdown_tables_in_outputs(docname: str) -> list[list[str]]:
+    """The Markdown tables that the notebook's text/markdown outputs display: each as its header cells."""
+    path = source_of(docname)
+    if path.suffix != ".ipynb":
+        return []
+    tables = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/markdown", ""))
+            lines = text.splitlines()
+            for header, rule in zip(lines, lines[1:]):
+                if header.startswith("|") and re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", rule.strip()):
+                    tables.append([c.strip() for c in header.strip().strip("|").split("|")])
+    return tables
+
+
+class _Tables(html.parser.HTMLParser):
+    """The header cells of every <table> on a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[list[str]] = []
+        self._in_th = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "th":
+            self._in_th = True
+            if self.tables:
+                self.tables[-1].append("")
+
+    def handle_endtag(self, tag):
+        if tag == "th":
+            self._in_th = False
+
+    def handle_data(self, data):
+        if self._in_th and self.tables:
+            self.tables[-1][-1] += data.strip()
+
+
+@pytest.mark.parametrize("docname", [d for d in DOCNAMES if _markdown_tables_in_outputs(d)])
+def test_markdown_output_tables_are_tables(docname, built_site):
+    """A Markdown table that a cell displays (ch. 8's results) is a real <table>, not a paragraph of
+    pipes whose |---| row Sphinx's smart quotes turned into dashes (nb_render_markdown_format)."""
+    page = (built_site / f"{docname}.html").read_text(encoding="utf-8")
+    parser = _Tables()
+    parser.feed(page)
+    for header in _markdown_tables_in_outputs(docname):
+        assert header in parser.tables, f"{docname}: the output table {header} is not an HTML <table>"
+    text = re.sub(r"<[^>]+>", "", page)
+    assert not re.search(r"\|\s*[\u2013\u2014]", text), f"{docname}: a table rule printed as dashes"
+
+
+def test_built_site_holds_no_placeholder_url(built_site):
+    """No page, script or downloadable notebook of the built book names the placeholder repository;
+    while _config.yml still has it, the launch buttons are left out (no dead Binder/Colab link)."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    holders = []
+    for path in sorted(built_site.rglob("*")):
+        if path.is_file() and path.suffix in {".html", ".js", ".ipynb", ".txt", ".json", ".md"}:
+            if "your-org" in path.read_text(encoding="utf-8", errors="replace").lower():
+                holders.append(str(path.relative_to(built_site)))
+    assert not holders, f"the placeholder repository URL (YOUR-ORG) is in the built site: {holders}"
+    if "your-org" in str(config["repository"]["url"]).lower():
+        for docname in DOCNAMES:
+            page = (built_site / f"{docname}.html").read_text(encoding="utf-8")
+            for service in ("mybinder.org/v2", "colab.research.google.com/github"):
+                assert service not in page, f"{docname}: a launch link ({service}) with no repository behind it"
