@@ -261,9 +261,10 @@ class Tensor:
         out = _broadcast(np.matmul, a, b, "@")
 
         def backward(g):                   # C = A B: dA = dC B^T, dB = A^T dC (summed over batch axes)
-            da = g @ np.swapaxes(b.data, -1, -2)
-            db = np.swapaxes(a.data, -1, -2) @ g
-            return unbroadcast(da, a.shape), unbroadcast(db, b.shape)
+            # Skip the product nobody needs (d loss / d data for the first layer), as torch does.
+            da = unbroadcast(g @ np.swapaxes(b.data, -1, -2), a.shape) if a.requires_grad else None
+            db = unbroadcast(np.swapaxes(a.data, -1, -2) @ g, b.shape) if b.requires_grad else None
+            return da, db
         return Tensor.from_op(out, (a, b), backward, "matmul")
 
     # ---------------------------------------------------------------- reductions
