@@ -396,9 +396,9 @@ def test_causal_attention_from_tensors_equals_numpy_nn_and_torch(N, L, E, H):
 
 
 # ------------------------------------------------------------------ a training run against fit
-def engine_fit(model, X, y, *, lr, epochs, batch_size, seed):
+def engine_fit(model, X, y, *, lr, epochs, batch_size, seed, momentum=0.0):
     """fit's loop (the same shuffles from the same seed) with the engine doing the backward pass."""
-    optimizer = nn.SGD(model.parameters(), lr=lr)
+    optimizer = nn.SGD(model.parameters(), lr=lr, momentum=momentum)
     rng = np.random.default_rng(seed)
     losses = []
     for _ in range(epochs):
@@ -415,13 +415,16 @@ def engine_fit(model, X, y, *, lr, epochs, batch_size, seed):
     return losses
 
 
-def test_training_with_the_engine_matches_fit_with_numpy_nn():
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_training_with_the_engine_matches_fit_with_numpy_nn(momentum):
     X, y = blobs(240, n_classes=3, seed=0)
     reference = numpy_nn.mlp([2, 16, 16, 3], activation="tanh", seed=3, dtype=np.float64)
     engine = from_numpy(reference)
-    history = fit(reference, numpy_nn.CrossEntropyLoss(), numpy_nn.SGD(reference.parameters(), lr=0.2),
-                  (X, y), epochs=4, batch_size=16, seed=5, quiet=True)
-    losses = engine_fit(engine, X, y, lr=0.2, epochs=4, batch_size=16, seed=5)      # 60 steps
+    optimizer = numpy_nn.SGD(reference.parameters(), lr=0.2 * (1 - momentum), momentum=momentum)
+    history = fit(reference, numpy_nn.CrossEntropyLoss(), optimizer, (X, y), epochs=4, batch_size=16,
+                  seed=5, quiet=True)
+    losses = engine_fit(engine, X, y, lr=0.2 * (1 - momentum), epochs=4, batch_size=16, seed=5,
+                        momentum=momentum)                                        # 60 steps
     np.testing.assert_allclose(losses, history["loss"], rtol=1e-9, atol=1e-12)
     assert losses[-1] < 0.5 * losses[0]                                            # it did learn
     for p, e in zip(reference.parameters(), engine.parameters()):
@@ -535,6 +538,8 @@ def test_cat_and_gelu_and_sgd_and_conversion_errors():
         Tensor(np.ones(2)).gelu("fast")
     with pytest.raises(ConfigError, match="lr must be a positive number"):
         nn.SGD([], lr=0)
+    with pytest.raises(ConfigError, match=r"momentum must be in \[0, 1\)"):
+        nn.SGD([], lr=0.1, momentum=1.0)
     with pytest.raises(ConversionError, match="layer 1 is a Dropout.*Linear"):
         from_numpy(numpy_nn.Sequential(numpy_nn.Linear(2, 2), numpy_nn.Dropout(0.1)))
 

@@ -72,12 +72,16 @@ class Sequential:
 
 
 class SGD:
-    """Plain gradient descent, ``p <- p - lr * p.grad`` (torch's SGD without momentum)."""
+    """Gradient descent with torch's momentum rule: ``v <- momentum * v + grad``, ``p <- p - lr * v``
+    (``v`` starts as the first gradient; ``momentum=0`` is plain ``p <- p - lr * grad``)."""
 
-    def __init__(self, params, lr):
+    def __init__(self, params, lr, momentum=0.0):
         if not lr > 0:
             raise ConfigError(f"SGD: lr must be a positive number, got {lr!r}")
-        self.params, self.lr = list(params), lr
+        if not 0 <= momentum < 1:
+            raise ConfigError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        self.params, self.lr, self.momentum = list(params), lr, momentum
+        self.velocity = [None] * len(self.params)
 
     def zero_grad(self):
         for p in self.params:
@@ -85,9 +89,14 @@ class SGD:
 
     def step(self):
         with no_grad():
-            for p in self.params:
-                if p.grad is not None:
-                    p.data -= self.lr * p.grad
+            for i, p in enumerate(self.params):
+                if p.grad is None:
+                    continue
+                step = p.grad
+                if self.momentum:
+                    v = self.velocity[i]
+                    step = self.velocity[i] = p.grad.copy() if v is None else self.momentum * v + p.grad
+                p.data -= self.lr * step
 
 
 _ACTIVATIONS = {"ReLU": ReLU, "Tanh": Tanh, "Sigmoid": Sigmoid}
