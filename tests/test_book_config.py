@@ -47,6 +47,7 @@ def toc():
 
 
 PART_TWO_NAMES = ["07_cnn", "08_sequences", "09_attention", "10_transformer"]
+PART_THREE_NAMES = ["13_autograd"]
 CHAPTER_NAMES = [
     "01_perceptron",
     "02_forward_pass",
@@ -61,9 +62,10 @@ def test_toc_structure(toc):
     assert toc["format"] == "jb-book"
     assert toc["root"] == "intro"
     captions = [p.get("caption") for p in toc["parts"]]
-    assert captions == ["Part I: Foundations", "Part II: Architectures", "Play", "Reference"]
-    chapters_part, part_two, play, reference = toc["parts"]
-    for part, names in ((chapters_part, CHAPTER_NAMES), (part_two, PART_TWO_NAMES)):
+    assert captions == ["Part I: Foundations", "Part II: Architectures", "Part III: Training well", "Play",
+                        "Reference"]
+    chapters_part, part_two, part_three, play, reference = toc["parts"]
+    for part, names in ((chapters_part, CHAPTER_NAMES), (part_two, PART_TWO_NAMES), (part_three, PART_THREE_NAMES)):
         assert part.get("numbered") is True
         chapters = part["chapters"]
         assert [c["file"] for c in chapters] == [f"chapters/{n}" for n in names]
