@@ -61,8 +61,15 @@ def test_toc_structure(toc):
     assert toc["format"] == "jb-book"
     assert toc["root"] == "intro"
     captions = [p.get("caption") for p in toc["parts"]]
-    assert captions == ["Part I: Foundations", "Part II: Architectures", "Play", "Reference"]
-    chapters_part, part_two, play, reference = toc["parts"]
+    assert captions == ["Part I: Foundations", "Part II: Architectures", "Part III: Training well", "Play",
+                        "Reference"]
+    chapters_part, part_two, part_three, play, reference = toc["parts"]
+    # Part III grows chapter by chapter (12 onwards): each chapter followed by its solutions page
+    assert part_three.get("numbered") is True
+    assert "chapters/12_deep_networks" in [c["file"] for c in part_three["chapters"]]
+    for chapter in part_three["chapters"]:
+        name = chapter["file"].removeprefix("chapters/")
+        assert [s["file"] for s in chapter.get("sections", [])] == [f"solutions/{name}"], chapter
     for part, names in ((chapters_part, CHAPTER_NAMES), (part_two, PART_TWO_NAMES)):
         assert part.get("numbered") is True
         chapters = part["chapters"]
