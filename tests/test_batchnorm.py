@@ -25,11 +25,13 @@ def _random_affine(layer, rng):
 # ------------------------------------------------------------------------------- gradient checks
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), n=st.integers(2, 4), c=st.integers(1, 3),
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(3, 5), c=st.integers(1, 3),
        spatial=st.lists(st.integers(1, 3), min_size=0, max_size=2), affine=st.booleans(),
        training=st.booleans())
 def test_batchnorm_gradcheck(seed, n, c, spatial, affine, training):
-    # never default_rng(0): gradcheck draws its upstream gradient from it
+    # never default_rng(0): gradcheck draws its upstream gradient from it. At least 3 values per
+    # channel: with 2, training mode outputs +-1 whatever x is, so the true gradient is ~0 (only eps
+    # is left) and finite differences compare rounding noise with rounding noise
     rng = np.random.default_rng([seed, 12])
     kind = "BatchNorm2d" if len(spatial) == 2 else "BatchNorm1d"
     layer = _layer(kind, c, affine=affine)
