@@ -124,3 +124,14 @@ def test_depth_counts_the_layers_with_weights():
     plain = ResNet(blocks=(1, 1, 1), residual=False)
     assert plain.layer2[0].downsample is None
     assert not any("downsample" in name for name, _ in plain.named_parameters())
+
+
+def test_from_numpy_finds_the_twin_without_importing_models_torch():
+    """torch_nn's converter registers the model twins itself (a fresh interpreter, no import of models.torch)."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from nncourse.models import ResNet; from nncourse.torch_nn import from_numpy; "
+            "print(type(from_numpy(ResNet(blocks=(1,), widths=(4,)))).__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "nncourse.models.torch.resnet"
