@@ -6,3 +6,4 @@ score it (NumPy or torch).
 """
 
 from .attention_tagger import *  # noqa: F401,F403  AttentionTagger, train_tagger, exact_match, predict_tokens
+from .resnet import *  # noqa: F401,F403  ResNet, BasicBlock

@@ -31,6 +31,7 @@ from .flatten import *  # noqa: F401,F403  Flatten
 from .dropout import *  # noqa: F401,F403  Dropout
 from .container import *  # noqa: F401,F403  Sequential
 from .activation import *  # noqa: F401,F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, GELU, MultiheadAttention
+from .batchnorm import *  # noqa: F401,F403  BatchNorm1d, BatchNorm2d
 from .normalization import *  # noqa: F401,F403  LayerNorm
 from .sparse import *  # noqa: F401,F403  Embedding
 from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU

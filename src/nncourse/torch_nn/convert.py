@@ -10,6 +10,7 @@ import torch
 from .. import models, numpy_nn
 from ..errors import ConversionError
 from ..numpy_nn import registry
+from ..models import torch as _model_twins  # noqa: F401  registers the torch twins of nncourse.models (ResNet)
 from .activation import Step
 from .dtypes import torch_dtype
 
