@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from nncourse import charlm
+from nncourse.models import charlm
 from nncourse.data import VOCAB, count_predictions, load_names
 from nncourse.errors import ConfigError, DataError
 from nncourse.results import load_results, results_markdown, results_table, update_results

@@ -10,14 +10,16 @@ its own:
   ``transformer.py`` (``TransformerBlock``);
 - ``functional.py`` (``scaled_dot_product_attention``, as in ``torch.nn.functional``), ``loss.py``,
   ``clip_grad.py`` (``torch/nn/utils/``), ``optim.py`` and ``lr_scheduler.py`` (``torch/optim/``);
-- the course's own: ``gpt.py`` (``GPT``), ``perceptron.py``, ``builders.py`` (``mlp``), ``init.py``,
-  ``gradcheck.py``, ``convert.py`` (``from_torch``).
+- the course's own: ``perceptron.py``, ``builders.py`` (``mlp``), ``init.py``, ``gradcheck.py``,
+  ``registry.py`` (twins and saving, declared by each layer), ``convert.py`` (``from_torch``).
+
+Complete models (the GPT, the language models, the attention tagger) live in ``nncourse.models``.
 
 Every layer keeps its ``forward`` and ``backward`` side by side: read ``linear.py`` and
 ``activation.py`` first, then ``loss.py`` and ``optim.py``.
 
-This package never imports ``nncourse.torch_nn``: the twin depends on it, not the other way round.
-``from_torch`` imports torch only when it is called.
+This package imports nothing above it (never ``torch``, ``nncourse.torch_nn`` or ``nncourse.models``):
+the twins depend on it, not the other way round. The converters import torch only when called.
 """
 
 from .parameter import *  # noqa: F401,F403  Parameter
@@ -35,7 +37,6 @@ from .normalization import *  # noqa: F401,F403  LayerNorm
 from .sparse import *  # noqa: F401,F403  Embedding
 from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU
 from .transformer import *  # noqa: F401,F403  TransformerBlock
-from .gpt import *  # noqa: F401,F403  GPT
 from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
 from .functional import scaled_dot_product_attention  # noqa: F401
 from .loss import *  # noqa: F401,F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
@@ -45,4 +46,4 @@ from .optim import *  # noqa: F401,F403  SGD, RMSprop, Adagrad, Adadelta, Adam, 
 from .perceptron import *  # noqa: F401,F403  Perceptron
 from .builders import *  # noqa: F401,F403  mlp, ACTIVATIONS
 from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
-from .convert import *  # noqa: F401,F403  from_torch
+from .convert import *  # noqa: F401,F403  from_torch, supported_torch_layers

@@ -13,10 +13,37 @@ from ..utils import as_rng
 from . import init as initializers
 from .module import Module, check_float_array
 from .parameter import Parameter
+from .registry import copy_into, numpy_dtype_of, saveable, to_numpy, torch_dtype_of, twin_of
 
 __all__ = ["Linear"]
 
 
+def _from_torch(layer, where, rng):
+    """A ``torch.nn.Linear`` -> a ``numpy_nn.Linear`` with the same weights."""
+    dtype = numpy_dtype_of(layer, where)
+    twin = Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, init="zeros", dtype=dtype)
+    twin.weight.data = to_numpy(layer.weight, dtype)            # (out, in), same layout in both
+    if layer.bias is not None:
+        twin.bias.data = to_numpy(layer.bias, dtype)            # (out,)
+    return twin
+
+
+def _to_torch(layer, where):
+    """A ``numpy_nn.Linear`` -> a ``torch.nn.Linear`` with the same weights."""
+    import torch
+
+    # skip_init: no random initialisation (it would draw from torch's global generator for nothing)
+    twin = torch.nn.utils.skip_init(torch.nn.Linear, layer.in_features, layer.out_features,
+                                    bias=layer.bias is not None, dtype=torch_dtype_of(layer))
+    copy_into(twin.weight, layer.weight.data)      # (out, in), same layout
+    if layer.bias is not None:
+        copy_into(twin.bias, layer.bias.data)      # (out,)
+    return twin
+
+
+@saveable
+@twin_of("torch.nn.Linear", from_torch=_from_torch, to_torch=_to_torch,
+         aliases=("torch.nn.NonDynamicallyQuantizableLinear",))   # MultiheadAttention's out_proj
 class Linear(Module):
     """A fully connected layer: ``y = x @ W.T + b``.
 
@@ -50,6 +77,10 @@ class Linear(Module):
         else:
             self.bias = None
         self._x = None  # the input of the last forward pass, needed for d loss / d W
+
+    def get_config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "dtype": self.dtype.name}
 
     def forward(self, x):
         x = self._check_input(x)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 
-from ..charlm import next_char_probs, sample_names
+from ..models.charlm import next_char_probs, sample_names
 from ..data.names import VOCAB
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 

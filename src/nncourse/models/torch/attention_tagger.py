@@ -1,9 +1,10 @@
-"""The PyTorch twin of ``nncourse.models.AttentionTagger`` (same layers, same parameter names)."""
+"""The PyTorch twin of ``nncourse.models.AttentionTagger`` (same layers, same parameter names); the pair is
+declared in ``models/attention_tagger.py``."""
 
 import numpy as np
 import torch
 
-from .dtypes import torch_dtype
+from ...torch_nn.dtypes import torch_dtype
 
 __all__ = ["AttentionTagger", "attention_tagger_from_numpy"]
 
