@@ -30,7 +30,6 @@ import pstats  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from nncourse.models import charlm  # noqa: E402

@@ -229,7 +229,7 @@ def test_fit_on_an_attention_tagger_with_float_tokens_asks_for_token_ids_not_a_f
     assert "float32)" not in str(error.value)
 
 
-# --- io -----------------------------------------------------------------------------------------------------------------
+# --- io ----------------------------------------------------------------------------------------------------
 
 def test_a_gpt_with_nan_weights_is_not_saved(tmp_path):
     model = _gpt()
@@ -292,7 +292,7 @@ def test_a_real_model_still_loads_with_the_limits(tmp_path):
                                               "architecture.npy"]
 
 
-# --- converters ------------------------------------------------------------------------------------------------------------
+# --- converters --------------------------------------------------------------------------------------------
 
 def test_from_torch_of_a_layer_norm_without_bias_is_a_conversion_error():
     with pytest.raises(ConversionError, match=r"bias=False is not supported.*bias=True"):

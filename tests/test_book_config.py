@@ -139,8 +139,9 @@ def test_sphinx_extensions(config):
     sphinx = config["sphinx"]
     assert "sphinx_exercise" in sphinx["extra_extensions"]
     local = sphinx["local_extensions"]
-    assert local == {"nncourse_book": "_ext", "output_report": "_ext"}
-    assert (REPO / "_ext" / "nncourse_book.py").is_file()
+    assert local == {"offline_js": "_ext", "launch_links": "_ext", "output_report": "_ext"}
+    for name in local:
+        assert (REPO / "_ext" / f"{name}.py").is_file()
 
 
 def test_launch_and_repository_buttons(config):
@@ -276,7 +277,7 @@ def test_colab_cell_stamp_and_check(tmp_path):
 
 
 def test_launch_urls():
-    ext = load_module("nncourse_book_ext", REPO / "_ext" / "nncourse_book.py")
+    ext = load_module("launch_links_ext", REPO / "_ext" / "launch_links.py")
     options = {
         "repository_url": "https://github.com/some-org/nncourse",
         "repository_branch": "main",
@@ -370,7 +371,8 @@ def test_publish_workflow():
     assert wf["on"]["push"]["branches"] == ["main"]
     test_job, deploy = wf["jobs"]["test"], wf["jobs"]["deploy"]
     assert test_job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11"]
-    assert {"actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-pages-artifact"} <= set(uses(wf))
+    wanted = {"actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-pages-artifact"}
+    assert wanted <= set(uses(wf))
     text = runs(wf)
     assert "pip install -r requirements.txt" in text
     assert "npm ci" in text

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nncourse.checks import CheckResult, Tester, check, ch01, ch02, ch03, fmt
+from nncourse.checks import Tester, check, ch01, ch02, ch03, fmt
 from nncourse.checks import framework
 from check_helpers import assert_hint, run, stub
 

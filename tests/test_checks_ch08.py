@@ -153,7 +153,6 @@ def test_temperature_rejects_in_place_division():
 # ------------------------------------------------------------------------------ lstm_cell
 def lstm_variant(order="ifgo", tanh_c=True, forget=True, o_tanh=False, old_c=False, i_raw=False):
     def fn(x, h, c, W_ih, W_hh, b):
-        H = h.shape[1]
         z = x @ W_ih.T + h @ W_hh.T + b
         blocks = dict(zip(order, np.split(z, 4, axis=1)))
         i = blocks["i"] if i_raw else sig(blocks["i"])

@@ -195,7 +195,8 @@ def test_generate_shapes_seeds_and_top_k():
     assert tuple(torch_out.shape) == (5, 11)
     # top-1 sampling is deterministic, so both back ends pick the same tokens (float64)
     a, b = _pair(seed=0)
-    np.testing.assert_array_equal(a.generate(start, 4, top_k=1), b.generate(torch.from_numpy(start), 4, top_k=1).numpy())
+    np.testing.assert_array_equal(a.generate(start, 4, top_k=1),
+                                  b.generate(torch.from_numpy(start), 4, top_k=1).numpy())
 
 
 def test_sampling_probabilities_top_k_and_temperature():

@@ -17,13 +17,11 @@ The parameter names are those of the torch twin ``nncourse.torch_nn.AttentionTag
 Both embeddings are ``numpy_nn.Embedding`` (chapter 8): a row lookup and its scatter-add backward.
 """
 
-import math
-import numbers
 import time
 
 import numpy as np
 
-from ..errors import ConfigError, DivergenceError, NonFiniteError, ShapeError, TargetError
+from ..errors import ConfigError, ShapeError, TargetError
 from .. import validation as validation_module
 from ..numpy_nn import Adam, CrossEntropyLoss, Embedding, Linear, Module, MultiheadAttention, Sequential
 from ..numpy_nn.registry import load_torch_state, numpy_dtype_of, saveable, twin_of

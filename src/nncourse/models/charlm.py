@@ -22,7 +22,6 @@ same weights, and ``train_lm`` trains either back end on the *same* batches.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

@@ -20,7 +20,7 @@ import numpy as np
 from .. import numpy_nn as nn
 from .. import validation
 from ..data.names import PAD_TARGET, VOCAB, padded_batch
-from ..errors import ConfigError, DataError, DivergenceError, ShapeError
+from ..errors import ConfigError, ShapeError
 from ..numpy_nn import lr_scheduler as np_sched
 from ..train import fit, is_torch
 

@@ -253,7 +253,8 @@ class Conv2d(Module):
             raise ShapeError(
                 f"{self._label()}: the {kh}×{kw} kernel is larger than the padded input "
                 f"({x.shape[2]}+2·{ph})×({x.shape[3]}+2·{pw}) = {x.shape[2] + 2 * ph}×{x.shape[3] + 2 * pw} "
-                f"(input of shape {x.shape}): use a smaller kernel, more padding, or fewer pooling layers before this one"
+                f"(input of shape {x.shape}): use a smaller kernel, more padding, or fewer pooling layers before "
+                f"this one"
             )
         if x.dtype != self.dtype:
             raise DTypeError(

@@ -14,12 +14,11 @@ blocks therefore always has a direct path for the gradient from the loss to the 
 Shapes: ``N`` batch, ``T`` sequence length (``T <= context_length`` of the model), ``C = d_model``.
 """
 
-import numbers
 
 import numpy as np
 
 from .. import validation
-from ..errors import ConfigError, ShapeError
+from ..errors import ShapeError
 from ..utils import as_rng
 from .activation import GELU, MultiheadAttention
 from .container import Sequential

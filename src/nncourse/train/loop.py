@@ -114,7 +114,8 @@ def fit(model, loss_fn, optimizer, data=None, *, epochs=10, batch_size=32, valid
         X, y = check_data("data", data, dtype, tokens=tokens)
         kind = task(loss_fn, y)
         reference = _reference_loss(model, loss_fn, kind, backend, X, y, validation_data)
-        epoch_batches, endless, batches_per_epoch = _array_batches(X, y, batch_size), None, math.ceil(len(X) / batch_size)
+        epoch_batches, endless = _array_batches(X, y, batch_size), None
+        batches_per_epoch = math.ceil(len(X) / batch_size)
     else:
         kind, reference = task(loss_fn, None), None        # the reference: measured on the first batch
         if callable(batches) and not hasattr(batches, "__next__"):
