@@ -429,7 +429,7 @@ def _time_limit_seconds(value: float | None) -> float | None:
     return DEFAULT_TIME_LIMIT
 
 
-def _on_alarm(signum, frame):  # noqa: ARG001 - the signal module's signature
+def _on_alarm(signum, frame):
     raise _TimeUp()
 
 

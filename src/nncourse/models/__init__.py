@@ -11,6 +11,6 @@ Each model declares its torch twin and how it is saved in its own file (``numpy_
 building blocks (layers, losses, optimizers) are in ``nncourse.numpy_nn``, which never imports this package.
 """
 
-from .attention_tagger import *  # noqa: F401,F403  AttentionTagger, train_tagger, exact_match, predict_tokens
+from .attention_tagger import *  # noqa: F403  AttentionTagger, train_tagger, exact_match, predict_tokens
 from .charlm import BigramCounts, BigramNet, RecurrentLM, WindowMLP  # noqa: F401
-from .gpt import *  # noqa: F401,F403  GPT
+from .gpt import *  # noqa: F403  GPT

@@ -17,9 +17,9 @@ Modules, laid out like ``numpy_nn``: ``activation.py`` (``Step``), ``transformer
 This package imports ``numpy_nn``; ``numpy_nn`` never imports it.
 """
 
-from .activation import *  # noqa: F401,F403  Step
-from .dtypes import *  # noqa: F401,F403  numpy_dtype, torch_dtype
-from .convert import *  # noqa: F401,F403  from_numpy, supported_numpy_layers
-from .builders import *  # noqa: F401,F403  mlp
+from .activation import *  # noqa: F403  Step
+from .dtypes import *  # noqa: F403  numpy_dtype, torch_dtype
+from .convert import *  # noqa: F403  from_numpy, supported_numpy_layers
+from .builders import *  # noqa: F403  mlp
 from torch.nn.utils import clip_grad_norm_  # noqa: F401  torch's own: the twin of numpy_nn.clip_grad_norm_
-from .transformer import *  # noqa: F401,F403  TransformerBlock
+from .transformer import *  # noqa: F403  TransformerBlock

@@ -7,9 +7,9 @@
 - ``progress.py``: the progress bar; ``history.py``: ``History``.
 """
 
-from .backend import is_torch  # noqa: F401
-from .divergence import DIVERGENCE_FACTOR  # noqa: F401
-from .history import History  # noqa: F401
-from .loop import evaluate, fit, predict  # noqa: F401
+from .backend import is_torch
+from .divergence import DIVERGENCE_FACTOR
+from .history import History
+from .loop import evaluate, fit, predict
 
 __all__ = ["History", "fit", "evaluate", "predict", "DIVERGENCE_FACTOR", "is_torch"]
