@@ -216,3 +216,43 @@ def test_a_model_round_trips_through_io_and_both_converters(tmp_path):
     back = from_torch(from_numpy(loaded))
     tokens = np.array([[0, 3, 5, 1]])
     np.testing.assert_array_equal(back(tokens), model(tokens))
+
+
+# The architecture JSON exactly as the release before the registry wrote it (format version 1).
+OLD_GPT = ('{"format": "nncourse.numpy_model", "model": {"context_length": 4, "d_model": 8, "dropout": 0.1, '
+           '"dtype": "float64", "n_heads": 2, "n_layers": 1, "type": "GPT", "vocab_size": 7}, "training": true, '
+           '"version": 1}')
+OLD_SEQUENTIAL = (
+    '{"format": "nncourse.numpy_model", "model": {"layers": [{"bias": true, "dtype": "float32", "in_channels": 1, '
+    '"kernel_size": [3, 3], "out_channels": 2, "padding": [1, 1], "stride": [1, 1], "type": "Conv2d"}, '
+    '{"type": "ReLU"}, {"kernel_size": [2, 2], "padding": [0, 0], "stride": [2, 2], "type": "MaxPool2d"}, '
+    '{"end_dim": -1, "start_dim": 1, "type": "Flatten"}, {"p": 0.1, "type": "Dropout"}, {"bias": true, '
+    '"dtype": "float32", "in_features": 8, "out_features": 3, "type": "Linear"}, {"negative_slope": 0.2, '
+    '"type": "LeakyReLU"}, {"dim": -1, "type": "Softmax"}, {"type": "Step"}, {"type": "Sigmoid"}, '
+    '{"type": "Tanh"}, {"type": "Identity"}], "type": "Sequential"}, "training": true, "version": 1}')
+
+
+def _old_file(path, text, model):
+    np.savez(path, architecture=np.array(text), **model.state_dict())
+    return path
+
+
+def test_files_of_format_version_1_still_load_and_are_written_the_same(tmp_path):
+    from nncourse import io
+    from nncourse import numpy_nn as nn
+    from nncourse.models import GPT
+
+    gpt = GPT(7, 4, 8, 2, 1, dropout=0.1, seed=0, dtype=np.float64)
+    seq = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, seed=0), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Dropout(0.1), nn.Linear(8, 3, seed=1), nn.LeakyReLU(0.2), nn.Softmax(dim=-1), nn.Step(),
+                        nn.Sigmoid(), nn.Tanh(), nn.Identity())
+    x = np.random.default_rng(0).normal(size=(2, 1, 4, 4)).astype(np.float32)
+    for model, text, example in ((gpt, OLD_GPT, np.array([[1, 2, 3]])), (seq, OLD_SEQUENTIAL, x)):
+        loaded = io.load_numpy_model(_old_file(tmp_path / f"{type(model).__name__}.npz", text, model))
+        assert type(loaded) is type(model)
+        loaded.eval()
+        model.eval()
+        np.testing.assert_array_equal(loaded(example), model(example))
+        model.train()
+        written = io.save_numpy_model(model, tmp_path / f"new_{type(model).__name__}")
+        assert json.loads(str(np.load(written)["architecture"])) == json.loads(text)

@@ -171,6 +171,8 @@ def _check_not_a_folder(path, who):
 
 def load_numpy_model(path):
     """Rebuild a model saved by ``save_numpy_model``: same layers, same weights, same train/eval mode."""
+    from . import models  # noqa: F401  the complete models declare themselves @saveable when imported
+
     path = Path(path)
     _check_not_a_folder(path, "load_numpy_model")
     if not path.is_file() and _npz_path(path).is_file():
