@@ -156,22 +156,7 @@ class GPT(Module):
     # ------------------------------------------------------------------ checks
     def _check_tokens(self, idx, check_length=True):
         idx = np.asarray(idx)
-        if idx.dtype.kind not in "iu":
-            raise DTypeError(f"{self._label()} expects integer token ids (N, T), got dtype {idx.dtype}: "
-                             f"encode text with VOCAB.encode(...) or use idx.astype(np.int64)")
-        if idx.ndim != 2 or idx.shape[1] == 0:
-            hint = ": add a batch dimension with idx[None, :]" if idx.ndim == 1 else ""
-            raise ShapeError(f"{self._label()} expects tokens of shape (batch, seq), got {idx.shape}{hint}")
-        if check_length and idx.shape[1] > self.context_length:
-            raise ShapeError(
-                f"{self._label()}: the sequence has {idx.shape[1]} tokens but context_length is "
-                f"{self.context_length} (there are only that many position embeddings). Pass at most "
-                f"the last {self.context_length} tokens, idx[:, -{self.context_length}:], or build the "
-                f"model with a larger context_length.")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.vocab_size):
-            bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-            raise TargetError(f"{self._label()}: token id {bad} is out of range: ids must be in "
-                              f"[0, {self.vocab_size - 1}] for vocab_size={self.vocab_size}")
+        check_tokens(idx, self.vocab_size, self.context_length, check_length=check_length)
         return idx.astype(np.int64, copy=False)
 
     def _label(self):
@@ -180,6 +165,27 @@ class GPT(Module):
     def extra_repr(self):
         return (f"vocab_size={self.vocab_size}, context_length={self.context_length}, d_model={self.d_model}, "
                 f"n_heads={self.n_heads}, n_layers={self.n_layers}")
+
+
+def check_tokens(idx, vocab_size, context_length, *, check_length=True, cast="idx.astype(np.int64)"):
+    """What both GPT twins accept as tokens (a NumPy view of them): int ids (N, T), T <= context_length,
+    every id in [0, vocab_size). ``cast`` is how the caller's back end spells the integer cast."""
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"GPT expects integer token ids (N, T), got dtype {idx.dtype}: "
+                         f"encode text with VOCAB.encode(...) or use {cast}")
+    if idx.ndim != 2 or idx.shape[1] == 0:
+        hint = ": add a batch dimension with idx[None, :]" if idx.ndim == 1 else ""
+        raise ShapeError(f"GPT expects tokens of shape (batch, seq), got {idx.shape}{hint}")
+    if check_length and idx.shape[1] > context_length:
+        raise ShapeError(
+            f"GPT: the sequence has {idx.shape[1]} tokens but context_length is "
+            f"{context_length} (there are only that many position embeddings). Pass at most "
+            f"the last {context_length} tokens, idx[:, -{context_length}:], or build the "
+            f"model with a larger context_length.")
+    if idx.size and (idx.min() < 0 or idx.max() >= vocab_size):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise TargetError(f"GPT: token id {bad} is out of range: ids must be in "
+                          f"[0, {vocab_size - 1}] for vocab_size={vocab_size}")
 
 
 def _check_sampling(max_new_tokens, temperature, top_k, vocab_size):

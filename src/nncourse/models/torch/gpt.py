@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 from ... import validation
-from ...errors import DTypeError, ShapeError, TargetError
 from ...torch_nn import TransformerBlock
 from ...torch_nn.dtypes import numpy_dtype, torch_dtype
 from .. import gpt as numpy_gpt
@@ -81,20 +80,7 @@ class GPT(torch.nn.Module):
             idx = torch.from_numpy(idx)
         if not isinstance(idx, torch.Tensor):
             idx = torch.as_tensor(idx)
-        if idx.is_floating_point() or idx.dtype == torch.bool:
-            raise DTypeError(f"GPT expects integer token ids (N, T), got dtype {idx.dtype}: "
-                             f"use idx.long()")
-        if idx.ndim != 2 or idx.shape[1] == 0:
-            hint = ": add a batch dimension with idx[None, :]" if idx.ndim == 1 else ""
-            raise ShapeError(f"GPT expects tokens of shape (batch, seq), got {tuple(idx.shape)}{hint}")
-        if check_length and idx.shape[1] > self.context_length:
-            raise ShapeError(
-                f"GPT: the sequence has {idx.shape[1]} tokens but context_length is {self.context_length}. "
-                f"Pass at most the last {self.context_length} tokens, idx[:, -{self.context_length}:], "
-                f"or build the model with a larger context_length.")
-        if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.vocab_size):
-            bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
-            raise TargetError(f"GPT: token id {bad} is out of range: ids must be in "
-                              f"[0, {self.vocab_size - 1}] for vocab_size={self.vocab_size}")
+        numpy_gpt.check_tokens(idx.detach().cpu().numpy(), self.vocab_size, self.context_length,
+                               check_length=check_length, cast="idx.long()")
         return idx.long()
 
