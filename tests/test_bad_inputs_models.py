@@ -315,3 +315,17 @@ def test_a_model_without_a_twin_names_the_supported_ones():
 
     with pytest.raises(ConversionError, match=r"no Lonely.*Supported layers:.*torch.nn.Linear"):
         nn.from_torch(Lonely())
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("tokens, error, words", [
+    (np.zeros((2, 4), dtype=np.float32), Exception, "integer tokens"),
+    (np.zeros((2, 9), dtype=np.int64), ShapeError, r"length <= 4, got \(2, 9\)"),
+    (np.full((2, 4), 7), Exception, r"tokens must lie in 0..4, got values from 7 to 7"),
+])
+def test_the_attention_tagger_twins_refuse_the_same_tokens_with_the_same_words(backend, tokens, error, words):
+    model = models.AttentionTagger(5, 4, 8, 2, seed=0)
+    if backend == "torch":
+        model, tokens = from_numpy(model), torch.from_numpy(tokens)
+    with pytest.raises(error, match=words):
+        model(tokens)

@@ -108,19 +108,24 @@ class AttentionTagger(Module):
 
     def _check_tokens(self, tokens):
         tokens = np.asarray(tokens)
-        if tokens.dtype.kind not in "iu":
-            raise TargetError(f"AttentionTagger expects integer tokens, got dtype {tokens.dtype}")
-        if tokens.ndim != 2 or not 1 <= tokens.shape[1] <= self.max_length:
-            raise ShapeError(f"AttentionTagger expects tokens of shape (batch, length) with length <= "
-                             f"{self.max_length}, got {tokens.shape}")
-        if tokens.size and (tokens.min() < 0 or tokens.max() >= self.vocab_size):
-            raise TargetError(f"AttentionTagger: tokens must lie in 0..{self.vocab_size - 1}, got values from "
-                              f"{tokens.min()} to {tokens.max()}")
+        check_tokens(tokens, self.vocab_size, self.max_length)
         return tokens
 
     def __repr__(self):
         return (f"AttentionTagger(vocab_size={self.vocab_size}, max_length={self.max_length}, "
                 f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, num_layers={self.num_layers})")
+
+
+def check_tokens(tokens, vocab_size, max_length):
+    """What both AttentionTagger twins accept (a NumPy view of the tokens): int ids (N, L), L <= max_length."""
+    if tokens.dtype.kind not in "iu":
+        raise TargetError(f"AttentionTagger expects integer tokens, got dtype {tokens.dtype}")
+    if tokens.ndim != 2 or not 1 <= tokens.shape[1] <= max_length:
+        raise ShapeError(f"AttentionTagger expects tokens of shape (batch, length) with length <= "
+                         f"{max_length}, got {tokens.shape}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        raise TargetError(f"AttentionTagger: tokens must lie in 0..{vocab_size - 1}, got values from "
+                          f"{tokens.min()} to {tokens.max()}")
 
 
 # ------------------------------------------------------------------------------------------ training

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from ...torch_nn.dtypes import torch_dtype
+from ..attention_tagger import check_tokens
 
 __all__ = ["AttentionTagger", "attention_tagger_from_numpy"]
 
@@ -26,6 +27,8 @@ class AttentionTagger(torch.nn.Module):
         self.attention_maps = []
 
     def forward(self, tokens):                       # (N, L) int64
+        check_tokens(tokens.detach().cpu().numpy(), self.token_embedding.num_embeddings,
+                     self.position_embedding.num_embeddings)     # the NumPy twin's checks, the same words
         L = tokens.shape[1]
         positions = torch.arange(L, device=tokens.device)
         h = self.token_embedding(tokens) + self.position_embedding(positions)             # (N, L, E)
