@@ -1,5 +1,6 @@
 """Every complete model of the course, in NumPy; their torch twins (same names) are in ``nncourse.models.torch``.
 
+- ``perceptron.py`` (chapter 1): ``Perceptron``, with its own learning rule (no torch twin: torch has none);
 - ``charlm.py`` (chapter 8): the character-level language models of names, ``BigramCounts``,
   ``BigramNet``, ``WindowMLP``, ``RecurrentLM``, with ``train_lm``, ``evaluate_lm``, ``sample_names``...;
 - ``attention_tagger.py`` (chapter 9): ``AttentionTagger``, with ``train_tagger``, ``exact_match``,
@@ -14,3 +15,4 @@ building blocks (layers, losses, optimizers) are in ``nncourse.numpy_nn``, which
 from .attention_tagger import *  # noqa: F403  AttentionTagger, train_tagger, exact_match, predict_tokens
 from .charlm import BigramCounts, BigramNet, RecurrentLM, WindowMLP  # noqa: F401
 from .gpt import *  # noqa: F403  GPT
+from .perceptron import *  # noqa: F403  Perceptron

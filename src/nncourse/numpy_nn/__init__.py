@@ -10,10 +10,11 @@ its own:
   ``transformer.py`` (``TransformerBlock``);
 - ``functional.py`` (``scaled_dot_product_attention``, as in ``torch.nn.functional``), ``loss.py``,
   ``clip_grad.py`` (``torch/nn/utils/``), ``optim.py`` and ``lr_scheduler.py`` (``torch/optim/``);
-- the course's own: ``perceptron.py``, ``builders.py`` (``mlp``), ``init.py``, ``gradcheck.py``,
+- the course's own: ``builders.py`` (``mlp``), ``init.py``, ``gradcheck.py``,
   ``registry.py`` (twins and saving, declared by each layer), ``convert.py`` (``from_torch``).
 
-Complete models (the GPT, the language models, the attention tagger) live in ``nncourse.models``.
+Complete models (the perceptron, the language models, the attention tagger, the GPT) live in
+``nncourse.models``.
 
 Every layer keeps its ``forward`` and ``backward`` side by side: read ``linear.py`` and
 ``activation.py`` first, then ``loss.py`` and ``optim.py``.
@@ -43,7 +44,6 @@ from .loss import *  # noqa: F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, 
 from .clip_grad import *  # noqa: F403  clip_grad_norm_
 from . import optim, lr_scheduler  # noqa: F401
 from .optim import *  # noqa: F403  SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW
-from .perceptron import *  # noqa: F403  Perceptron
 from .builders import *  # noqa: F403  mlp, ACTIVATIONS
 from .gradcheck import *  # noqa: F403  gradcheck, numerical_gradient
 from .convert import *  # noqa: F403  from_torch, supported_torch_layers
