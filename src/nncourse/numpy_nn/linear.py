@@ -4,11 +4,11 @@ The layer keeps its ``forward`` and its ``backward`` side by side. Shapes use ``
 size, ``I`` for ``in_features`` and ``O`` for ``out_features``.
 """
 
-import numbers
 
 import numpy as np
 
-from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from .. import validation
+from ..errors import DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
 from . import init as initializers
 from .module import Module, check_float_array
@@ -57,14 +57,9 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, *, init="torch", seed=None, rng=None,
                  dtype=np.float32):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"Linear: {name} must be a positive integer, got {value!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"Linear: dtype must be a floating-point type such as np.float32, got {dtype}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = validation.positive_int(in_features, "in_features", "Linear")
+        self.out_features = validation.positive_int(out_features, "out_features", "Linear")
+        dtype = validation.float_dtype(dtype, "Linear")
         self.dtype = dtype
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
 
