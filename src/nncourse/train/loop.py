@@ -87,7 +87,7 @@ def fit(model, loss_fn, optimizer, data=None, *, epochs=10, batch_size=32, valid
     is required and an "epoch" is a ``period`` of steps); ``steps`` ends the run after that many steps;
     ``clip`` clips the gradient norm; ``scheduler_step="step"`` steps the scheduler after every step;
     ``on_step(step, loss, grad_norm)`` is called after each step and ``on_epoch(epoch, history)`` after
-    each epoch (returning True stops the run).
+    each epoch (returning True stops the run); ``who`` is the helper's name in error messages.
 
     Raises ``DivergenceError`` as soon as the loss becomes NaN or infinite, or an epoch's mean training
     loss exceeds ``DIVERGENCE_FACTOR`` x the reference loss, naming the epoch and step.
