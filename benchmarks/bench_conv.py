@@ -175,7 +175,8 @@ def main():
             print(f"  {layer!r} on {x.shape}" + ("  (first layer: no d input)" if first else ""))
         print(f"  conv forward+backward, all layers: NumPy {statistics.median(times['numpy layers']) * 1e3:.1f} ms, "
               f"torch {statistics.median(times['torch layers']) * 1e3:.1f} ms per batch; NumPy / torch "
-              f"median {statistics.median(layer_ratios):.2f} (range {min(layer_ratios):.2f} to {max(layer_ratios):.2f})")
+              f"median {statistics.median(layer_ratios):.2f} "
+              f"(range {min(layer_ratios):.2f} to {max(layer_ratios):.2f})")
         print(f"  {args.steps} training steps of the network: NumPy {statistics.median(times['numpy steps']):.2f} s, "
               f"torch {statistics.median(times['torch steps']):.2f} s; NumPy / torch median "
               f"{statistics.median(step_ratios):.2f} (range {min(step_ratios):.2f} to {max(step_ratios):.2f})")

@@ -27,9 +27,9 @@ import time  # noqa: E402
 import torch  # noqa: E402
 
 from nncourse.data import load_names  # noqa: E402
-from nncourse.gpt_training import name_batches  # noqa: E402
+from nncourse.models.gpt_training import name_batches  # noqa: E402
 from nncourse.scaling import ddp, pick_device, to_device  # noqa: E402
-from nncourse.torch_nn import GPT  # noqa: E402
+from nncourse.models.torch import GPT  # noqa: E402
 
 torch.set_num_threads(1)
 SIZES = [(2, 64, 4), (4, 256, 8)]          # (layers, d_model, heads): the chapter's model first

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 import torch
 
-from nncourse import charlm, widgets
+from nncourse import widgets
+from nncourse.models import charlm
 from nncourse import numpy_nn as nn
 from nncourse.data import names as name_data
 from nncourse.data import sequences

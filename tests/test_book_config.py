@@ -144,8 +144,9 @@ def test_sphinx_extensions(config):
     sphinx = config["sphinx"]
     assert "sphinx_exercise" in sphinx["extra_extensions"]
     local = sphinx["local_extensions"]
-    assert local == {"nncourse_book": "_ext", "output_report": "_ext"}
-    assert (REPO / "_ext" / "nncourse_book.py").is_file()
+    assert local == {"offline_js": "_ext", "launch_links": "_ext", "output_report": "_ext"}
+    for name in local:
+        assert (REPO / "_ext" / f"{name}.py").is_file()
 
 
 def test_launch_and_repository_buttons(config):
@@ -253,13 +254,13 @@ def test_colab_cell_text(config):
             assert '[sys.executable, "-m", "pip", "install", "-q",' in source
         # outside Colab it runs silently and leaves nothing behind
         namespace: dict = {}
-        exec(compile(source, "<colab cell>", "exec"), namespace)  # noqa: S102 - our own generated code
+        exec(compile(source, "<colab cell>", "exec"), namespace)
         cell = colab_cell.make_cell(source)
         assert cell["metadata"]["tags"] == ["remove-cell"] and cell["outputs"] == []
 
 
 def test_placeholder_rule():
-    ext = load_module("nncourse_book_ext", REPO / "_ext" / "nncourse_book.py")
+    ext = load_module("launch_links_ext", REPO / "_ext" / "launch_links.py")
     assert ext.is_placeholder("https://github.com/YOUR-ORG/nncourse")
     assert ext.is_placeholder("https://github.com/your-org/nncourse/")
     assert ext.is_placeholder("") and ext.is_placeholder(None)
@@ -268,7 +269,7 @@ def test_placeholder_rule():
 
 def test_placeholder_url_drops_the_launch_buttons():
     """While repository.url is the placeholder, the theme gets no launch or repository buttons."""
-    ext = load_module("nncourse_book_ext", REPO / "_ext" / "nncourse_book.py")
+    ext = load_module("launch_links_ext", REPO / "_ext" / "launch_links.py")
 
     class Config:
         def __init__(self, url):
@@ -321,7 +322,7 @@ def test_colab_cell_stamp_and_check(tmp_path):
 
 
 def test_launch_urls():
-    ext = load_module("nncourse_book_ext", REPO / "_ext" / "nncourse_book.py")
+    ext = load_module("launch_links_ext", REPO / "_ext" / "launch_links.py")
     options = {
         "repository_url": "https://github.com/some-org/nncourse",
         "repository_branch": "main",
@@ -415,7 +416,8 @@ def test_publish_workflow():
     assert wf["on"]["push"]["branches"] == ["main"]
     test_job, deploy = wf["jobs"]["test"], wf["jobs"]["deploy"]
     assert test_job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11"]
-    assert {"actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-pages-artifact"} <= set(uses(wf))
+    wanted = {"actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-pages-artifact"}
+    assert wanted <= set(uses(wf))
     text = runs(wf)
     assert "pip install -r requirements.txt" in text
     assert "npm ci" in text

@@ -19,13 +19,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import numpy as np
+import pytest
+import torch
+from torch import nn
 
-from nncourse.checks import ch04, ch05, ch06  # noqa: E402
-from check_helpers import assert_hint, run, stub  # noqa: E402
+from nncourse.checks import ch04, ch05, ch06
+from check_helpers import assert_hint, run, stub
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = {"ch04": "04_backpropagation", "ch05": "05_optimizers", "ch06": "06_mnist"}

@@ -177,7 +177,6 @@ def test_a_float32_answer_is_told_that_its_dtype_is_the_problem():
 # ------------------------------------------------------------------------------ lstm_cell
 def lstm_variant(order="ifgo", tanh_c=True, forget=True, o_tanh=False, old_c=False, i_raw=False):
     def fn(x, h, c, W_ih, W_hh, b):
-        H = h.shape[1]
         z = x @ W_ih.T + h @ W_hh.T + b
         blocks = dict(zip(order, np.split(z, 4, axis=1)))
         i = blocks["i"] if i_raw else sig(blocks["i"])

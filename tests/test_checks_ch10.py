@@ -208,13 +208,15 @@ def _topk(logits, k, temperature=1.0, *, divide=True, renormalise=True, extra=0,
     (dict(after=True), ["before the softmax"]),
 ])
 def test_top_k_probabilities_mistakes(kwargs, needles):
-    assert_hint(run(ch10.top_k_probabilities, lambda logits, k, temperature=1.0: _topk(logits, k, temperature, **kwargs)),
+    assert_hint(run(ch10.top_k_probabilities,
+                    lambda logits, k, temperature=1.0: _topk(logits, k, temperature, **kwargs)),
                 *needles)
 
 
 def test_top_k_rejects_tensors():
     import torch
-    result = run(ch10.top_k_probabilities, lambda logits, k, temperature=1.0: torch.from_numpy(_topk(logits, k, temperature)))
+    result = run(ch10.top_k_probabilities,
+                 lambda logits, k, temperature=1.0: torch.from_numpy(_topk(logits, k, temperature)))
     assert_hint(result, "NumPy array", "Tensor")
 
 

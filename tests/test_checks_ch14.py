@@ -156,7 +156,8 @@ def test_encode_mistakes(wrong, needles):
     (lambda ids, vocab: b"".join(vocab[i] for i in ids), ["should return a str", "bytes"]),
     (lambda ids, vocab: b"".join(vocab[i] for i in ids).decode("utf-8", errors="backslashreplace"),
      ["not 'backslashreplace'"]),
-    (lambda ids, vocab: b"".join(vocab[str(i)] for i in ids).decode("utf-8", errors="replace"), ["KeyError", "vocab[i]"]),
+    (lambda ids, vocab: b"".join(vocab[str(i)] for i in ids).decode("utf-8", errors="replace"),
+     ["KeyError", "vocab[i]"]),
 ])
 def test_decode_mistakes(wrong, needles):
     assert_hint(run(ch14.decode, wrong), *needles)

@@ -327,7 +327,8 @@ def test_other_bad_inputs_and_settings_are_explained():
     ((28, 0), ConfigError, "kernel_size must be a whole number >= 1"),
     ((28, 2.5), ConfigError, "kernel_size"),
     ((0, 3), ConfigError, "size must be a whole number >= 1"),
-    ((4, 7), ShapeError, "kernel .7. is larger than the padded input .4 \\+ 2·0 = 4.*smaller kernel_size, more padding"),
+    ((4, 7), ShapeError,
+     "kernel .7. is larger than the padded input .4 \\+ 2·0 = 4.*smaller kernel_size, more padding"),
     ((4, 7, 1, 1), ShapeError, "4 \\+ 2·1 = 6"),
 ])
 def test_conv_output_size_checks_its_arguments(args, error, words):

@@ -41,8 +41,8 @@ def test_the_gradient_std_is_that_of_the_chain_rule():
     std = init_std("xavier", 5, 5)
     Ws = [torch.tensor(rng.standard_normal((5, 5)) * std) for _ in range(4)]
     hs = []
-    for W in Ws:
-        h = torch.tanh(h @ W.T)
+    for weight in Ws:
+        h = torch.tanh(h @ weight.T)
         h.retain_grad()
         hs.append(h)
     R = torch.tensor(rng.standard_normal((3, 5)))

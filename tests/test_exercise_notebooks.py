@@ -118,7 +118,8 @@ def test_command_line_reports_wrong_answers_and_broken_cells(tmp_path):
     assert "  ? perceptron_update: did not run (see the cell errors below)" in out
     assert "  … trained_gates: not implemented yet" in out
     # Numbered as the learner sees the code cells: without the hidden Colab set-up cell, from 1.
-    visible = [cell for cell in nb.cells if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])]
+    visible = [cell for cell in nb.cells
+               if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])]
     assert len(visible) == len([cell for cell in nb.cells if cell.cell_type == "code"]) - 1
     broken_number = visible.index(broken) + 1
     assert f'  ! code cell {broken_number} ("1 / 0") raised ZeroDivisionError: division by zero' in out
@@ -192,7 +193,8 @@ def test_exercise_notebook_hides_the_solutions(name):
     assert "SOLUTION" not in text and "{solution-" not in text and "{exercise-" not in text
     # The book's launch roles would show as raw text in Jupyter; the solution page keeps its link.
     assert "{binder}" not in text and "{colab}" not in text
-    solution_text = "\n".join(c.source for c in nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4).cells)
+    solution = nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4)
+    solution_text = "\n".join(c.source for c in solution.cells)
     assert f"{{binder}}`exercises/{name}.ipynb`" in solution_text
     assert text.count('raise NotImplementedError("your code here")') >= 4
     solution_nb = nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4)

@@ -78,7 +78,6 @@ def test_fit_matches_torch_fit_in_float64():
 
 def test_fit_evaluates_in_evaluation_mode():
     """Validation runs with the running statistics: the same loss as evaluating by hand after model.eval()."""
-    from nncourse.train import evaluate
 
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(32, 1, 8, 8)), rng.integers(0, 10, size=32)

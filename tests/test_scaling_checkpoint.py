@@ -38,7 +38,9 @@ def _steps(model, opt, sched, k):
 
 
 def test_round_trip_restores_everything_and_continues_identically(tmp_path):
-    torch.manual_seed(0); np.random.seed(0); random.seed(0)
+    torch.manual_seed(0)
+    np.random.seed(0)
+    random.seed(0)
     model, opt, sched = _setup()
     _steps(model, opt, sched, 3)
     path = ck.save_checkpoint(tmp_path / ck.checkpoint_name(3), model=model, optimizer=opt, scheduler=sched,
@@ -47,7 +49,9 @@ def test_round_trip_restores_everything_and_continues_identically(tmp_path):
     want = {k: v.clone() for k, v in model.state_dict().items()}
 
     model2, opt2, sched2 = _setup(seed=5)              # other weights: the checkpoint must overwrite them
-    torch.manual_seed(99); np.random.seed(99); random.seed(99)
+    torch.manual_seed(99)
+    np.random.seed(99)
+    random.seed(99)
     info = ck.load_checkpoint(path, model=model2, optimizer=opt2, scheduler=sched2)
     assert info == {"step": 3, "extra": {"note": "x"}}
     assert sched2.last_epoch == 3 and opt2.param_groups[0]["lr"] == pytest.approx(0.005)

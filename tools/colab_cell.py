@@ -46,8 +46,8 @@ def repository(root: Path = REPO) -> tuple[str, str]:
 
 
 def is_placeholder(url: str) -> bool:
-    """The book extension's rule (one place: _ext/nncourse_book.py): is `url` still the placeholder?"""
-    spec = importlib.util.spec_from_file_location("nncourse_book", REPO / "_ext" / "nncourse_book.py")
+    """The book extension's rule (one place: _ext/launch_links.py): is `url` still the placeholder?"""
+    spec = importlib.util.spec_from_file_location("launch_links", REPO / "_ext" / "launch_links.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.is_placeholder(url)

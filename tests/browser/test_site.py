@@ -176,7 +176,8 @@ def test_page(docname, browser, site_url, built_site, console_errors):
 
     # 1. it loaded and carries its title
     title = source_title(docname)
-    h1 = driver.execute_script("const h = document.querySelector('main h1, article h1'); return h ? h.textContent : '';")
+    h1 = driver.execute_script(
+        "const h = document.querySelector('main h1, article h1'); return h ? h.textContent : '';")
     if _plain(title) not in _plain(h1):
         problems.append(f"heading {h1!r} does not show the title {title!r}")
     if _plain(title) not in _plain(driver.title):
@@ -195,11 +196,15 @@ def test_page(docname, browser, site_url, built_site, console_errors):
         "return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-state+json\"]').length;"
     )
     if has_widgets:
-        views = driver.execute_script("return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length;")
-        rendered = wait_for(driver, "document.querySelectorAll('.jupyter-widgets, .widget-inline-hbox, .widget-box').length", timeout=30)
+        views = driver.execute_script(
+            "return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length;")
+        rendered = wait_for(driver, "document.querySelectorAll('.jupyter-widgets, .widget-inline-hbox, "
+                                    ".widget-box').length", timeout=30)
         if views and not rendered:
             problems.append(f"{views} widget views embedded but none rendered")
-        broken = driver.execute_script("return Array.from(document.querySelectorAll('.jupyter-widgets')).filter(e => /Error (rendering|displaying) widget/.test(e.textContent)).length;")
+        broken = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.jupyter-widgets'))"
+            ".filter(e => /Error (rendering|displaying) widget/.test(e.textContent)).length;")
         if broken:
             problems.append(f"{broken} widgets show an error instead of rendering")
 
@@ -215,7 +220,8 @@ def test_page(docname, browser, site_url, built_site, console_errors):
     for kind, url in sorted(set(same_site_references(driver, site_url))):
         path, fragment = local_file(built_site, site_url, url)
         if not path.is_file():
-            problems.append(f"broken {kind}: {url} (no file {path.relative_to(built_site) if path.is_relative_to(built_site) else path})")
+            shown = path.relative_to(built_site) if path.is_relative_to(built_site) else path
+            problems.append(f"broken {kind}: {url} (no file {shown})")
         elif fragment and path.suffix == ".html" and fragment not in ids_in(path):
             problems.append(f"broken anchor: {url} (no id {fragment!r} in {path.relative_to(built_site)})")
 
@@ -225,7 +231,8 @@ def test_page(docname, browser, site_url, built_site, console_errors):
             "return performance.getEntriesByType('resource').map(e => e.name)"
             ".concat(performance.getEntriesByType('navigation').map(e => e.name));"
         )
-        elsewhere = sorted({u for u in requested if not u.startswith(site_url) and not u.startswith(("data:", "blob:"))})
+        elsewhere = sorted({u for u in requested
+                            if not u.startswith(site_url) and not u.startswith(("data:", "blob:"))})
         if elsewhere:
             problems.append(f"requests to other hosts although node_modules/ is present: {elsewhere}")
 

@@ -214,7 +214,7 @@ def gpt_parameter_count(t: Tester, gpt_parameter_count) -> None:
     """``gpt_parameter_count(vocab_size, context_length, d_model, n_layers) -> int``."""
     import torch
 
-    from ..torch_nn import GPT
+    from ..models.torch import GPT
 
     t.callable(gpt_parameter_count, "gpt_parameter_count")
     for V, T, C, L in [(27, 16, 64, 2), (13, 9, 48, 2), (50257, 1024, 768, 12), (5, 4, 8, 1)]:

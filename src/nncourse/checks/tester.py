@@ -147,9 +147,9 @@ class Tester(AnswerRules):
         if low_precision and got_arr.shape == want_arr.shape and _agree_to(low_precision, got_arr, want_arr):
             self.fail(f"{what} is {low_precision}: it agrees with the answer to {low_precision} precision only, "
                       f"and this check compares in float64",
-                      f"the dtype is the problem, not the maths: compute in float64, NumPy's default (no "
-                      f".astype(np.float32), no np.float32(...); a torch tensor is float32 unless you ask for "
-                      f"dtype=torch.float64).")
+                      "the dtype is the problem, not the maths: compute in float64, NumPy's default (no "
+                      ".astype(np.float32), no np.float32(...); a torch tensor is float32 unless you ask for "
+                      "dtype=torch.float64).")
         for wrong, mistake_hint in mistakes:
             try:
                 with np.errstate(all="ignore"):   # a wrong answer may well divide by zero

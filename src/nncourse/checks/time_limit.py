@@ -44,7 +44,7 @@ REPEAT = 0.05
 _CHECKS_DIR = str(Path(__file__).resolve().parent)
 
 
-def _stop_everywhere(frame, event, arg):  # noqa: ARG001 - the signature of a trace function
+def _stop_everywhere(frame, event, arg):
     """A trace function, active once the time is up: stop at the next line of the learner's code.
 
     The learner's own frames only (notebook cells, their files): the checker's code, the standard
@@ -61,7 +61,7 @@ def _may_stop(filename: str) -> bool:
     return is_learner_file(filename) or (filename.startswith("<") and not filename.startswith("<frozen"))
 
 
-def _on_alarm(signum, frame):  # noqa: ARG001 - the signal module's signature
+def _on_alarm(signum, frame):
     # Trace the learner's frames from here up to the checker's own call, and any frame they start.
     while frame is not None and not frame.f_code.co_filename.startswith(_CHECKS_DIR):
         if _may_stop(frame.f_code.co_filename):

@@ -10,7 +10,7 @@ format, ``download_file`` for checked, atomic downloads.
 Sequences (``sequences.py``): ``reversal_task`` and ``digit_sequences``, synthetic tasks for attention.
 """
 
-from .toy import (  # noqa: F401
+from .toy import (
     TRUTH_TABLES,
     blobs,
     circles,
@@ -23,12 +23,12 @@ from .toy import (  # noqa: F401
     two_moons,
     xor_blobs,
 )
-from .idx import IDX_TYPES, parse_idx, read_idx, write_idx  # noqa: F401
-from .download import MNIST_MD5, MNIST_MIRRORS, download_file, md5sum  # noqa: F401
-from .sequences import SequenceTask, digit_sequences, reversal_task  # noqa: F401
-from .mnist import MNIST, default_data_root, load_mnist, mnist_raw_folder, sample_folder, torch_mnist  # noqa: F401
+from .idx import IDX_TYPES, parse_idx, read_idx, write_idx
+from .download import MNIST_MD5, MNIST_MIRRORS, download_file, md5sum
+from .sequences import SequenceTask, digit_sequences, reversal_task
+from .mnist import MNIST, default_data_root, load_mnist, mnist_raw_folder, sample_folder, torch_mnist
 
-from .names import (  # noqa: F401
+from .names import (
     END,
     NAME_FILES,
     PAD_TARGET,

@@ -33,7 +33,7 @@ from ..numpy_nn.container import Sequential
 from ..numpy_nn.conv import Conv2d
 from ..numpy_nn.linear import Linear
 from ..numpy_nn.module import Module, check_float_array
-from ..numpy_nn.registry import saveable
+from ..numpy_nn.registry import load_numpy_state, saveable, to_numpy, twin_of
 from ..utils import as_rng
 
 __all__ = ["BasicBlock", "ResNet"]
@@ -106,7 +106,26 @@ class BasicBlock(Module):
                 f"batch_norm={self.batch_norm}")
 
 
+def _to_torch(layer, where):
+    """A NumPy ``ResNet`` -> its torch twin (``models/torch/resnet.py``), weights and statistics copied."""
+    from .torch.resnet import ResNet as TorchResNet
+
+    config = layer.get_config()
+    twin = TorchResNet(config.pop("blocks"), config.pop("widths"), **config)
+    load_numpy_state(twin, layer)
+    return twin.train(layer.training)
+
+
+def _from_torch(layer, where, rng):
+    """The torch ``ResNet`` -> the NumPy one (same ``state_dict`` names)."""
+    twin = ResNet(**{**layer.config, "dtype": str(layer.fc.weight.dtype).replace("torch.", "")})
+    own = twin.state_dict()
+    twin.load_state_dict({name: to_numpy(t, own[name].dtype) for name, t in layer.state_dict().items()})
+    return twin.train(layer.training)
+
+
 @saveable
+@twin_of("nncourse.models.torch.resnet.ResNet", from_torch=_from_torch, to_torch=_to_torch)
 class ResNet(Module):
     """A small ResNet for 28×28 images (see the module docstring); ``forward(x (N, C, 28, 28)) -> logits (N, 10)``.
 

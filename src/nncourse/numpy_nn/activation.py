@@ -132,6 +132,9 @@ class LeakyReLU(_Activation):
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
 
+    def get_config(self):
+        return {"negative_slope": self.negative_slope}
+
 
 class Softmax(_Activation):
     """softmax(z)_i = exp(z_i) / sum_j exp(z_j) along ``dim``: turns scores into probabilities.
@@ -172,6 +175,9 @@ class Softmax(_Activation):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+    def get_config(self):
+        return {"dim": self.dim}
 
 
 class Identity(_Activation):
@@ -220,6 +226,9 @@ class GELU(_Activation):
         self.approximate = approximate
         self._z = None
 
+    def get_config(self):
+        return {"approximate": self.approximate}
+
     def forward(self, z):
         z = self._start_forward(z)
         self._z = z.copy(order="K")     # backward reads it: a private copy, not the caller's array
@@ -250,7 +259,7 @@ from . import init as _init  # noqa: E402
 from .functional import attend, attention_backward  # noqa: E402
 from .linear import Linear  # noqa: E402
 from .parameter import Parameter  # noqa: E402
-from ..errors import DTypeError, NonFiniteError  # noqa: E402
+from ..errors import DTypeError  # noqa: E402
 from ..utils import as_rng  # noqa: E402
 
 __all__ += ["MultiheadAttention"]
@@ -506,7 +515,9 @@ class MultiheadAttention(Module):
         layout (batch_first) or the mask is transposed. The shapes cannot tell, the padding can: padding
         comes at the end of each sequence, so it runs to the end of every row of a (batch, seq) mask."""
         pad = mask != 0                                    # True (-inf when float) marks padding keys
-        trailing = lambda m: bool(np.all(m[:, 1:] >= m[:, :-1]))   # every row: real keys, then padding
+        def trailing(m):                                   # every row: real keys, then padding
+            return bool(np.all(m[:, 1:] >= m[:, :-1]))
+
         rows, columns = pad.any() and trailing(pad), pad.any() and trailing(pad.T)
         other = "(batch, seq, embed)" if not self.batch_first else "(seq, batch, embed)"
         layout = (f"the arrays look like {other}: build the layer with batch_first={not self.batch_first} "
@@ -534,9 +545,109 @@ class MultiheadAttention(Module):
     def _label(self):
         return f"MultiheadAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads})"
 
+    def get_config(self):
+        return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "bias": self.in_proj_bias is not None,
+                "batch_first": self.batch_first, "dtype": self.dtype.name}
+
     def extra_repr(self):
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
 
     def __repr__(self):
         return (f"MultiheadAttention(\n  {self.extra_repr()}\n  (out_proj): "
                 f"{self.out_proj!r}\n)")
+
+
+# --- twins in torch and saving (nncourse.numpy_nn.registry) -----------------------------------------------
+from .registry import (copy_into, numpy_dtype_of, register_twin, saveable, to_numpy,  # noqa: E402
+                       torch_dtype_of)
+
+
+def _no_arguments(torch_name, numpy_class):
+    """An activation with nothing to copy: twin of ``torch_name`` both ways."""
+    def to_torch(layer, where):
+        import torch
+
+        return getattr(torch.nn, torch_name)()
+    register_twin(numpy_class, f"torch.nn.{torch_name}", from_torch=lambda layer, where, rng: numpy_class(),
+                  to_torch=to_torch)
+    saveable(numpy_class)
+
+
+for _name, _class in (("Sigmoid", Sigmoid), ("Tanh", Tanh), ("ReLU", ReLU), ("Identity", Identity)):
+    _no_arguments(_name, _class)
+# Step has no torch counterpart: nncourse.torch_nn.Step declares the pair (torch_nn/activation.py).
+saveable(Step)
+
+
+def _leaky_relu_to_torch(layer, where):
+    import torch
+
+    return torch.nn.LeakyReLU(layer.negative_slope)
+
+
+def _softmax_to_torch(layer, where):
+    import torch
+
+    return torch.nn.Softmax(dim=layer.dim)
+
+
+def _gelu_to_torch(layer, where):
+    import torch
+
+    return torch.nn.GELU(approximate=layer.approximate)
+
+
+register_twin(LeakyReLU, "torch.nn.LeakyReLU", to_torch=_leaky_relu_to_torch,
+              from_torch=lambda layer, where, rng: LeakyReLU(layer.negative_slope))
+# torch's dim=None means "the last dimension" for the 2-D batches used here
+register_twin(Softmax, "torch.nn.Softmax", to_torch=_softmax_to_torch,
+              from_torch=lambda layer, where, rng: Softmax(dim=-1 if layer.dim is None else layer.dim))
+register_twin(GELU, "torch.nn.GELU", to_torch=_gelu_to_torch,
+              from_torch=lambda layer, where, rng: GELU(layer.approximate))
+for _class in (LeakyReLU, Softmax, GELU):
+    saveable(_class)
+
+
+def _attention_from_torch(layer, where, rng):
+    """torch.nn.MultiheadAttention with one stacked in-projection (kdim = vdim = embed_dim)."""
+    from ..errors import ConversionError
+
+    unsupported = [name for name, bad in (
+        ("kdim/vdim different from embed_dim", not layer._qkv_same_embed_dim),
+        ("add_bias_kv", layer.bias_k is not None),
+        ("add_zero_attn", layer.add_zero_attn),
+        (f"dropout={layer.dropout}", layer.dropout != 0)) if bad]
+    if unsupported:
+        raise ConversionError(f"from_torch cannot translate {where} = {layer!r}: the NumPy MultiheadAttention "
+                              f"does not support {', '.join(unsupported)}.")
+    dtype = numpy_dtype_of(layer, where)
+    has_bias = layer.in_proj_bias is not None
+    twin = MultiheadAttention(layer.embed_dim, layer.num_heads, bias=has_bias, batch_first=layer.batch_first,
+                              dtype=dtype)
+    twin.in_proj_weight.data = to_numpy(layer.in_proj_weight, dtype)       # (3E, E)
+    if has_bias:
+        twin.in_proj_bias.data = to_numpy(layer.in_proj_bias, dtype)       # (3E,)
+    twin.out_proj.weight.data = to_numpy(layer.out_proj.weight, dtype)     # (E, E)
+    if has_bias:
+        twin.out_proj.bias.data = to_numpy(layer.out_proj.bias, dtype)     # (E,)
+    return twin
+
+
+def _attention_to_torch(layer, where):
+    import torch
+
+    has_bias = layer.in_proj_bias is not None
+    # skip_init: no random initialisation (it would draw from torch's global generator for nothing)
+    twin = torch.nn.utils.skip_init(torch.nn.MultiheadAttention, layer.embed_dim, layer.num_heads, bias=has_bias,
+                                    batch_first=layer.batch_first, dtype=torch_dtype_of(layer))
+    copy_into(twin.in_proj_weight, layer.in_proj_weight.data)      # (3E, E)
+    copy_into(twin.out_proj.weight, layer.out_proj.weight.data)    # (E, E)
+    if has_bias:
+        copy_into(twin.in_proj_bias, layer.in_proj_bias.data)      # (3E,)
+        copy_into(twin.out_proj.bias, layer.out_proj.bias.data)    # (E,)
+    return twin
+
+
+register_twin(MultiheadAttention, "torch.nn.MultiheadAttention", from_torch=_attention_from_torch,
+              to_torch=_attention_to_torch)
+saveable(MultiheadAttention)

@@ -165,7 +165,8 @@ class _BatchNorm(Module):
                 f"previous layer's output size (out_channels / out_features)"
             )
         if x.shape[0] == 0:
-            raise ShapeError(f"{self._label()} got an empty batch (input of shape {x.shape}): pass at least one example")
+            raise ShapeError(f"{self._label()} got an empty batch (input of shape {x.shape}): "
+                             f"pass at least one example")
         if x.dtype != self.dtype:
             raise DTypeError(
                 f"{self._label()} has {self.dtype} weights but got {x.dtype} input: convert the input "

@@ -267,6 +267,11 @@ class Conv2d(Module):
         self._buffer = None        # reused zero-padded im2col buffer (its padding entries stay zero)
         self._grad_columns = None  # reused buffer for one band of d cols
 
+    def get_config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
+                "bias": self.bias is not None, "dtype": self.dtype.name}
+
     # ------------------------------------------------------------------ forward and backward
     def forward(self, x):
         x = self._check_input(x)
@@ -337,7 +342,8 @@ class Conv2d(Module):
             raise ShapeError(
                 f"{self._label()}: the {kh}×{kw} kernel is larger than the padded input "
                 f"({x.shape[2]}+2·{ph})×({x.shape[3]}+2·{pw}) = {x.shape[2] + 2 * ph}×{x.shape[3] + 2 * pw} "
-                f"(input of shape {x.shape}): use a smaller kernel, more padding, or fewer pooling layers before this one"
+                f"(input of shape {x.shape}): use a smaller kernel, more padding, or fewer pooling layers before "
+                f"this one"
             )
         if x.dtype != self.dtype:
             raise DTypeError(
@@ -383,3 +389,40 @@ class Conv2d(Module):
         if self.bias is None:
             text += ", bias=False"
         return text
+
+
+# --- twin in torch and saving (nncourse.numpy_nn.registry) ------------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import copy_into, numpy_dtype_of, register_twin, saveable, to_numpy, torch_dtype_of  # noqa: E402
+
+
+def _conv2d_from_torch(layer, where, rng):
+    if layer.dilation != (1, 1) or layer.groups != 1 or layer.padding_mode != "zeros" or isinstance(layer.padding, str):
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy Conv2d has numeric zero padding, "
+            f"no dilation and no groups (dilation={layer.dilation}, groups={layer.groups}, "
+            f"padding={layer.padding!r}, padding_mode={layer.padding_mode!r})."
+        )
+    dtype = numpy_dtype_of(layer, where)
+    twin = Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride,
+                  padding=layer.padding, bias=layer.bias is not None, init="zeros", dtype=dtype)
+    twin.weight.data = to_numpy(layer.weight, dtype)            # (out, in, kh, kw), same layout in both
+    if layer.bias is not None:
+        twin.bias.data = to_numpy(layer.bias, dtype)            # (out,)
+    return twin
+
+
+def _conv2d_to_torch(layer, where):
+    import torch
+
+    twin = torch.nn.utils.skip_init(torch.nn.Conv2d, layer.in_channels, layer.out_channels, layer.kernel_size,
+                                    stride=layer.stride, padding=layer.padding, bias=layer.bias is not None,
+                                    dtype=torch_dtype_of(layer))
+    copy_into(twin.weight, layer.weight.data)      # (out, in, kh, kw), same layout
+    if layer.bias is not None:
+        copy_into(twin.bias, layer.bias.data)      # (out,)
+    return twin
+
+
+register_twin(Conv2d, "torch.nn.Conv2d", from_torch=_conv2d_from_torch, to_torch=_conv2d_to_torch)
+saveable(Conv2d)

@@ -10,10 +10,20 @@ import numbers
 from .. import validation
 from ..errors import ConfigError, ShapeError
 from .module import Module, check_float_array
+from .registry import saveable, twin_of
 
 __all__ = ["Flatten"]
 
 
+def _to_torch(layer, where):
+    import torch
+
+    return torch.nn.Flatten(layer.start_dim, layer.end_dim)
+
+
+@saveable
+@twin_of("torch.nn.Flatten", from_torch=lambda layer, where, rng: Flatten(layer.start_dim, layer.end_dim),
+         to_torch=_to_torch)
 class Flatten(Module):
     """Reshape ``(d0, ..., d_start, ..., d_end, ...)`` to ``(d0, ..., d_start*...*d_end, ...)``."""
 
@@ -24,6 +34,9 @@ class Flatten(Module):
                 raise ConfigError(f"Flatten: {name} must be an int, got {value!r}")
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
         self._input_shape = None
+
+    def get_config(self):
+        return {"start_dim": self.start_dim, "end_dim": self.end_dim}
 
     def forward(self, x):
         x = validation.finite(check_float_array(x, self._label()), self._label())

@@ -64,6 +64,10 @@ class LayerNorm(Module):
         """The normalised axes, counted from the end: (-1,) for a vector of features."""
         return tuple(range(-len(self.normalized_shape), 0))
 
+    def get_config(self):
+        return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
+                "elementwise_affine": self.elementwise_affine, "dtype": self.dtype.name}
+
     def forward(self, x):
         x = self._check_input(x)
         axes = self._axes
@@ -112,7 +116,7 @@ class LayerNorm(Module):
                 f"of shape {x.shape}: the input must end with {self.normalized_shape} "
                 f"(build LayerNorm({x.shape[-1] if x.ndim else '?'}) for inputs with that many features)"
             )
-        if x.dtype != self.dtype:
+        if self.elementwise_affine and x.dtype != self.dtype:   # without weights, any float dtype works
             raise DTypeError(
                 f"{self._label()} has {self.dtype} weights but got {x.dtype} input: convert the input "
                 f"with x.astype(np.{self.dtype}), or call .to(np.{x.dtype}) on the layer"
@@ -125,3 +129,37 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+# --- twin in torch and saving (nncourse.numpy_nn.registry) ------------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import copy_into, numpy_dtype_of, register_twin, saveable, to_numpy, torch_dtype_of  # noqa: E402
+
+
+def _layer_norm_from_torch(layer, where, rng):
+    if layer.elementwise_affine and layer.bias is None:
+        raise ConversionError(f"from_torch cannot translate {where} = {layer!r}: the NumPy LayerNorm has a bias "
+                              f"whenever it has a weight (torch's bias=False is not supported); build the torch "
+                              f"layer with bias=True (the default), or elementwise_affine=False")
+    dtype = numpy_dtype_of(layer, where)      # float32 without weights: then any float input is accepted
+    twin = LayerNorm(tuple(layer.normalized_shape), eps=layer.eps, elementwise_affine=layer.elementwise_affine,
+                     dtype=dtype)
+    if layer.elementwise_affine:
+        twin.weight.data = to_numpy(layer.weight, dtype)
+        twin.bias.data = to_numpy(layer.bias, dtype)
+    return twin
+
+
+def _layer_norm_to_torch(layer, where):
+    import torch
+
+    twin = torch.nn.LayerNorm(layer.normalized_shape, eps=layer.eps, elementwise_affine=layer.elementwise_affine,
+                              dtype=torch_dtype_of(layer))
+    if layer.elementwise_affine:
+        copy_into(twin.weight, layer.weight.data)
+        copy_into(twin.bias, layer.bias.data)
+    return twin
+
+
+register_twin(LayerNorm, "torch.nn.LayerNorm", from_torch=_layer_norm_from_torch, to_torch=_layer_norm_to_torch)
+saveable(LayerNorm)

@@ -45,6 +45,9 @@ class MaxPool2d(Module):
         self._x = None
         self._out = None
 
+    def get_config(self):
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding)}
+
     def forward(self, x):
         x = self._check_input(x)
         hw = x.shape[2:]
@@ -97,3 +100,25 @@ class MaxPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+# --- twin in torch and saving (nncourse.numpy_nn.registry) ------------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import register_twin, saveable  # noqa: E402
+
+
+def _max_pool2d_from_torch(layer, where, rng):
+    if layer.dilation not in (1, (1, 1)) or layer.ceil_mode or layer.return_indices:
+        raise ConversionError(f"from_torch cannot translate {where} = {layer!r}: the NumPy MaxPool2d has no "
+                              f"dilation, ceil_mode or return_indices.")
+    return MaxPool2d(layer.kernel_size, stride=layer.stride, padding=layer.padding)
+
+
+def _max_pool2d_to_torch(layer, where):
+    import torch
+
+    return torch.nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding)
+
+
+register_twin(MaxPool2d, "torch.nn.MaxPool2d", from_torch=_max_pool2d_from_torch, to_torch=_max_pool2d_to_torch)
+saveable(MaxPool2d)

@@ -266,6 +266,13 @@ class RNNBase(Module):
     def _label(self):
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
 
+    def get_config(self):
+        config = {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                  "bias": self.bias, "batch_first": self.batch_first, "dtype": self.dtype.name}
+        if isinstance(self, RNN):
+            config["nonlinearity"] = self.nonlinearity
+        return config
+
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
@@ -277,7 +284,19 @@ class RNNBase(Module):
         return text
 
 
-class RNN(RNNBase):
+class _HiddenStateOnly:
+    """``forward`` / ``backward`` of the recurrent layers whose only state is ``h`` (``RNN``, ``GRU``)."""
+
+    def forward(self, input, hx=None):
+        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
+        return output, h_n
+
+    def backward(self, grad_output, grad_h_n=None):
+        grad_input, (self.grad_hx,) = self._backward(grad_output, (grad_h_n,))
+        return grad_input
+
+
+class RNN(_HiddenStateOnly, RNNBase):
     """``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False)``.
 
     ``forward(input, h_0=None) -> (output, h_n)``: ``input`` (T, B, I) (or (B, T, I) with
@@ -295,14 +314,6 @@ class RNN(RNNBase):
             raise ConfigError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, seed=seed, rng=rng, dtype=dtype)
         self.nonlinearity = nonlinearity
-
-    def forward(self, input, hx=None):
-        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
-        return output, h_n
-
-    def backward(self, grad_output, grad_h_n=None):
-        grad_input, (self.grad_hx,) = self._backward(grad_output, (grad_h_n,))
-        return grad_input
 
     def _layer_forward(self, k, x, state):
         (h,) = state                                        # (B, H)
@@ -410,7 +421,7 @@ class LSTM(RNNBase):
         return dx, (dh, dc)
 
 
-class GRU(RNNBase):
+class GRU(_HiddenStateOnly, RNNBase):
     """``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False)``.
 
     ``forward(input, h_0=None) -> (output, h_n)`` with the shapes of ``RNN``. Gates stacked in torch's
@@ -422,14 +433,6 @@ class GRU(RNNBase):
     """
 
     _n_gates = 3
-
-    def forward(self, input, hx=None):
-        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
-        return output, h_n
-
-    def backward(self, grad_output, grad_h_n=None):
-        grad_input, (self.grad_hx,) = self._backward(grad_output, (grad_h_n,))
-        return grad_input
 
     def _layer_forward(self, k, x, state):
         (h,) = state                                        # (B, H)
@@ -472,3 +475,53 @@ class GRU(RNNBase):
         h_prev = np.concatenate([h0[None], hs[:-1]])
         dx = self._accumulate(k, x, h_prev, dX, dHH)
         return dx, (dh,)
+
+
+# --- twins in torch and saving (nncourse.numpy_nn.registry) -----------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import copy_into, numpy_dtype_of, register_twin, saveable, to_numpy, torch_dtype_of  # noqa: E402
+
+
+def _recurrent_from_torch(layer, where, rng):
+    """``torch.nn.RNN`` / ``LSTM`` / ``GRU`` -> the NumPy twin, every ``weight_ih_l{k}``... copied by name."""
+    unsupported = {"bidirectional": layer.bidirectional, "dropout": layer.dropout,
+                   "proj_size": getattr(layer, "proj_size", 0)}
+    used = {name: value for name, value in unsupported.items() if value}
+    if used:
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy {type(layer).__name__} does not "
+            f"support {', '.join(f'{k}={v}' for k, v in used.items())}"
+        )
+    dtype = numpy_dtype_of(layer, where)
+    options = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dtype=dtype)
+    if layer.mode in ("LSTM", "GRU"):
+        twin = (LSTM if layer.mode == "LSTM" else GRU)(layer.input_size, layer.hidden_size, **options)
+    else:
+        twin = RNN(layer.input_size, layer.hidden_size, nonlinearity=layer.nonlinearity, **options)
+    for name, param in twin.named_parameters():
+        param.data = to_numpy(getattr(layer, name), dtype)     # same names, shapes and gate order
+    return twin
+
+
+def _recurrent_to_torch(layer, where):
+    """``numpy_nn.RNN`` / ``LSTM`` / ``GRU`` -> the torch layer: same names, shapes, gate order."""
+    import torch
+
+    # built on the "meta" device (no random initialisation, which would draw from torch's global
+    # generator for nothing), then given real, uninitialised memory; skip_init cannot build an RNN
+    options = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first,
+                   dtype=torch_dtype_of(layer), device="meta")
+    if isinstance(layer, RNN):
+        twin = torch.nn.RNN(layer.input_size, layer.hidden_size, nonlinearity=layer.nonlinearity, **options)
+    else:
+        twin = getattr(torch.nn, type(layer).__name__)(layer.input_size, layer.hidden_size, **options)
+    twin = twin.to_empty(device="cpu")
+    for name, param in layer.named_parameters():
+        copy_into(getattr(twin, name), param.data)
+    return twin
+
+
+for _class in (RNN, LSTM, GRU):
+    register_twin(_class, f"torch.nn.{_class.__name__}", from_torch=_recurrent_from_torch,
+                  to_torch=_recurrent_to_torch)
+    saveable(_class)

@@ -41,6 +41,9 @@ class Embedding(Module):
         self.weight = Parameter(rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype))
         self._indices = None
 
+    def get_config(self):
+        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim, "dtype": self.dtype.name}
+
     def forward(self, x):
         x = self._check_indices(x)
         self._indices = x.copy()    # a private copy: editing the caller's array must not move the gradient
@@ -84,3 +87,31 @@ class Embedding(Module):
 
     def extra_repr(self):
         return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+# --- twin in torch and saving (nncourse.numpy_nn.registry) ------------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import copy_into, numpy_dtype_of, register_twin, saveable, to_numpy, torch_dtype_of  # noqa: E402
+
+
+def _embedding_from_torch(layer, where, rng):
+    if layer.padding_idx is not None or layer.max_norm is not None:
+        raise ConversionError(f"from_torch cannot translate {where} = {layer!r}: the NumPy Embedding has no "
+                              f"padding_idx or max_norm; build the torch layer without them")
+    dtype = numpy_dtype_of(layer, where)
+    twin = Embedding(layer.num_embeddings, layer.embedding_dim, dtype=dtype)
+    twin.weight.data = to_numpy(layer.weight, dtype)            # (num_embeddings, embedding_dim)
+    return twin
+
+
+def _embedding_to_torch(layer, where):
+    import torch
+
+    twin = torch.nn.utils.skip_init(torch.nn.Embedding, layer.num_embeddings, layer.embedding_dim,
+                                    dtype=torch_dtype_of(layer))
+    copy_into(twin.weight, layer.weight.data)      # (num_embeddings, embedding_dim)
+    return twin
+
+
+register_twin(Embedding, "torch.nn.Embedding", from_torch=_embedding_from_torch, to_torch=_embedding_to_torch)
+saveable(Embedding)

@@ -18,7 +18,7 @@ Modules:
 ``data_parallel`` and ``memory`` never import torch; the others do.
 """
 
-from .data_parallel import *  # noqa: F401,F403
-from .device import *  # noqa: F401,F403
-from .accumulation import *  # noqa: F401,F403
-from .checkpoint import *  # noqa: F401,F403
+from .data_parallel import *  # noqa: F403
+from .device import *  # noqa: F403
+from .accumulation import *  # noqa: F403
+from .checkpoint import *  # noqa: F403

@@ -1,9 +1,9 @@
 """Helpers for chapter 15's "where the time goes": a dataset that is slow to read, and a profile summary.
 
 ``SlowDataset`` stands in for data that costs time to load (decoding images, tokenising text): it
-serves the rows of some tensors, and each item waits ``delay`` seconds. It lives in the package, not in the notebook, so DataLoader worker
-processes can import it on every platform (macOS and Windows start workers with *spawn*, which
-cannot find a class defined in a notebook).
+serves the rows of some tensors, and each item waits ``delay`` seconds. It lives in the package, not in
+the notebook, so DataLoader worker processes can import it on every platform (macOS and Windows start
+workers with *spawn*, which cannot find a class defined in a notebook).
 
 ``time_by_label(prof, labels)`` reads the total CPU time of each ``torch.profiler.record_function``
 block out of a finished profile.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-import torch
 from torch.utils.data import Dataset
 
 from ..errors import ConfigError

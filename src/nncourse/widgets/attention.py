@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from ..errors import ConfigError
 from . import arguments
+from ..train.backend import is_torch
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 
 __all__ = ["attention_explorer", "attention_maps_for", "draw_attention"]
@@ -27,7 +28,7 @@ __all__ = ["attention_explorer", "attention_maps_for", "draw_attention"]
 def attention_maps_for(model, tokens):
     """Run ``model`` on one sequence; return ``(maps, prediction)``: maps (layers, heads, L, L), prediction (L,)."""
     tokens = np.asarray(tokens, dtype=np.int64).reshape(1, -1)
-    if type(model).__module__.startswith("nncourse.torch_nn"):
+    if is_torch(model):
         import torch
 
         with torch.no_grad():

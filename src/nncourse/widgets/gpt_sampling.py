@@ -11,9 +11,9 @@ import html
 
 import ipywidgets as W
 
-from ..gpt_training import sample_names
 from .. import validation
 from . import arguments
+from ..models.gpt_training import sample_names
 from .static import Axis
 
 __all__ = ["sampling_explorer", "TEMPERATURES", "TOP_KS", "PREFIXES"]

@@ -31,7 +31,7 @@ def perceptron_frames(gate: str = "and", lr: float = 1.0, epochs: int = 6, seed:
     ``Perceptron.fit``).
     """
     from ..data import truth_table
-    from ..numpy_nn import Perceptron
+    from ..models import Perceptron
     if str(gate).lower() not in GATES:
         raise ConfigError(f"gate must be one of {list(GATES)}, got {gate!r}")
     X, y = truth_table(gate)

@@ -14,8 +14,9 @@ import ipywidgets as W
 import numpy as np
 
 from .. import validation
-from ..charlm import next_char_probs, sample_names
 from ..errors import ConfigError
+from ..models.charlm import next_char_probs, sample_names
+from ..train.backend import is_torch
 from ..data.names import VOCAB
 from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
@@ -25,15 +26,15 @@ __all__ = ["TEMPERATURES", "PREFIXES", "temperature_sampler", "temperature_sampl
 
 def _check_name_model(model, who):
     """The models of chapter 8 (NumPy, or the counting model): they say what they see by ``kind``."""
+    if is_torch(model):
+        raise ConfigError(f"{who} samples with the NumPy models; got the torch twin {type(model).__name__}: "
+                          f"pass the NumPy model it was made from")
     arguments.model_with(model, who, needs=("kind",),
-                         what="a character-level name model from nncourse.charlm (BigramCounts, BigramNet, "
-                              "WindowMLP or RecurrentLM)",
+                         what="a character-level name model from nncourse.models.charlm (BigramCounts, "
+                              "BigramNet, WindowMLP or RecurrentLM)",
                          example="e.g. charlm.BigramCounts().fit(splits.train)")
-    if getattr(model, "_is_torch_twin", False):
-        raise ConfigError(f"{who} samples with the NumPy models; got the torch twin of a "
-                          f"{model._source}: pass the NumPy model it was made from")
     if getattr(model, "kind", None) not in ("counts", "window", "sequence"):
-        raise ConfigError(f"{who} expects a character-level name model from nncourse.charlm, got "
+        raise ConfigError(f"{who} expects a character-level name model from nncourse.models.charlm, got "
                           f"{type(model).__name__} with kind={model.kind!r}")
 
 

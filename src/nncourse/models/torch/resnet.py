@@ -5,10 +5,9 @@ same ``state_dict`` names, so either model loads the other's weights as they are
 model and copies its state), so both back ends can be compared number for number.
 """
 
-import numpy as np
 import torch
 
-from ...numpy_nn.registry import register_twin
+from ...numpy_nn.registry import load_numpy_state
 from .. import resnet as numpy_resnet
 
 __all__ = ["BasicBlock", "ResNet"]
@@ -74,29 +73,3 @@ class ResNet(torch.nn.Module):
         for stage in range(1, self.stages + 1):
             x = getattr(self, f"layer{stage}")(x)
         return self.fc(x.mean(dim=(2, 3)))                 # global average pooling, then the classifier
-
-
-def load_numpy_state(model, numpy_model):
-    """Copy a NumPy model's parameters and buffers into its torch twin (the names are the same)."""
-    state = {name: torch.from_numpy(np.array(value)) for name, value in numpy_model.state_dict().items()}
-    model.load_state_dict(state)
-    return model
-
-
-def _to_torch(layer, where):
-    config = layer.get_config()
-    twin = ResNet(config.pop("blocks"), config.pop("widths"), **config)
-    load_numpy_state(twin, layer)
-    return twin.train(layer.training)
-
-
-def _from_torch(layer, where, rng):
-    from ...numpy_nn.convert import to_numpy
-
-    twin = numpy_resnet.ResNet(**{**layer.config, "dtype": str(layer.fc.weight.dtype).replace("torch.", "")})
-    own = twin.state_dict()
-    twin.load_state_dict({name: to_numpy(t, own[name].dtype) for name, t in layer.state_dict().items()})
-    return twin.train(layer.training)
-
-
-register_twin(numpy_resnet.ResNet, ResNet, from_torch=_from_torch, to_torch=_to_torch)
