@@ -14,21 +14,22 @@ to their hints. Inputs are handed over read-only, so a function that changes its
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 
 import numpy as np
 
-from .framework import Tester, check, read_only
+from .framework import Tester, check
 
 __all__ = ["init_std", "batchnorm_forward", "running_stats_update", "batchnorm_backward",
            "residual_block_backward"]
 
 _INPLACE_HINT = ("build new arrays (momentum * mu + (1 - momentum) * running_mean, not running_mean *= ...): "
-                 "the arrays you receive are read-only, because the caller still needs them.")
-_INPLACE_ERRORS = [(ValueError, "read-only", _INPLACE_HINT)]
-_frozen = functools.partial(read_only, dtype=np.float64)
+                 "leave the arrays you receive as they are, because the caller still needs them.")
+
+
+def _float64(*arrays):
+    return [np.asarray(array, dtype=np.float64) for array in arrays]
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -118,13 +119,12 @@ def batchnorm_forward(t: Tester, batchnorm_forward) -> None:
             x = rng.normal(2.0, 3.0, size=shape)
             gamma, beta = rng.uniform(0.5, 2.0, size=shape[1]), rng.normal(size=shape[1])
             running_mean, running_var = rng.normal(size=shape[1]), rng.uniform(0.5, 3.0, size=shape[1])
-            x, gamma, beta, running_mean, running_var = _frozen(x, gamma, beta, running_mean, running_var)
+            x, gamma, beta, running_mean, running_var = _float64(x, gamma, beta, running_mean, running_var)
             want = torch.nn.functional.batch_norm(
                 torch.from_numpy(np.array(x)), torch.from_numpy(np.array(running_mean)),
                 torch.from_numpy(np.array(running_var)), torch.from_numpy(np.array(gamma)),
                 torch.from_numpy(np.array(beta)), training=training, eps=eps).numpy()
-            got = t.call(batchnorm_forward, x, gamma, beta, running_mean, running_var, training, eps,
-                         copy_args=False, errors=_INPLACE_ERRORS)
+            got = t.call(batchnorm_forward, x, gamma, beta, running_mean, running_var, training, eps, mutation_hint=_INPLACE_HINT)
             got = _numpy_result(t, got, "batchnorm_forward")
             mode = "training" if training else "evaluation"
             what = f"batchnorm_forward in {mode} mode for {description}"
@@ -169,12 +169,11 @@ def running_stats_update(t: Tester, running_stats_update) -> None:
                                          ("a batch of 2 examples of 2 features, momentum 0.3", (2, 2), 0.3)]:
         x = rng.normal(1.0, 2.0, size=shape)
         running_mean, running_var = rng.normal(size=shape[1]), rng.uniform(0.5, 2.0, size=shape[1])
-        x, running_mean, running_var = _frozen(x, running_mean, running_var)
+        x, running_mean, running_var = _float64(x, running_mean, running_var)
         rm, rv = torch.from_numpy(np.array(running_mean)), torch.from_numpy(np.array(running_var))
         torch.nn.functional.batch_norm(torch.from_numpy(np.array(x)), rm, rv, training=True, momentum=momentum)
         want_mean, want_var = rm.numpy(), rv.numpy()
-        result = t.call(running_stats_update, running_mean, running_var, x, momentum, copy_args=False,
-                        errors=_INPLACE_ERRORS)
+        result = t.call(running_stats_update, running_mean, running_var, x, momentum, mutation_hint=_INPLACE_HINT)
         got_mean, got_var = _tuple_of(t, result, 2, "running_stats_update", "new_mean, new_var")
         mu, biased, unbiased = x.mean(axis=0), x.var(axis=0), x.var(axis=0, ddof=1)
         swapped_hint = ("momentum weighs the *new* batch: (1 - momentum) * running + momentum * batch value "
@@ -212,7 +211,7 @@ def batchnorm_backward(t: Tester, batchnorm_backward) -> None:
     rng = _rng(122)
     eps = 1e-5
     for description, shape in [("a batch of 6 examples of 3 features", (6, 3)), ("a batch of 3 of 5", (3, 5))]:
-        x, gamma, grad_out = _frozen(rng.normal(1.0, 2.0, size=shape), rng.uniform(0.5, 2.0, size=shape[1]),
+        x, gamma, grad_out = _float64(rng.normal(1.0, 2.0, size=shape), rng.uniform(0.5, 2.0, size=shape[1]),
                                      rng.normal(size=shape))
         xt = torch.tensor(np.array(x), requires_grad=True)
         gt = torch.tensor(np.array(gamma), requires_grad=True)
@@ -220,7 +219,7 @@ def batchnorm_backward(t: Tester, batchnorm_backward) -> None:
         torch.nn.functional.batch_norm(xt, None, None, gt, bt, training=True, eps=eps).backward(
             torch.from_numpy(np.array(grad_out)))
         want_x, want_gamma, want_beta = xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
-        result = t.call(batchnorm_backward, x, gamma, grad_out, eps, copy_args=False, errors=_INPLACE_ERRORS)
+        result = t.call(batchnorm_backward, x, gamma, grad_out, eps, mutation_hint=_INPLACE_HINT)
         got_x, got_gamma, got_beta = _tuple_of(t, result, 3, "batchnorm_backward", "grad_x, grad_gamma, grad_beta")
         rstd = 1 / np.sqrt(x.var(axis=0) + eps)
         x_hat = (x - x.mean(axis=0)) * rstd
@@ -261,13 +260,13 @@ def residual_block_backward(t: Tester, residual_block_backward) -> None:
     t.callable(residual_block_backward, "residual_block_backward")
     rng = _rng(123)
     for description, N, C in [("a batch of 4, width 5", 4, 5), ("a batch of 2, width 3", 2, 3), ("a batch of 6, width 4", 6, 4)]:
-        x, W1, W2, grad_y = _frozen(rng.normal(size=(N, C)), rng.normal(size=(C, C)), rng.normal(size=(C, C)),
+        x, W1, W2, grad_y = _float64(rng.normal(size=(N, C)), rng.normal(size=(C, C)), rng.normal(size=(C, C)),
                                     rng.normal(size=(N, C)))
         xt = torch.tensor(np.array(x), requires_grad=True)
         w1, w2 = torch.from_numpy(np.array(W1)), torch.from_numpy(np.array(W2))
         torch.relu(xt + torch.relu(xt @ w1.T) @ w2.T).backward(torch.from_numpy(np.array(grad_y)))
         want = xt.grad.numpy()
-        got = t.call(residual_block_backward, x, W1, W2, grad_y, copy_args=False, errors=_INPLACE_ERRORS)
+        got = t.call(residual_block_backward, x, W1, W2, grad_y, mutation_hint=_INPLACE_HINT)
         got = _numpy_result(t, got, "residual_block_backward")
         z1 = x @ W1.T
         h = np.maximum(z1, 0)

@@ -15,18 +15,19 @@ in place is told so.
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
-from .framework import Tester, check, read_only
+from .framework import Tester, check
 
 __all__ = ["add_backward", "mul_backward", "tanh_backward", "topological_sort", "exp_op"]
 
-_INPLACE_HINT = ("build new arrays (grad * b, not grad *= b): the arrays you receive are read-only, "
+_INPLACE_HINT = ("build new arrays (grad * b, not grad *= b): leave the arrays you receive as they are, "
                  "because the caller still needs them.")
-_INPLACE_ERRORS = [(ValueError, "read-only", _INPLACE_HINT)]
-_frozen = functools.partial(read_only, dtype=np.float64)
+
+
+def _float64(*arrays):
+    return [np.asarray(array, dtype=np.float64) for array in arrays]
 
 #: (description, shape of a, shape of b): the shapes broadcast against each other
 _BROADCAST_CASES = [("a (4, 3) + b (3,): a bias added to every row", (4, 3), (3,)),
@@ -81,10 +82,9 @@ def add_backward(t: Tester, add_backward) -> None:
     rng = np.random.default_rng(130)
     for description, a_shape, b_shape in _BROADCAST_CASES:
         a, b = rng.normal(size=a_shape), rng.normal(size=b_shape)
-        (grad,) = _frozen(rng.normal(size=np.broadcast_shapes(a_shape, b_shape)))
+        (grad,) = _float64(rng.normal(size=np.broadcast_shapes(a_shape, b_shape)))
         want_a, want_b = _torch_grads(lambda x, y: x + y, a, b, grad)
-        got_a, got_b = _pair(t, t.call(add_backward, grad, a_shape, b_shape, copy_args=False,
-                                       errors=_INPLACE_ERRORS), "add_backward")
+        got_a, got_b = _pair(t, t.call(add_backward, grad, a_shape, b_shape, mutation_hint=_INPLACE_HINT), "add_backward")
         for got, want, shape, name in ((got_a, want_a, a_shape, "grad_a"), (got_b, want_b, b_shape, "grad_b")):
             t.close(got, want, f"{name} for {description}", shape_hint=_SHAPE_HINT, mistakes=[
                 (grad, "that is the upstream gradient itself, with the output's shape: an input used many "
@@ -120,10 +120,10 @@ def mul_backward(t: Tester, mul_backward) -> None:
     t.callable(mul_backward, "mul_backward")
     rng = np.random.default_rng(131)
     for description, a_shape, b_shape in _BROADCAST_CASES:
-        a, b, grad = _frozen(rng.normal(size=a_shape), rng.normal(size=b_shape),
+        a, b, grad = _float64(rng.normal(size=a_shape), rng.normal(size=b_shape),
                              rng.normal(size=np.broadcast_shapes(a_shape, b_shape)))
         want_a, want_b = _torch_grads(lambda x, y: x * y, a, b, grad)
-        got_a, got_b = _pair(t, t.call(mul_backward, grad, a, b, copy_args=False, errors=_INPLACE_ERRORS),
+        got_a, got_b = _pair(t, t.call(mul_backward, grad, a, b, mutation_hint=_INPLACE_HINT),
                              "mul_backward")
         for got, want, mine, other, name in ((got_a, want_a, a, b, "grad_a"), (got_b, want_b, b, a, "grad_b")):
             shape = mine.shape
@@ -154,10 +154,10 @@ def tanh_backward(t: Tester, tanh_backward) -> None:
     t.callable(tanh_backward, "tanh_backward")
     rng = np.random.default_rng(132)
     for description, shape in [("a (3, 4) batch", (3, 4)), ("a vector of 5", (5,)), ("one number", ())]:
-        x, grad_out = _frozen(rng.normal(0, 1.5, size=shape), rng.normal(size=shape))
+        x, grad_out = _float64(rng.normal(0, 1.5, size=shape), rng.normal(size=shape))
         xt = torch.tensor(np.array(x), requires_grad=True)
         torch.tanh(xt).backward(torch.from_numpy(np.array(grad_out)))
-        got = _numpy_result(t, t.call(tanh_backward, x, grad_out, copy_args=False, errors=_INPLACE_ERRORS),
+        got = _numpy_result(t, t.call(tanh_backward, x, grad_out, mutation_hint=_INPLACE_HINT),
                             "tanh_backward")
         th = np.tanh(x)
         t.close(got, xt.grad.numpy(), f"tanh_backward for {description}", mistakes=[
@@ -210,7 +210,7 @@ def topological_sort(t: Tester, topological_sort) -> None:
     """``topological_sort(root) -> list``: every node ``root`` depends on, each after its ``_parents``."""
     t.callable(topological_sort, "topological_sort")
     for description, root in _graphs():
-        order = t.call(topological_sort, root, copy_args=False, errors=[
+        order = t.call(topological_sort, root, copy_args=False, errors=[   # the very nodes: their order is the answer
             (RecursionError, "", "a recursion that never ends: mark a node as visited BEFORE visiting its "
                                  "parents, and visit only nodes not visited yet."),
             (AttributeError, "parents", "a Value keeps its inputs in node._parents (a tuple)."),
@@ -270,7 +270,7 @@ def exp_op(t: Tester, exp_op) -> None:
     for description, shape in [("a (2, 3) tensor", (2, 3)), ("a vector of 4", (4,))]:
         x_np, w_np = rng.normal(size=shape), rng.normal(size=shape)
         x = Tensor(x_np.copy(), requires_grad=True)
-        out = t.call(exp_op, x, copy_args=False)
+        out = t.call(exp_op, x, copy_args=False)   # the very tensor: the result must point back to it
         what = f"exp_op for {description}"
         if isinstance(out, np.ndarray):
             t.fail(f"{what} should return a Tensor, yours returns a NumPy array",

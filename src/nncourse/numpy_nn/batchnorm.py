@@ -28,7 +28,7 @@ from ..errors import DTypeError, ShapeError
 from .. import validation
 from .module import Module, check_float_array
 from .parameter import Parameter
-from .registry import saveable, twin_of
+from .registry import load_numpy_state, numpy_dtype_of, saveable, to_numpy, torch_dtype_of, twin_of
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
@@ -192,8 +192,6 @@ class _BatchNorm(Module):
 
 def _from_torch(layer, where, rng):
     """A torch BatchNorm1d/2d -> its NumPy twin, parameters and running statistics copied."""
-    from .convert import to_numpy, numpy_dtype_of
-
     if layer.affine:
         dtype = numpy_dtype_of(layer, where)
     elif layer.track_running_stats:
@@ -213,12 +211,10 @@ def _to_torch(layer, where):
     """A NumPy BatchNorm1d/2d -> torch's, parameters and running statistics copied."""
     import torch
 
-    from ..torch_nn.dtypes import torch_dtype
-
     cls = getattr(torch.nn, type(layer).__name__)
     twin = cls(layer.num_features, eps=layer.eps, momentum=layer.momentum, affine=layer.affine,
-               track_running_stats=layer.track_running_stats, dtype=torch_dtype(layer.dtype))
-    twin.load_state_dict({name: torch.from_numpy(np.array(array)) for name, array in layer.state_dict().items()})
+               track_running_stats=layer.track_running_stats, dtype=torch_dtype_of(layer))
+    load_numpy_state(twin, layer)
     twin.train(layer.training)
     return twin
 

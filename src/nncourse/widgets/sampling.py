@@ -16,7 +16,7 @@ import numpy as np
 from .. import validation
 from ..errors import ConfigError
 from ..models.charlm import next_char_probs, sample_names
-from ..train.backend import is_torch
+from ..train.backend import is_torch_object
 from ..data.names import VOCAB
 from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
@@ -26,7 +26,7 @@ __all__ = ["TEMPERATURES", "PREFIXES", "temperature_sampler", "temperature_sampl
 
 def _check_name_model(model, who):
     """The models of chapter 8 (NumPy, or the counting model): they say what they see by ``kind``."""
-    if is_torch(model):
+    if is_torch_object(model):
         raise ConfigError(f"{who} samples with the NumPy models; got the torch twin {type(model).__name__}: "
                           f"pass the NumPy model it was made from")
     arguments.model_with(model, who, needs=("kind",),
