@@ -5,10 +5,31 @@ Every result handed to :func:`assert_hint` is a wrong answer; it is also kept in
 ``tests/count_check_hints.py`` reads to count how many wrong answers get a hint that names the mistake.
 """
 
+import functools
+from pathlib import Path
+
+import nbformat
+
 from nncourse.checks.framework import CheckResult
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Every (test id, result) given to assert_hint in this process, caught or not.
 WRONG_ANSWERS: list[tuple[str, CheckResult]] = []
+
+
+@functools.lru_cache(maxsize=None)
+def solution_namespace(notebook: str) -> dict:
+    """Run ``solutions/<notebook>.ipynb``'s code cells except the check cells and the Colab cell; return
+    the namespace, where the learner's functions are."""
+    nb = nbformat.read(ROOT / "solutions" / f"{notebook}.ipynb", as_version=4)
+    namespace: dict = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.source.lstrip().startswith("check.") \
+                or "google.colab" in cell.source:
+            continue
+        exec(compile(cell.source, "<solution>", "exec"), namespace)
+    return namespace
 
 
 def stub(*args, **kwargs):

@@ -8,30 +8,19 @@ in place are rejected with a message that says so.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from nncourse.checks import ch10
-from check_helpers import assert_hint, run, stub
+from check_helpers import assert_hint, run, solution_namespace, stub
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@functools.lru_cache(maxsize=None)
 def solution() -> dict:
-    """Run the solution notebook's code cells, except the check cells; return the namespace."""
-    nb = nbformat.read(ROOT / "solutions" / "10_transformer.ipynb", as_version=4)
-    namespace: dict = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.source.lstrip().startswith("check.") \
-                or "google.colab" in cell.source:
-            continue
-        exec(compile(cell.source, "<solution>", "exec"), namespace)
-    return namespace
+    return solution_namespace("10_transformer")
 
 
 CHECKS = ["layer_norm_forward", "layer_norm_backward", "causal_attention_head", "gpt_parameter_count",

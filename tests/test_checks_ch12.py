@@ -7,31 +7,20 @@ wrong answers fail with the hint meant for them.
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from nncourse.checks import ch12
-from check_helpers import assert_hint, run, stub
+from check_helpers import assert_hint, run, solution_namespace, stub
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@functools.lru_cache(maxsize=None)
 def solution() -> dict:
-    """Run the solution notebook's code cells, except the check cells; return the namespace."""
-    nb = nbformat.read(ROOT / "solutions" / "12_deep_networks.ipynb", as_version=4)
-    namespace: dict = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.source.lstrip().startswith("check.") \
-                or "google.colab" in cell.source:
-            continue
-        exec(compile(cell.source, "<solution>", "exec"), namespace)
-    return namespace
+    return solution_namespace("12_deep_networks")
 
 
 CHECKS = ["init_std", "batchnorm_forward", "running_stats_update", "batchnorm_backward", "residual_block_backward"]

@@ -7,31 +7,20 @@ answers fail with the hint meant for them.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import torch
 
 from nncourse.checks import ch15
-from check_helpers import assert_hint, run, stub
+from check_helpers import assert_hint, run, solution_namespace, stub
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@functools.lru_cache(maxsize=None)
 def solution() -> dict:
-    """Run the solution notebook's code cells, except the check cells; return the namespace."""
-    nb = nbformat.read(ROOT / "solutions" / "15_scaling.ipynb", as_version=4)
-    namespace: dict = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.source.lstrip().startswith("check.") \
-                or "google.colab" in cell.source:
-            continue
-        exec(compile(cell.source, "<solution>", "exec"), namespace)
-    return namespace
+    return solution_namespace("15_scaling")
 
 
 ONE_ARGUMENT = ["train_step", "sharded_gradient", "accumulate_gradients", "adam_memory_bytes"]
