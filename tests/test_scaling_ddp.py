@@ -26,7 +26,11 @@ def _gone(pids):
 
 
 def _children():
-    """This process's children, except multiprocessing's resource tracker (it lives as long as we do)."""
+    """This process's children, except multiprocessing's resource tracker (it lives as long as we do).
+
+    Under pytest-xdist the same worker may also run notebook kernels for nbval; compare with
+    ``_children()`` taken before a run (``_new_children``) to see only what the run started.
+    """
     found = []
     for c in psutil.Process().children(recursive=True):
         try:
@@ -35,6 +39,11 @@ def _children():
         except psutil.NoSuchProcess:
             pass
     return found
+
+
+def _new_children(before):
+    """Children alive now that were not alive at ``before = _children()``."""
+    return [pid for pid in _children() if pid not in set(before)]
 
 
 def test_ddp_two_processes_equal_one_process_on_the_full_batch(tmp_path):
@@ -59,12 +68,13 @@ def test_ddp_two_processes_equal_one_process_on_the_full_batch(tmp_path):
 def test_a_worker_that_raises_fails_the_run_fast_and_leaves_no_process():
     config = ddp.DDPConfig(steps=STEPS, fail_rank=1, fail_at_step=2, fail_mode="raise")
     start = time.monotonic()
+    before = _children()
     try:
         with pytest.raises(ddp.WorkerError, match="worker 1 .* raised RuntimeError: worker 1 failed on purpose"
                                                   ".*Every worker was stopped") as caught:
             ddp.train_ddp(config, 2, timeout=90, collective_timeout=60)
     finally:
-        leftover = _children()
+        leftover = _new_children(before)
     assert time.monotonic() - start < 60                 # well before the collective timeout
     assert len(caught.value.pids) == 2 and _gone(caught.value.pids), caught.value.pids
     assert _gone(leftover), leftover
@@ -72,23 +82,25 @@ def test_a_worker_that_raises_fails_the_run_fast_and_leaves_no_process():
 
 def test_a_worker_that_hangs_is_stopped_by_the_collective_timeout():
     config = ddp.DDPConfig(steps=STEPS, fail_rank=1, fail_at_step=1, fail_mode="hang")
+    before = _children()
     try:
         with pytest.raises(ddp.WorkerError, match="timed out in a collective.*never joined the all-reduce") \
                 as caught:
             ddp.train_ddp(config, 2, timeout=90, collective_timeout=3)
     finally:
-        leftover = _children()
+        leftover = _new_children(before)
     assert len(caught.value.pids) == 2 and _gone(caught.value.pids), caught.value.pids
     assert _gone(leftover), leftover
 
 
 def test_the_deadline_stops_every_worker():
     start = time.monotonic()
+    before = _children()
     try:
         with pytest.raises(ddp.WorkerError, match="deadline of 0.5 s.*every worker was stopped") as caught:
             ddp.train_ddp(ddp.DDPConfig(steps=STEPS), 2, timeout=0.5)   # shorter than the start-up itself
     finally:
-        leftover = _children()
+        leftover = _new_children(before)
     assert len(caught.value.pids) == 2 and _gone(caught.value.pids), caught.value.pids
     assert _gone(leftover), leftover
     assert time.monotonic() - start < 30

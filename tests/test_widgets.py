@@ -259,10 +259,8 @@ def test_perceptron_stepper_static_and_live():
     box = perceptron_stepper(("and", "or"))
     gate, step = box.controls
     assert len(box.stack.children) == 2 and len(step.options) >= 2
-    plays = [w for row in box.children if isinstance(row, W.HBox) for w in row.children
-             if isinstance(w, W.Play)]
-    assert len(plays) == 1 and plays[0].max == len(step.options) - 1
-    assert any(l.source[0] is plays[0] and l.target[0] is step for l in box.links)
+    # no play button in the static widget (it breaks the slider's link in the built book: widgets/static.py)
+    assert not [w for w in box.children if isinstance(w, (W.Play, W.HBox))]
     live = perceptron_stepper(("and",), static=False)
     assert isinstance(live, W.VBox)
     with pytest.raises(ConfigError, match="gate"):

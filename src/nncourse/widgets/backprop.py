@@ -147,7 +147,7 @@ def backward_stepper(root, *, static=True, figsize=(8, 3.4)):
     frames = backward_frames(root)
     labels = [f"{i}" for i in range(len(frames))]
     if static:
-        return precomputed_widget([Axis("backward step", list(range(len(frames))), labels, play=True)],
+        return precomputed_widget([Axis("backward step", list(range(len(frames))), labels)],
                                   lambda i: _frame_png(root, frames[i], figsize),
                                   footer="green: gradient final; orange: the node whose backward just ran")
     image = png_image(_frame_png(root, frames[0], figsize))

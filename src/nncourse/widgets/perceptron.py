@@ -133,7 +133,7 @@ def perceptron_stepper(gates=("and", "or", "xor"), *, lr: float = 1.0, epochs: i
         runs = {g: perceptron_frames(g, lr, epochs, seed) for g in gates}
         longest = max(len(f) for f in runs.values())
         axes = [Axis("Gate", gates, labels=[g.upper() for g in gates], kind="buttons"),
-                Axis("Step", list(range(longest)), play=True)]
+                Axis("Step", list(range(longest)))]
         return precomputed_widget(axes, lambda i, k: fig.render(gates[i], runs[gates[i]], k, **PAGE_PNG),
                                   footer=f"<small>learning rate {lr:g}, seed {seed}</small>")
 

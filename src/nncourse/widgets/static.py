@@ -39,8 +39,12 @@ class Axis:
     """One slider of a precomputed widget: its label, the values, how each value is shown.
 
     ``kind`` is ``"slider"`` (a ``SelectionSlider``, whose readout shows the value's label) or
-    ``"buttons"`` (``ToggleButtons``, for a few named choices). ``play=True`` adds a play button
-    that steps the slider by itself (it also runs in the browser alone).
+    ``"buttons"`` (``ToggleButtons``, for a few named choices).
+
+    There is no play button: in the built book the theme's Font Awesome script swaps the ``<i>`` icons
+    for SVG, and the widget manager's ``Play`` view then throws on every change of its value, which
+    breaks the link from the slider to the pictures (seen in headless Chromium). Live widgets may use
+    one (``perceptron_stepper(static=False)``).
     """
 
     label: str
@@ -48,7 +52,6 @@ class Axis:
     labels: Sequence[str] | None = None
     kind: str = "slider"
     default: object = None
-    play: bool = False
 
     def __post_init__(self):
         if isinstance(self.values, str) or not len(self.values):
@@ -123,15 +126,7 @@ def precomputed_widget(axes: Sequence[Axis], render: Callable[..., bytes], *, ti
         raise ConfigError("precomputed_widget needs at least one Axis")
     controls = [a.make_widget() for a in axes]
     links = []
-    rows = []
-    for axis, control in zip(axes, controls):
-        if axis.play:
-            play = W.Play(value=control.index, min=0, max=len(axis.values) - 1, interval=700,
-                          description=f"play {axis.label}")
-            links.append(W.jslink((play, "value"), (control, "index")))
-            rows.append(W.HBox([play, control]))
-        else:
-            rows.append(control)
+    rows = list(controls)
 
     def build(depth: int, prefix: tuple) -> W.Widget:
         if depth == len(axes):
