@@ -44,11 +44,18 @@ class History(dict):
     Keys: ``"loss"``, ``"lr"`` always; ``"accuracy"`` for classification; ``"val_loss"`` and
     ``"val_accuracy"`` when validation data was given. ``epoch_seconds`` holds the wall-clock time of each
     epoch (kept out of the dict because it differs from run to run).
+
+    Early stopping (``fit(..., validation_data=..., patience=k, restore_best=True)``) fills two attributes,
+    counted from 1 like the progress bar: ``best_epoch``, the epoch with the lowest validation loss
+    (``history["val_loss"][history.best_epoch - 1]``; None without validation data), and
+    ``stopped_epoch``, the epoch after which ``patience`` stopped the run (None if it ran to the end).
     """
 
     def __init__(self):
         super().__init__()
         self.epoch_seconds = []
+        self.best_epoch = None
+        self.stopped_epoch = None
 
     @property
     def epochs(self):
@@ -327,7 +334,7 @@ def _current_lr(optimizer):
 # --- the loop ----------------------------------------------------------------------------------------------
 
 def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation_data=None,
-        scheduler=None, seed=0, quiet=False):
+        scheduler=None, seed=0, quiet=False, patience=None, restore_best=False):
     """Train ``model`` on ``data = (X, y)`` with mini-batch gradient descent and return its ``History``.
 
     Works for a ``nncourse.numpy_nn`` model (with a NumPy loss and optimizer) and for a ``torch.nn.Module``
@@ -335,11 +342,17 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
     The training set is shuffled at the start of every epoch with a generator seeded by ``seed``.
     A progress bar shows the epochs unless ``quiet=True``.
 
+    Early stopping: with ``patience=k`` training stops once the validation loss has not improved (become
+    strictly lower) for ``k`` epochs in a row; ``restore_best=True`` puts back, at the end, the weights of
+    the epoch with the lowest validation loss (with or without ``patience``). Both need
+    ``validation_data``. ``History.best_epoch`` and ``History.stopped_epoch`` say what happened.
+
     Raises ``DivergenceError`` as soon as the loss becomes NaN or infinite, naming the epoch and step.
     """
     backend = _backend(model)
     _check_positive_int("epochs", epochs)
     _check_positive_int("batch_size", batch_size)
+    _check_early_stopping(patience, restore_best, validation_data)
     dtype = _model_dtype(model, backend)
     X, y = _check_data("data", data, dtype)
     if validation_data is not None:
@@ -360,6 +373,7 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
     n = len(X)
     batches_per_epoch = math.ceil(n / batch_size)
     history = History()
+    best_loss, since_best, best_state = math.inf, 0, None
     bar = _progress(epochs, quiet)
     model.train()
     for epoch in range(1, epochs + 1):
@@ -408,9 +422,41 @@ def fit(model, loss_fn, optimizer, data, *, epochs=10, batch_size=32, validation
         if bar is not None:
             bar.set_postfix({k: f"{v:.4f}" for k, v in record.items() if k != "lr"}, refresh=False)
             bar.update(1)
+        if validation_data is not None:
+            if record["val_loss"] < best_loss:          # strictly lower; a NaN never improves
+                best_loss, since_best, history.best_epoch = record["val_loss"], 0, epoch
+                if restore_best:
+                    best_state = _copy_weights(model, backend)
+            else:
+                since_best += 1
+            if patience is not None and since_best >= patience and epoch < epochs:
+                history.stopped_epoch = epoch
+                break
     if bar is not None:
         bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return history
+
+
+def _check_early_stopping(patience, restore_best, validation_data):
+    if patience is not None:
+        _check_positive_int("patience", patience)
+    if not isinstance(restore_best, (bool, np.bool_)):
+        raise ConfigError(f"fit: restore_best must be True or False, got {restore_best!r}")
+    if validation_data is None and (patience is not None or restore_best):
+        option = f"patience={patience}" if patience is not None else "restore_best=True"
+        raise ConfigError(
+            f"fit: {option} watches the validation loss, but no validation_data was given: pass "
+            f"validation_data=(X_val, y_val) (a held-out part of the data), or drop {option}"
+        )
+
+
+def _copy_weights(model, backend):
+    """A copy of the model's weights that later training steps do not change."""
+    if backend == "numpy":
+        return model.state_dict()                   # already a copy
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
 
 
 def _reference_loss(model, loss_fn, task, backend, X, y, validation_data):
