@@ -22,11 +22,19 @@ from collections import defaultdict
 import numpy as np
 import torch
 
+import nncourse.models.torch as torch_models
 import nncourse.numpy_nn as nn
-from nncourse import torch_nn
+from nncourse import models
 from nncourse.data import load_names
-from nncourse.gpt_training import (evaluate_gpt, length_sorted_batches, masked_cross_entropy, name_batches,
-                                   train_gpt)
+from nncourse.data.names import PAD_TARGET
+from nncourse.models.gpt_training import evaluate_gpt, length_sorted_batches, name_batches, train_gpt
+
+
+def cross_entropy_grad(logits, targets):
+    """d loss / d logits of the mean cross-entropy over (B, T, V) logits (padding ignored)."""
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD_TARGET)
+    loss_fn(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+    return loss_fn.backward().reshape(logits.shape)
 
 
 def relative(a, b):
@@ -35,13 +43,12 @@ def relative(a, b):
 
 def parity():
     config = dict(vocab_size=27, context_length=16, d_model=32, n_heads=4, n_layers=2, seed=0)
-    ours, theirs = nn.GPT(**config, dtype=np.float64), torch_nn.GPT(**config, dtype=torch.float64)
+    ours, theirs = models.GPT(**config, dtype=np.float64), torch_models.GPT(**config, dtype=torch.float64)
     rng = np.random.default_rng(0)
     idx = rng.integers(0, 27, size=(8, 16))
     targets = rng.integers(0, 27, size=(8, 16))
     logits = ours(idx)
-    _, grad = masked_cross_entropy(logits, targets)
-    ours.backward(grad)
+    ours.backward(cross_entropy_grad(logits, targets))
     logits_t = theirs(torch.from_numpy(idx))
     torch.nn.functional.cross_entropy(logits_t.reshape(-1, 27), torch.from_numpy(targets).reshape(-1)).backward()
     grads_t = dict(theirs.named_parameters())
@@ -52,14 +59,14 @@ def parity():
 
 def speed(repeats):
     V, T, C, H, L, B = 27, 32, 64, 4, 2, 32
-    ours, theirs = nn.GPT(V, T, C, H, L, seed=0), torch_nn.GPT(V, T, C, H, L, seed=0)
+    ours, theirs = models.GPT(V, T, C, H, L, seed=0), torch_models.GPT(V, T, C, H, L, seed=0)
     opt, opt_t = nn.AdamW(ours.parameters(), lr=1e-3), torch.optim.AdamW(theirs.parameters(), lr=1e-3)
     rng = np.random.default_rng(0)
     idx, targets = rng.integers(0, V, size=(B, T)), rng.integers(0, V, size=(B, T))
     idx_t, targets_t = torch.from_numpy(idx), torch.from_numpy(targets)
 
     def numpy_step():
-        _, grad = masked_cross_entropy(ours(idx), targets)
+        grad = cross_entropy_grad(ours(idx), targets)
         opt.zero_grad()
         ours.backward(grad)
         opt.step()
@@ -99,7 +106,7 @@ def speed(repeats):
 def training(steps, batch_size):
     names = load_names("last", seed=0)
     results = {}
-    for name, build, in (("numpy", nn.GPT), ("torch", torch_nn.GPT)):
+    for name, build, in (("numpy", models.GPT), ("torch", torch_models.GPT)):
         model = build(27, 16, 64, 4, 2, seed=0)
         start = time.perf_counter()
         train_gpt(model, name_batches(names.train, batch_size, seed=1), steps, lr=3e-3, warmup=100)

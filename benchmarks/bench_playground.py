@@ -57,11 +57,18 @@ def bare_numpy_steps(steps: int = 500, repeats: int = 5) -> float:
         W = [rng.uniform(-.5, .5, (a, b)).astype(np.float32) for a, b in ((2, 8), (8, 8), (8, 2))]
         start = time.perf_counter()
         for _ in range(steps):
-            h1 = np.tanh(X @ W[0]); h2 = np.tanh(h1 @ W[1]); z = h2 @ W[2]
-            p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-            p[np.arange(len(y)), y] -= 1; g = p / len(y)
-            g2 = (g @ W[2].T) * (1 - h2 ** 2); g1 = (g2 @ W[1].T) * (1 - h1 ** 2)
-            W[2] -= 0.1 * h2.T @ g; W[1] -= 0.1 * h1.T @ g2; W[0] -= 0.1 * X.T @ g1
+            h1 = np.tanh(X @ W[0])
+            h2 = np.tanh(h1 @ W[1])
+            z = h2 @ W[2]
+            p = np.exp(z - z.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            p[np.arange(len(y)), y] -= 1
+            g = p / len(y)
+            g2 = (g @ W[2].T) * (1 - h2 ** 2)
+            g1 = (g2 @ W[1].T) * (1 - h1 ** 2)
+            W[2] -= 0.1 * h2.T @ g
+            W[1] -= 0.1 * h1.T @ g2
+            W[0] -= 0.1 * X.T @ g1
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

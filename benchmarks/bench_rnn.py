@@ -30,10 +30,9 @@ import pstats  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from nncourse import charlm  # noqa: E402
+from nncourse.models import charlm  # noqa: E402
 from nncourse.data import load_names  # noqa: E402
 
 torch.set_num_threads(1)

@@ -21,8 +21,8 @@ import time
 os.environ.setdefault("RAYON_NUM_THREADS", "1")             # one thread for the Rust side too
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from nncourse.data.shakespeare import load_shakespeare  # noqa: E402
-from nncourse.tokenizers import BPETokenizer, bytes_to_unicode, pretokenize  # noqa: E402
+from nncourse.data.shakespeare import load_shakespeare
+from nncourse.tokenizers import BPETokenizer, bytes_to_unicode, pretokenize
 
 
 def hf_trained(texts, vocab_size):

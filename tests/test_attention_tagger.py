@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import nncourse.models.torch as torch_models
 import nncourse.numpy_nn as nn
 from nncourse import torch_nn
 from nncourse.data import digit_sequences, reversal_task
@@ -37,7 +38,7 @@ def test_digit_sequences_errors():
 def test_parameter_names_match_the_torch_twin():
     model = AttentionTagger(10, 8, 16, 2, num_layers=2, seed=0)
     twin = torch_nn.from_numpy(model)
-    assert isinstance(twin, torch_nn.AttentionTagger)
+    assert isinstance(twin, torch_models.AttentionTagger)
     assert {n: p.shape for n, p in model.named_parameters()} == {n: tuple(p.shape) for n, p in twin.named_parameters()}
     back = nn.from_torch(twin)
     assert isinstance(back, AttentionTagger)
@@ -118,7 +119,7 @@ def test_backward_checks_its_gradient_and_training_reports_divergence():
     model(tokens)
     with pytest.raises(ShapeError, match="grad_output"):
         model.backward(np.zeros((2, 4, 4), dtype=np.float32))
-    with pytest.raises(DivergenceError, match="lower the learning rate"):
+    with pytest.raises(DivergenceError, match="Training diverged.*too large: try"):
         train_tagger(model, tokens, tokens, epochs=3, batch_size=2, lr=1e30)
 
 

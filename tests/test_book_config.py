@@ -47,7 +47,7 @@ def toc():
 
 
 PART_TWO_NAMES = ["07_cnn", "08_sequences", "09_attention", "10_transformer"]
-PART_THREE_NAMES = ["14_tokenization"]   # chapter 13 and the rest of Part III are added on other branches
+PART_THREE_NAMES = ["12_deep_networks", "13_autograd", "14_tokenization", "15_scaling"]
 CHAPTER_NAMES = [
     "01_perceptron",
     "02_forward_pass",
@@ -62,9 +62,11 @@ def test_toc_structure(toc):
     assert toc["format"] == "jb-book"
     assert toc["root"] == "intro"
     captions = [p.get("caption") for p in toc["parts"]]
-    assert captions == ["Part I: Foundations", "Part II: Architectures", "Part III: Training well", "Play", "Reference"]
+    assert captions == ["Part I: Foundations", "Part II: Architectures", "Part III: Training well", "Play",
+                        "Reference"]
     chapters_part, part_two, part_three, play, reference = toc["parts"]
-    for part, names in ((chapters_part, CHAPTER_NAMES), (part_two, PART_TWO_NAMES), (part_three, PART_THREE_NAMES)):
+    for part, names in ((chapters_part, CHAPTER_NAMES), (part_two, PART_TWO_NAMES),
+                        (part_three, PART_THREE_NAMES)):
         assert part.get("numbered") is True
         chapters = part["chapters"]
         if part is part_three:   # other chapters of Part III may sit around ours; ours keep their order
@@ -142,8 +144,9 @@ def test_sphinx_extensions(config):
     sphinx = config["sphinx"]
     assert "sphinx_exercise" in sphinx["extra_extensions"]
     local = sphinx["local_extensions"]
-    assert local == {"nncourse_book": "_ext", "output_report": "_ext"}
-    assert (REPO / "_ext" / "nncourse_book.py").is_file()
+    assert local == {"offline_js": "_ext", "launch_links": "_ext", "output_report": "_ext"}
+    for name in local:
+        assert (REPO / "_ext" / f"{name}.py").is_file()
 
 
 def test_launch_and_repository_buttons(config):
@@ -239,15 +242,55 @@ def test_colab_cell_text(config):
     colab_cell = load_module("nncourse_colab_cell", REPO / "tools" / "colab_cell.py")
     url, branch = colab_cell.repository(REPO)
     assert url == config["repository"]["url"]
-    source = colab_cell.cell_source(url, branch)
-    assert 'if "google.colab" in sys.modules:' in source
-    assert f'"nncourse @ git+{url}@{branch}"' in source
-    assert '[sys.executable, "-m", "pip", "install", "-q",' in source
-    # outside Colab it runs silently and leaves nothing behind
-    namespace: dict = {}
-    exec(compile(source, "<colab cell>", "exec"), namespace)  # noqa: S102 - our own generated code
-    cell = colab_cell.make_cell(source)
-    assert cell["metadata"]["tags"] == ["remove-cell"] and cell["outputs"] == []
+    for url in (url, "https://github.com/some-org/nncourse"):   # this book's URL, and a published one
+        source = colab_cell.cell_source(url, branch)
+        assert 'if "google.colab" in sys.modules:' in source
+        if colab_cell.is_placeholder(url):
+            # no dead address: on Colab the cell says why it cannot install the course
+            assert PLACEHOLDER_HINT not in source and "git+" not in source
+            assert "placeholder" in source and "run it locally" in source
+        else:
+            assert f'"nncourse @ git+{url}@{branch}"' in source
+            assert '[sys.executable, "-m", "pip", "install", "-q",' in source
+        # outside Colab it runs silently and leaves nothing behind
+        namespace: dict = {}
+        exec(compile(source, "<colab cell>", "exec"), namespace)
+        cell = colab_cell.make_cell(source)
+        assert cell["metadata"]["tags"] == ["remove-cell"] and cell["outputs"] == []
+
+
+def test_placeholder_rule():
+    ext = load_module("launch_links_ext", REPO / "_ext" / "launch_links.py")
+    assert ext.is_placeholder("https://github.com/YOUR-ORG/nncourse")
+    assert ext.is_placeholder("https://github.com/your-org/nncourse/")
+    assert ext.is_placeholder("") and ext.is_placeholder(None)
+    assert not ext.is_placeholder("https://github.com/some-org/nncourse")
+
+
+def test_placeholder_url_drops_the_launch_buttons():
+    """While repository.url is the placeholder, the theme gets no launch or repository buttons."""
+    ext = load_module("launch_links_ext", REPO / "_ext" / "launch_links.py")
+
+    class Config:
+        def __init__(self, url):
+            self.html_theme_options = {
+                "repository_url": url,
+                "use_repository_button": True,
+                "launch_buttons": {"binderhub_url": "https://mybinder.org", "thebe": True,
+                                   "colab_url": "https://colab.research.google.com"},
+            }
+
+    placeholder = Config("https://github.com/YOUR-ORG/nncourse")
+    ext._drop_links_to_placeholder(None, placeholder)
+    assert placeholder.nncourse_repository_placeholder is True
+    assert placeholder.html_theme_options["launch_buttons"] == {}
+    assert placeholder.html_theme_options["use_repository_button"] is False
+    assert placeholder.html_theme_options["repository_url"] == ""
+    published = Config("https://github.com/some-org/nncourse")
+    ext._drop_links_to_placeholder(None, published)
+    assert published.nncourse_repository_placeholder is False
+    assert published.html_theme_options["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert published.html_theme_options["use_repository_button"] is True
 
 
 def test_colab_cell_stamp_and_check(tmp_path):
@@ -279,7 +322,7 @@ def test_colab_cell_stamp_and_check(tmp_path):
 
 
 def test_launch_urls():
-    ext = load_module("nncourse_book_ext", REPO / "_ext" / "nncourse_book.py")
+    ext = load_module("launch_links_ext", REPO / "_ext" / "launch_links.py")
     options = {
         "repository_url": "https://github.com/some-org/nncourse",
         "repository_branch": "main",
@@ -373,7 +416,8 @@ def test_publish_workflow():
     assert wf["on"]["push"]["branches"] == ["main"]
     test_job, deploy = wf["jobs"]["test"], wf["jobs"]["deploy"]
     assert test_job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11"]
-    assert {"actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-pages-artifact"} <= set(uses(wf))
+    wanted = {"actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-pages-artifact"}
+    assert wanted <= set(uses(wf))
     text = runs(wf)
     assert "pip install -r requirements.txt" in text
     assert "npm ci" in text

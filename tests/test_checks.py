@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nncourse.checks import CheckResult, Tester, check, ch01, ch02, ch03, fmt
+from nncourse.checks import Tester, check, ch01, ch02, ch03, fmt
 from nncourse.checks import framework
 from check_helpers import assert_hint, run, stub
 
@@ -214,7 +214,7 @@ def test_chapter_modules_load_lazily():
 
     assert checks.ch02 is ch02
     with pytest.raises(AttributeError, match="no checks for chapter 99"):
-        checks.ch99  # noqa: B018
+        checks.ch99
 
 
 # --------------------------------------------------------------------------------------------------

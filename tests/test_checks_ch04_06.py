@@ -19,13 +19,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import numpy as np
+import pytest
+import torch
+from torch import nn
 
-from nncourse.checks import ch04, ch05, ch06  # noqa: E402
-from check_helpers import assert_hint, run, stub  # noqa: E402
+from nncourse.checks import ch04, ch05, ch06
+from check_helpers import assert_hint, run, stub
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = {"ch04": "04_backpropagation", "ch05": "05_optimizers", "ch06": "06_mnist"}
@@ -291,7 +291,7 @@ def _all_at_once(f, x, eps=1e-6):
 @pytest.mark.parametrize("wrong, hint", [
     (_forward_difference, "that is the forward difference"),
     (_divided_by_eps, "divide by the distance between the two points, 2·eps"),
-    (_not_restored, "numerical_gradient changed x"),
+    (_not_restored, "_not_restored changed its input x in place"),
     (_all_at_once, "nudge one entry at a time"),
 ])
 def test_numerical_gradient_mistakes(wrong, hint):
@@ -337,7 +337,7 @@ def test_hand_gradient_accepts_numpy_numbers():
     (lambda p, g, v, lr, mu: (p - lr * (mu * v + (1 - mu) * g), mu * v + (1 - mu) * g), "that is a moving average"),
     (lambda p, g, v, lr, mu: (p - lr * g, mu * v + g), "update with the new velocity"),
     (lambda p, g, v, lr, mu: (p - lr * v, mu * v + g), "not the old one"),
-    (lambda p, g, v, lr, mu: p - lr * (mu * v + g), "the step should return 2 arrays"),
+    (lambda p, g, v, lr, mu: p - lr * (mu * v + g), "the step should return two arrays"),
 ])
 def test_sgd_momentum_step_mistakes(wrong, hint):
     assert_hint(run(ch05.sgd_momentum_step, wrong), hint)

@@ -61,6 +61,8 @@ def sig(z):
     (lambda P, a, b: float(-np.log2(P[a, b]).mean()), "np.log2"),
     (lambda P, a, b: float(-np.log(P[a, b].mean())), "then the mean"),
     (lambda P, a, b: -np.log(P[a, b]), "expected one number"),
+    (lambda P, a, b: -torch.log(torch.from_numpy(P[a, b])).mean(), "torch.Tensor"),     # a 0-d tensor
+    (lambda P, a, b: [float(-np.log(P[a, b]).mean())], "expected a number"),
 ])
 def test_bigram_nll_wrong_answers(wrong, needle):
     assert_hint(run(ch08.bigram_nll, wrong), needle)
@@ -70,7 +72,7 @@ def test_bigram_nll_rejects_in_place_changes():
     def mutating(P, prev, nxt):
         P /= P.sum(axis=1, keepdims=True)
         return float(-np.log(P[prev, nxt]).mean())
-    assert_hint(run(ch08.bigram_nll, mutating), "do not change the arrays")
+    assert_hint(run(ch08.bigram_nll, mutating), "mutating changed its input P in place", "new array")
 
 
 # ------------------------------------------------------------------------------ rnn_step
@@ -83,14 +85,15 @@ def test_bigram_nll_rejects_in_place_changes():
     (lambda x, h, Wi, Wh, b: np.maximum(x @ Wi.T + h @ Wh.T + b, 0), "not ReLU"),
     (lambda x, h, Wi, Wh, b: np.tanh(x @ Wi + h @ Wh.T + b), "use x @ W_ih.T"),
     (lambda x, h, Wi, Wh, b: np.tanh(x @ Wi.T + h @ Wh.T + b).tolist(), "not a list"),
-    (lambda x, h, Wi, Wh, b: torch.tanh(torch.from_numpy(x @ Wi.T + h @ Wh.T + b)), "not a list or a tensor"),
+    (lambda x, h, Wi, Wh, b: torch.tanh(torch.from_numpy(x @ Wi.T + h @ Wh.T + b)), "not a tensor"),
 ])
 def test_rnn_step_wrong_answers(wrong, needle):
     assert_hint(run(ch08.rnn_step, wrong), needle)
 
 
 # ------------------------------------------------------------------------------ rnn_bptt
-def bptt_variant(recurrent=True, derivative=True, use_current=False, last_only=False, forget_h0=False):
+def bptt_variant(recurrent=True, derivative=True, use_current=False, last_only=False, forget_h0=False,
+                 accumulate=True):
     def fn(xs, h0, W_ih, W_hh, b, G):
         hs, h = [], h0
         for x in xs:
@@ -103,7 +106,10 @@ def bptt_variant(recurrent=True, derivative=True, use_current=False, last_only=F
             delta = local + future if recurrent else local
             da = delta * (1 - hs[t] ** 2) if derivative else delta
             prev = hs[t] if use_current else (hs[t - 1] if t > 0 else h0)
-            gWi, gWh, gb = gWi + da.T @ xs[t], gWh + da.T @ prev, gb + da.sum(axis=0)
+            if accumulate:
+                gWi, gWh, gb = gWi + da.T @ xs[t], gWh + da.T @ prev, gb + da.sum(axis=0)
+            else:                               # "=" where "+=" belongs: each step overwrites the last
+                gWi, gWh, gb = da.T @ xs[t], da.T @ prev, da.sum(axis=0)
             future = da @ W_hh
         return gWi, gWh, gb, (np.zeros_like(h0) if forget_h0 else future)
     return fn
@@ -114,7 +120,8 @@ def bptt_variant(recurrent=True, derivative=True, use_current=False, last_only=F
     (bptt_variant(derivative=False), "tanh derivative"),
     (bptt_variant(use_current=True), "before* step t"),
     (bptt_variant(last_only=True), "not only the last"),
-    (bptt_variant(forget_h0=True), "grad_h0"),
+    (bptt_variant(forget_h0=True), "not zeros"),
+    (bptt_variant(accumulate=False), "accumulate over the steps"),
     (lambda *args: bptt_variant()(*args)[:3], "four arrays"),
 ])
 def test_rnn_bptt_wrong_answers(wrong, needle):
@@ -131,6 +138,12 @@ def softmax(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def softmax_axis0(z):
+    """The softmax over axis 0: the same as the right one for a single vector of logits."""
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
 @pytest.mark.parametrize("wrong,needle", [
     (lambda z, T: softmax(z * T), "do not multiply"),
     (lambda z, T: softmax(z), "use the temperature"),
@@ -138,6 +151,11 @@ def softmax(z):
     (lambda z, T: softmax(z / T) ** T, "before the softmax"),
     (lambda z, T: np.exp(z / T) / np.exp(z / T).sum(), "each row on its own"),
     (lambda z, T: np.exp(z / T) / np.exp(z / T).sum(axis=-1, keepdims=True), "overflows"),
+    (lambda z, T: softmax(z) ** (1 / T), "before the softmax"),
+    (lambda z, T: softmax(z) / T, "before the softmax"),
+    (lambda z, T: softmax_axis0(z / T), "not axis 0"),
+    (lambda z, T: softmax(z / T).astype(np.float32), "the dtype is the problem"),
+    (lambda z, T: torch.softmax(torch.from_numpy(z / T).float(), -1).numpy(), "the dtype is the problem"),
 ])
 def test_temperature_wrong_answers(wrong, needle):
     assert_hint(run(ch08.temperature_probs, wrong), needle)
@@ -147,13 +165,18 @@ def test_temperature_rejects_in_place_division():
     def in_place(z, T):
         z /= T
         return softmax(z)
-    assert_hint(run(ch08.temperature_probs, in_place), "do not change the arrays")
+    assert_hint(run(ch08.temperature_probs, in_place), "in_place changed its input z in place")
+
+
+def test_a_float32_answer_is_told_that_its_dtype_is_the_problem():
+    result = run(ch08.temperature_probs, lambda z, T: softmax(z / T).astype(np.float32))
+    assert_hint(result, "is float32", "compares in float64", "the dtype is the problem")
+    assert "yours returns" not in result.message   # not two columns of identical-looking numbers
 
 
 # ------------------------------------------------------------------------------ lstm_cell
 def lstm_variant(order="ifgo", tanh_c=True, forget=True, o_tanh=False, old_c=False, i_raw=False):
     def fn(x, h, c, W_ih, W_hh, b):
-        H = h.shape[1]
         z = x @ W_ih.T + h @ W_hh.T + b
         blocks = dict(zip(order, np.split(z, 4, axis=1)))
         i = blocks["i"] if i_raw else sig(blocks["i"])
@@ -173,7 +196,7 @@ def lstm_variant(order="ifgo", tanh_c=True, forget=True, o_tanh=False, old_c=Fal
     (lstm_variant(tanh_c=False), "apply tanh to the new cell state"),
     (lstm_variant(o_tanh=True), "the output gate is a sigmoid"),
     (lstm_variant(old_c=True), "*new* cell state"),
-    (lambda *args: lstm_variant()(*args)[::-1], "c_new"),
+    (lambda *args: lstm_variant()(*args)[::-1], "in the order (h_new, c_new)"),
 ])
 def test_lstm_cell_wrong_answers(wrong, needle):
     assert_hint(run(ch08.lstm_cell, wrong), needle)

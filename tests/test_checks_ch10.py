@@ -8,30 +8,19 @@ in place are rejected with a message that says so.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from nncourse.checks import ch10
-from check_helpers import assert_hint, run, stub
+from check_helpers import assert_hint, run, solution_namespace, stub
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@functools.lru_cache(maxsize=None)
 def solution() -> dict:
-    """Run the solution notebook's code cells, except the check cells; return the namespace."""
-    nb = nbformat.read(ROOT / "solutions" / "10_transformer.ipynb", as_version=4)
-    namespace: dict = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.source.lstrip().startswith("check.") \
-                or "google.colab" in cell.source:
-            continue
-        exec(compile(cell.source, "<solution>", "exec"), namespace)
-    return namespace
+    return solution_namespace("10_transformer")
 
 
 CHECKS = ["layer_norm_forward", "layer_norm_backward", "causal_attention_head", "gpt_parameter_count",
@@ -64,6 +53,8 @@ def _ln(x, gamma, beta, eps=1e-5, axis=-1, ddof=0, eps_inside=True):
      ["after normalising"]),
     (lambda x, g, b, eps=1e-5: _ln(x, g, b, eps).tolist(), ["NumPy array", "list"]),
     (lambda x, g, b, eps=1e-5: _ln(x, g, b, eps).round().astype(int), ["floating-point"]),
+    (lambda x, g, b, eps=1e-5: _ln(x, g, b, 0.0), ["add eps inside the square root"]),
+    (lambda x, g, b, eps=1e-5: g * (x - x.mean()) / np.sqrt(x.var() + eps) + b, ["the whole array at once"]),
 ])
 def test_layer_norm_forward_mistakes(wrong, needles):
     assert_hint(run(ch10.layer_norm_forward, wrong), *needles)
@@ -73,7 +64,7 @@ def test_layer_norm_forward_in_place_is_rejected():
     def in_place(x, gamma, beta, eps=1e-5):
         x -= x.mean(axis=-1, keepdims=True)
         return gamma * x / np.sqrt((x ** 2).mean(axis=-1, keepdims=True) + eps) + beta
-    assert_hint(run(ch10.layer_norm_forward, in_place), "read-only", "new arrays")
+    assert_hint(run(ch10.layer_norm_forward, in_place), "in_place changed its input x in place", "new arrays")
 
 
 def _ln_parts(x, gamma, grad_out, eps):
@@ -118,17 +109,26 @@ def _softmax(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _head(scale="sqrt", mask="causal", axis=-1, fill=-np.inf):
+def _unstable_softmax(z, axis=-1):
+    e = np.exp(z)                      # no max-subtraction: overflows for large scores
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _head(scale="sqrt", mask="causal", axis=-1, fill=-np.inf, softmax=_softmax):
     def head(x, Wq, Wk, Wv):
         q, k, v = x @ Wq.T, x @ Wk.T, x @ Wv.T
         T, d = q.shape
-        s = q @ k.T / {"sqrt": np.sqrt(d), "none": 1.0, "d": d}[scale]
+        s = q @ k.T / {"sqrt": np.sqrt(d), "none": 1.0, "d": d, "sqrt_C": np.sqrt(x.shape[1])}[scale]
         upper = np.triu(np.ones((T, T), dtype=bool), 1)
         if mask == "causal":
             s = np.where(upper, fill, s)
         elif mask == "transposed":
             s = np.where(upper.T, fill, s)
-        return _softmax(s, axis=axis) @ v
+        elif mask == "tril_k1":          # allowed = np.tril(ones, k=1): each position also sees the next
+            s = np.where(np.tril(np.ones((T, T), dtype=bool), k=1), s, fill)
+        elif mask == "after":            # zero the future weights after the softmax, no renormalising
+            return (softmax(s, axis=axis) * ~upper) @ v
+        return softmax(s, axis=axis) @ v
     return head
 
 
@@ -139,6 +139,10 @@ def _head(scale="sqrt", mask="causal", axis=-1, fill=-np.inf):
     (_head(mask="transposed"), ["wrong way round"]),
     (_head(axis=0), ["along each row"]),
     (_head(fill=0.0), ["-inf", "not 0"]),
+    (_head(scale="sqrt_C"), ["not sqrt(C)"]),
+    (_head(mask="after"), ["mask the scores before the softmax"]),
+    (_head(mask="tril_k1"), ["np.tril(..., k=1)"]),
+    (_head(softmax=_unstable_softmax), ["NaN", "subtract each row's largest score"]),
     (lambda x, Wq, Wk, Wv: _head()(x, Wq, Wk, Wv).T, ["(T, d)"]),
 ])
 def test_causal_attention_head_mistakes(wrong, needles):
@@ -165,14 +169,19 @@ def test_gpt_parameter_count_mistakes(wrong, needles):
     assert_hint(run(ch10.gpt_parameter_count, wrong), *needles)
 
 
-def _topk(logits, k, temperature=1.0, *, divide=True, renormalise=True, extra=0, smallest=False, use_k=True):
+def _topk(logits, k, temperature=1.0, *, divide=True, renormalise=True, extra=0, smallest=False, use_k=True,
+          strict=False, after=False):
     z = logits / temperature if divide else logits * temperature
     if not use_k:
         return _softmax(z)
     if smallest:
         keep = logits <= np.sort(logits)[k - 1]
+    elif strict:
+        keep = logits > np.sort(logits)[-k]
     else:
         keep = logits >= np.sort(logits)[-min(k + extra, len(logits))]
+    if after:                            # the temperature on the probabilities, after the softmax
+        return _softmax(np.where(keep, logits, -np.inf)) ** (1 / temperature)
     if renormalise:
         return _softmax(np.where(keep, z, -np.inf))
     return np.where(keep, _softmax(z), 0.0)
@@ -184,15 +193,19 @@ def _topk(logits, k, temperature=1.0, *, divide=True, renormalise=True, extra=0,
     (dict(renormalise=False), ["renormalised"]),
     (dict(extra=1), ["k + 1"]),
     (dict(smallest=True), ["k smallest"]),
+    (dict(strict=True), ["a strict > keeps only k - 1"]),
+    (dict(after=True), ["before the softmax"]),
 ])
 def test_top_k_probabilities_mistakes(kwargs, needles):
-    assert_hint(run(ch10.top_k_probabilities, lambda logits, k, temperature=1.0: _topk(logits, k, temperature, **kwargs)),
+    assert_hint(run(ch10.top_k_probabilities,
+                    lambda logits, k, temperature=1.0: _topk(logits, k, temperature, **kwargs)),
                 *needles)
 
 
 def test_top_k_rejects_tensors():
     import torch
-    result = run(ch10.top_k_probabilities, lambda logits, k, temperature=1.0: torch.from_numpy(_topk(logits, k, temperature)))
+    result = run(ch10.top_k_probabilities,
+                 lambda logits, k, temperature=1.0: torch.from_numpy(_topk(logits, k, temperature)))
     assert_hint(result, "NumPy array", "Tensor")
 
 

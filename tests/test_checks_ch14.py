@@ -7,30 +7,19 @@ wrong answers fail with the hint meant for them.
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from nncourse.checks import ch14
-from check_helpers import assert_hint, run, stub
+from check_helpers import assert_hint, run, solution_namespace, stub
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@functools.lru_cache(maxsize=None)
 def solution() -> dict:
-    """Run the solution notebook's code cells, except the check cells; return the namespace."""
-    nb = nbformat.read(ROOT / "solutions" / "14_tokenization.ipynb", as_version=4)
-    namespace: dict = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.source.lstrip().startswith("check.") \
-                or "google.colab" in cell.source:
-            continue
-        exec(compile(cell.source, "<solution>", "exec"), namespace)
-    return namespace
+    return solution_namespace("14_tokenization")
 
 
 CHECKS = ["count_pairs", "merge", "encode", "decode", "bits_per_byte"]
@@ -156,7 +145,8 @@ def test_encode_mistakes(wrong, needles):
     (lambda ids, vocab: b"".join(vocab[i] for i in ids), ["should return a str", "bytes"]),
     (lambda ids, vocab: b"".join(vocab[i] for i in ids).decode("utf-8", errors="backslashreplace"),
      ["not 'backslashreplace'"]),
-    (lambda ids, vocab: b"".join(vocab[str(i)] for i in ids).decode("utf-8", errors="replace"), ["KeyError", "vocab[i]"]),
+    (lambda ids, vocab: b"".join(vocab[str(i)] for i in ids).decode("utf-8", errors="replace"),
+     ["KeyError", "vocab[i]"]),
 ])
 def test_decode_mistakes(wrong, needles):
     assert_hint(run(ch14.decode, wrong), *needles)

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nncourse.checks import Tester, ch01, ch02, ch03, ch04, ch05, ch06, check, framework
+from nncourse.checks import Tester, ch01, ch02, ch03, ch04, ch05, ch06, check, framework, time_limit
 from check_helpers import assert_hint, run
 
 torch = pytest.importorskip("torch")
@@ -109,7 +109,44 @@ def test_an_endless_loop_is_stopped_with_one_line(capsys):
                    "loop (a while loop whose condition never becomes False?)\n")
     assert not result and result.hint is None
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no alarm left behind
-    assert signal.getsignal(signal.SIGALRM) is not framework._on_alarm  # the previous handler is back
+    assert signal.getsignal(signal.SIGALRM) is not time_limit._on_alarm  # the previous handler is back
+
+
+def _swallows_everything(*args, **kwargs):
+    while True:
+        try:
+            time.sleep(0.01)
+        except:  # noqa: E722 - a learner's bare except: it catches the time limit's first alarm too
+            pass
+
+
+def _busy_and_swallowing(*args, **kwargs):
+    n = 0
+    while True:
+        try:
+            n += 1
+        except BaseException:  # the same, in a loop with no sleep
+            continue
+
+
+@pytest.mark.parametrize("loop", [_swallows_everything, _busy_and_swallowing])
+def test_a_bare_except_in_the_learners_loop_cannot_swallow_the_time_limit(loop, capsys):
+    import sys
+
+    @check("demo_limit_bare", time_limit=0.3)
+    def limited(t: Tester, fn) -> None:
+        t.call(fn, np.zeros(2))
+
+    trace_before = sys.gettrace()
+    start = time.monotonic()
+    result = limited(loop)
+    assert time.monotonic() - start < 5
+    assert capsys.readouterr().out.startswith(f"✗ demo_limit_bare: {loop.__name__} took longer than 0.3 s")
+    assert not result
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)        # the interval is switched off too
+    assert signal.getsignal(signal.SIGALRM) is not time_limit._on_alarm
+    assert sys.gettrace() is trace_before                             # the tracer that stopped it is gone
+    assert run(limited, lambda x: x)                                  # and the next call runs normally
 
 
 def test_the_time_limit_of_a_chapter_check_can_be_set_from_the_environment(monkeypatch):
@@ -187,6 +224,59 @@ def test_expect_type_and_a_hint_computed_from_the_exception():
         raise ValueError("bad shapes (2,3)")
 
     assert_hint(run(error_hint, raises), "read it: (2,3)")
+
+
+@check("demo_long")
+def _demo_long(t: Tester, values) -> None:
+    want = np.arange(40, dtype=np.float64).reshape(2, 20) / 8
+    t.close(values, want, "the values")
+
+
+def test_long_arrays_that_print_alike_say_where_they_differ():
+    values = np.arange(40, dtype=np.float64).reshape(2, 20) / 8
+    values[1, 4] += 0.5
+    result = run(_demo_long, values)
+    assert_hint(result, "first difference at [1, 4]: should be 3, yours 3.5", "largest difference 0.5")
+    head, tail = result.message.split(", yours returns ")
+    assert head.split("should be ")[1] == tail.split(";")[0]   # the abbreviations alone read the same
+    assert result.generic                                      # and no mistake is named
+
+
+@check("demo_float64")
+def _demo_float64(t: Tester, fn) -> None:
+    z = np.linspace(-3.0, 3.0, 30)
+    t.close(t.call(fn, z), np.exp(z) / np.exp(z).sum(), "softmax of 30 scores", rtol=1e-9, atol=1e-12)
+
+
+def test_a_float32_answer_is_told_its_dtype_is_the_problem():
+    result = run(_demo_float64, lambda z: (np.exp(z) / np.exp(z).sum()).astype(np.float32))
+    assert_hint(result, "softmax of 30 scores is float32", "compares in float64", "the dtype is the problem")
+    tensor = run(_demo_float64, lambda z: torch.softmax(torch.from_numpy(z).float(), 0))
+    assert_hint(tensor, "is float32", "dtype=torch.float64")
+    # a float32 answer that is wrong for another reason gets the usual message, not the dtype one
+    wrong = run(_demo_float64, lambda z: (np.exp(z) / np.exp(z).sum() * 1.01).astype(np.float32))
+    assert not wrong and "float32" not in wrong.message and "should be" in wrong.message
+    assert run(_demo_float64, lambda z: np.exp(z) / np.exp(z).sum())
+
+
+def test_number_refuses_tensors_and_lists():
+    @check("demo_number")
+    def number(t: Tester, value) -> None:
+        t.close(t.number(value, "the loss"), 0.5, "the loss")
+
+    assert run(number, 0.5) and run(number, np.float32(0.5)) and run(number, np.array(0.5))
+    assert_hint(run(number, torch.tensor(0.5)), "the loss returned a torch.Tensor, expected a number", ".item()")
+    assert_hint(run(number, [0.5]), "the loss returned a list, expected a number")
+
+
+def test_a_named_mistake_is_specific_and_the_fallback_is_generic():
+    @check("demo_generic")
+    def demo(t: Tester, value) -> None:
+        t.close(value, 1.0, "x", mistakes=[(2.0, "you doubled it.")], hint="x is one.")
+
+    named, fallback = run(demo, 2.0), run(demo, 3.0)
+    assert named.hint == "you doubled it." and not named.generic
+    assert fallback.hint == "x is one." and fallback.generic
 
 
 def test_cells_are_named_by_prompt_and_first_line():
@@ -410,3 +500,14 @@ def _adam_with(v_rule):
 ])
 def test_adam_negative_v(v_rule, hint):
     assert_hint(run(ch05.adam_step, _adam_with(v_rule)), hint, "v = β₂·v + (1 − β₂)·g²")
+
+
+def test_ndarray_keeps_a_float32_answer_so_the_comparison_can_name_its_dtype():
+    @check("demo_ndarray_float32")
+    def demo(t: Tester, fn) -> None:
+        z = np.linspace(-3.0, 3.0, 30)
+        t.close(t.ndarray(t.call(fn, z), "softmax(z)"), np.exp(z) / np.exp(z).sum(), "softmax(z)", rtol=1e-9,
+                atol=1e-12)
+
+    assert_hint(run(demo, lambda z: (np.exp(z) / np.exp(z).sum()).astype(np.float32)), "is float32",
+                "the dtype is the problem")

@@ -316,3 +316,84 @@ def test_other_bad_inputs_and_settings_are_explained():
         conv.backward(np.zeros((2, 2, 5, 5), dtype=np.float32))
     with pytest.raises(Exception, match="before forward"):
         nn.MaxPool2d(2).backward(np.zeros((1, 1, 1, 1)))
+
+
+# --- bad arguments to conv_output_size, im2col and col2im (issue 17 §2) ----------------------------------------
+
+@pytest.mark.parametrize("args, error, words", [
+    ((28, 5, 0), ConfigError, "stride .* must be a whole number >= 1"),
+    ((28, 5, -1), ConfigError, "stride"),
+    ((28, 5, 1, -1), ConfigError, "padding must be a whole number >= 0"),
+    ((28, 0), ConfigError, "kernel_size must be a whole number >= 1"),
+    ((28, 2.5), ConfigError, "kernel_size"),
+    ((0, 3), ConfigError, "size must be a whole number >= 1"),
+    ((4, 7), ShapeError,
+     "kernel .7. is larger than the padded input .4 \\+ 2·0 = 4.*smaller kernel_size, more padding"),
+    ((4, 7, 1, 1), ShapeError, "4 \\+ 2·1 = 6"),
+])
+def test_conv_output_size_checks_its_arguments(args, error, words):
+    with pytest.raises(error, match=words):
+        conv_output_size(*args)
+
+
+def test_conv_output_size_accepts_a_kernel_that_just_fits():
+    assert conv_output_size(4, 6, 1, 1) == 1 and conv_output_size(np.int64(28), 5) == 24
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"kernel_size": 3, "stride": 0}, ConfigError, "stride must be an int >= 1"),
+    ({"kernel_size": 7}, ShapeError, "larger than the padded input.*input of shape \\(2, 1, 5, 5\\)"),
+    ({"kernel_size": (3, 9), "padding": 1}, ShapeError, "kernel .9. is larger"),
+    ({"kernel_size": 3, "padding": -1}, ConfigError, "padding must be an int >= 0"),
+])
+def test_im2col_checks_its_arguments(kwargs, error, words):
+    x = np.zeros((2, 1, 5, 5))
+    with pytest.raises(error, match=words):
+        im2col(x, **kwargs)
+
+
+def test_im2col_checks_the_images():
+    with pytest.raises(ShapeError, match="x\\[None\\]"):
+        im2col(np.zeros((1, 5, 5)), 3)
+    with pytest.raises(DTypeError, match="floating-point"):
+        im2col(np.zeros((1, 1, 5, 5), dtype=np.int64), 3)
+    x = np.zeros((1, 1, 5, 5))
+    x[0, 0, 2, 2] = np.nan
+    with pytest.raises(NonFiniteError, match="NaN"):
+        im2col(x, 3)
+    with pytest.raises(ShapeError, match="empty"):
+        im2col(np.zeros((0, 1, 5, 5)), 3)
+
+
+def test_col2im_checks_its_arguments():
+    cols = im2col(np.ones((2, 1, 5, 5)), 3)
+    with pytest.raises(ConfigError, match="stride"):
+        col2im(cols, (2, 1, 5, 5), 3, stride=0)
+    with pytest.raises(ShapeError, match="kernel .7. is larger"):
+        col2im(cols, (2, 1, 5, 5), 7)
+    with pytest.raises(ShapeError, match="cols must have shape \\(2, 9, 9\\).*got \\(2, 9, 4\\).*same sizes"):
+        col2im(cols[:, :, :4], (2, 1, 5, 5), 3)
+    with pytest.raises(ShapeError, match="input_shape must be the 4 sizes"):
+        col2im(cols, (2, 5, 5), 3)
+    with pytest.raises(ShapeError, match="input_shape must be the 4 sizes"):
+        col2im(cols, (2, 1, 0, 5), 3)
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 1), (2, 1), (1, 0), (2, 2)])
+def test_banded_backward_gives_torchs_gradient(monkeypatch, stride, padding):
+    """Backward works on bands of output rows (to stay in the cache); with one row per band the
+    input gradient must still be torch's."""
+    from nncourse.numpy_nn import conv
+
+    monkeypatch.setattr(conv, "BAND_BYTES", 1)        # one output row per band
+    rng = np.random.default_rng(5)
+    layer = nn.Conv2d(3, 4, 3, stride=stride, padding=padding, seed=1, dtype=np.float64)
+    twin = torch_nn.from_numpy(layer)
+    x = rng.normal(size=(2, 3, 7, 6))
+    out = layer(x)
+    g = rng.normal(size=out.shape)
+    gx = layer.backward(g)
+    xt = torch.tensor(x, requires_grad=True)
+    twin(xt).backward(torch.from_numpy(g))
+    np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.weight.grad, twin.weight.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -136,7 +136,7 @@ def test_dtype_helpers():
         (torch.nn.Conv1d(1, 2, 3), "Conv1d"),
         (torch.nn.LogSoftmax(dim=1), "LogSoftmax"),
         (torch.nn.AvgPool2d(2), "AvgPool2d"),
-        (torch.nn.BatchNorm1d(3), "BatchNorm1d"),
+        (torch.nn.GroupNorm(1, 3), "GroupNorm"),   # BatchNorm1d has a twin since chapter 12
     ],
 )
 def test_from_torch_names_the_unsupported_layer(layer, name):

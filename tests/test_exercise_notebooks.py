@@ -23,7 +23,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_perceptron", "02_forward_pass", "03_loss_functions", "04_backpropagation", "05_optimizers",
-             "06_mnist", "07_cnn", "08_sequences", "09_attention", "10_transformer", "14_tokenization"]
+             "06_mnist", "07_cnn", "08_sequences", "09_attention", "10_transformer", "12_deep_networks",
+             "13_autograd", "14_tokenization", "15_scaling"]
 CHECKS = {
     "01_perceptron": ["step", "perceptron_update", "train_perceptron", "trained_gates", "is_separable", "n_separable"],
     "02_forward_pass": ["dense_forward", "sigmoid", "sigmoid_derivative", "relu", "softmax", "parameter_counts",
@@ -39,7 +40,12 @@ CHECKS = {
                      "mha_parameters"],
     "10_transformer": ["layer_norm_forward", "layer_norm_backward", "causal_attention_head", "gpt_parameter_count",
                        "top_k_probabilities", "residual_backward"],
+    "12_deep_networks": ["init_std", "batchnorm_forward", "running_stats_update", "batchnorm_backward",
+                         "residual_block_backward"],
+    "13_autograd": ["add_backward", "mul_backward", "tanh_backward", "topological_sort", "exp_op"],
     "14_tokenization": ["count_pairs", "merge", "encode", "decode", "bits_per_byte"],
+    "15_scaling": ["train_step", "sharded_gradient", "accumulate_gradients", "adam_memory_bytes",
+                   "checkpoint_round_trip"],
 }
 
 
@@ -112,7 +118,8 @@ def test_command_line_reports_wrong_answers_and_broken_cells(tmp_path):
     assert "  ? perceptron_update: did not run (see the cell errors below)" in out
     assert "  … trained_gates: not implemented yet" in out
     # Numbered as the learner sees the code cells: without the hidden Colab set-up cell, from 1.
-    visible = [cell for cell in nb.cells if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])]
+    visible = [cell for cell in nb.cells
+               if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])]
     assert len(visible) == len([cell for cell in nb.cells if cell.cell_type == "code"]) - 1
     broken_number = visible.index(broken) + 1
     assert f'  ! code cell {broken_number} ("1 / 0") raised ZeroDivisionError: division by zero' in out
@@ -186,7 +193,8 @@ def test_exercise_notebook_hides_the_solutions(name):
     assert "SOLUTION" not in text and "{solution-" not in text and "{exercise-" not in text
     # The book's launch roles would show as raw text in Jupyter; the solution page keeps its link.
     assert "{binder}" not in text and "{colab}" not in text
-    solution_text = "\n".join(c.source for c in nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4).cells)
+    solution = nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4)
+    solution_text = "\n".join(c.source for c in solution.cells)
     assert f"{{binder}}`exercises/{name}.ipynb`" in solution_text
     assert text.count('raise NotImplementedError("your code here")') >= 4
     solution_nb = nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4)

@@ -1,6 +1,7 @@
 """Chapter 11's package pieces: the torchvision twin of the augmentation, validation splits,
 augmented training sets, and dropout's parity with torch (same mask, same statistics, twins convert)."""
 
+import re
 import subprocess
 import sys
 
@@ -248,3 +249,41 @@ def test_dropout_twins_convert_keeping_p_and_the_mode(training):
         x = np.random.default_rng(0).normal(size=(4, 6))
         np.testing.assert_allclose(twin(torch.from_numpy(x)).detach().numpy(), model(x), rtol=1e-12)
         np.testing.assert_allclose(back(x), model(x), rtol=1e-12)
+
+
+# --- the chapter's experiment (nncourse.models.regularized) ---
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(n_train=0), "n_train must be a whole number"),
+    (dict(epochs=2.5), "epochs must be a whole number"),
+    (dict(augment=-1), "augment is a number of shifted copies"),
+    (dict(weight_decay=1.5), "weight_decay must be a number in [0, 1)"),
+])
+def test_regularized_run_refuses_bad_settings_naming_the_fix(kwargs, words):
+    from nncourse.models import RegularizedRun
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        RegularizedRun(**kwargs)
+
+
+def test_train_regularized_refuses_more_digits_than_there_are():
+    from nncourse.models import RegularizedRun, train_regularized
+    X = np.zeros((20, 784))
+    y = np.arange(20) % 10
+    with pytest.raises(ConfigError, match="n_train=50 but only 20 training digits"):
+        train_regularized(RegularizedRun(n_train=50), (X, y, X, y))
+
+
+def test_train_regularized_is_seeded_and_early_stopping_restores_the_best_epoch():
+    from nncourse.models import RegularizedRun, train_regularized
+    rng = np.random.default_rng(0)
+    X = rng.random((120, 784))
+    y = np.arange(120) % 10
+    data = (X[:80], y[:80], X[80:], y[80:])
+    run = RegularizedRun(n_train=80, hidden=(8,), dropout=0.2, weight_decay=1e-3, augment=1, patience=2,
+                         epochs=6)
+    (m1, h1), (m2, h2) = train_regularized(run, data, seed=3), train_regularized(run, data, seed=3)
+    np.testing.assert_array_equal(m1(X[80:]), m2(X[80:]))
+    assert h1["val_loss"] == h2["val_loss"]
+    assert run.label() == "dropout 0.2, weight decay 0.001, shifts x1, early stop (2)"
+    assert RegularizedRun().label() == "no regularization"
+    assert not m1.training

@@ -198,7 +198,8 @@ def test_the_sample_gives_8000_train_and_2000_test_digits_and_says_so(tmp_path, 
     data = load_mnist(tmp_path / "data")
     elapsed = time.perf_counter() - start
     out = capsys.readouterr().out
-    assert "MNIST: offline sample: 8,000 train / 2,000 test (the genuine MNIST test set, from $NNCOURSE_MNIST_SAMPLE)" in out.splitlines()
+    line = "MNIST: offline sample: 8,000 train / 2,000 test (the genuine MNIST test set, from $NNCOURSE_MNIST_SAMPLE)"
+    assert line in out.splitlines()
     assert "offline sample" in out and "8,000 train / 2,000 test" in out
     assert data.source == "sample"
     assert data.X_train.shape == (8000, 784) and data.X_test.shape == (2000, 784)

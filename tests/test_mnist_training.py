@@ -67,7 +67,8 @@ def test_mlp_recipe_reaches_96_5_percent(backend, mnist):
     history, accuracy = train_and_test("mlp", backend, mnist)
     recipe = MNIST_RECIPES["mlp"]
     assert history.epochs == recipe.epochs
-    assert history["loss"][-1] < history["loss"][0] and history["accuracy"][-1] > 0.99, "it should learn the training set"
+    assert history["loss"][-1] < history["loss"][0] and history["accuracy"][-1] > 0.99, \
+        "it should learn the training set"
     assert history["lr"][0] == recipe.lr and history["lr"][-1] < recipe.lr / 10, "cosine schedule"
     assert accuracy >= MLP_FLOOR, (
         f"{backend} MLP: test accuracy {accuracy:.2%} on {mnist.source} MNIST is below {MLP_FLOOR:.1%} "

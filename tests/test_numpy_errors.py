@@ -113,9 +113,9 @@ def test_bad_mlp_sizes(sizes):
 
 
 def test_bad_linear_configuration():
-    with pytest.raises(ConfigError, match=r"in_features must be a positive integer, got 0"):
+    with pytest.raises(ConfigError, match=r"Linear: in_features must be a whole number >= 1, got 0"):
         Linear(0, 3)
-    with pytest.raises(DTypeError, match=r"dtype must be a floating-point"):
+    with pytest.raises(DTypeError, match=r"Linear: dtype must be np.float32 or np.float64, got int32"):
         Linear(2, 3, dtype=np.int32)
 
 

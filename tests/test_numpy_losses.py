@@ -156,4 +156,5 @@ def test_sum_is_n_times_mean():
 
 def test_repr_mentions_non_default_options():
     assert repr(MSELoss()) == "MSELoss()"
-    assert repr(CrossEntropyLoss("sum", label_smoothing=0.1)) == "CrossEntropyLoss(reduction='sum', label_smoothing=0.1)"
+    expected = "CrossEntropyLoss(reduction='sum', label_smoothing=0.1)"
+    assert repr(CrossEntropyLoss("sum", label_smoothing=0.1)) == expected

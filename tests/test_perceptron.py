@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nncourse.errors import ConfigError, ShapeError, TargetError
-from nncourse.numpy_nn import Perceptron
+from nncourse.models import Perceptron
 
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 TRUTH = {

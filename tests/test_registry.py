@@ -52,7 +52,7 @@ def test_a_registered_layer_converts_both_ways_and_saves(tmp_path):
 
 
 def test_a_saved_config_without_a_required_argument_is_a_clear_error(tmp_path):
-    path = io.save_numpy_model(Scale(1.0), tmp_path / "s")
+    io.save_numpy_model(Scale(1.0), tmp_path / "s")
     spec = registry.saveable_class("Scale")
     assert spec is Scale
     with pytest.raises(DataError, match="lacks 'factor'"):

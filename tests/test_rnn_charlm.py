@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from nncourse import charlm
+from nncourse.models import charlm
 from nncourse.data import VOCAB, count_predictions, load_names
 from nncourse.errors import ConfigError, DataError
 from nncourse.results import load_results, results_markdown, results_table, update_results
@@ -86,7 +86,8 @@ def test_results_file_round_trip(tmp_path):
     path = tmp_path / "results" / "names_models.json"
     update_results(path, chapter=8, rows=[{"model": "bigram", "parameters": 729, "numpy": 2.56789, "torch": None}])
     rows = update_results(path, chapter=10, rows=[{"model": "GPT", "parameters": 5000, "numpy": 2.1, "torch": 2.1004}])
-    rows = update_results(path, chapter=8, rows=[{"model": "bigram", "parameters": 729, "numpy": 2.5671, "torch": 2.5674}])
+    row = {"model": "bigram", "parameters": 729, "numpy": 2.5671, "torch": 2.5674}
+    rows = update_results(path, chapter=8, rows=[row])
     assert [r["chapter"] for r in rows] == [8, 10] and rows[0]["numpy"] == 2.567 and rows[1]["torch"] == 2.1
     assert load_results(path) == rows
     assert json.loads(path.read_text())["unit"].startswith("test loss")

@@ -2,7 +2,6 @@
 
 import re
 
-import ipywidgets as W
 import pytest
 
 from nncourse.errors import ConfigError

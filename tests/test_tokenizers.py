@@ -384,7 +384,8 @@ def test_bad_inputs_get_clear_errors(trained):
         trained.encode(b"abc")
     with pytest.raises(ConfigError, match="lone surrogate.*clean the text"):
         trained.encode("a\ud800b")
-    with pytest.raises(ConfigError, match=r"token id 9999 is out of range.*ids 0..399 \(vocab_size=400\).*another tokenizer"):
+    with pytest.raises(ConfigError,
+                       match=r"token id 9999 is out of range.*ids 0..399 \(vocab_size=400\).*another tokenizer"):
         trained.decode([1, 9999])
     with pytest.raises(ConfigError, match="token ids must be integers"):
         trained.decode([1.0])

@@ -13,12 +13,15 @@ Usage:
     python tools/colab_cell.py --check    # exit 1, listing notebooks whose first cell is missing or stale
     python tools/colab_cell.py PATH ...   # only these notebooks
 
-Run it again after changing the repository URL in _config.yml.
+Run it again after changing the repository URL in _config.yml. While that URL is still the
+placeholder (`YOUR-ORG`), the cell names no address: on Colab it says that this copy of the course
+has no published repository to install from (the book leaves its launch buttons out for the same reason).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -42,7 +45,26 @@ def repository(root: Path = REPO) -> tuple[str, str]:
     return url, str(repo.get("branch") or "main").strip()
 
 
+def is_placeholder(url: str) -> bool:
+    """The book extension's rule (one place: _ext/launch_links.py): is `url` still the placeholder?"""
+    spec = importlib.util.spec_from_file_location("launch_links", REPO / "_ext" / "launch_links.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.is_placeholder(url)
+
+
 def cell_source(url: str, branch: str) -> str:
+    if is_placeholder(url):
+        return (
+            f"{MARKER} (hidden in the book; does nothing outside Google Colab).\n"
+            "import sys\n"
+            "\n"
+            'if "google.colab" in sys.modules:\n'
+            '    raise RuntimeError("This copy of the course names no published repository yet "\n'
+            '                       "(repository.url in _config.yml is a placeholder), so Colab cannot "\n'
+            '                       "install the nncourse package: open the notebook from the published "\n'
+            '                       "course, or run it locally (see the book\'s page Run it locally).")'
+        )
     spec = f"nncourse @ git+{url}@{branch}"
     return (
         f"{MARKER} (hidden in the book; does nothing outside Google Colab).\n"

@@ -23,7 +23,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 # The local JavaScript is optional: without Node.js the book loads the same versions from CDNs
-# (_ext/nncourse_book.py decides by looking for node_modules/). Only the offline browser test needs it.
+# (_ext/offline_js.py decides by looking for node_modules/). Only the offline browser test needs it.
 if [ -f package-lock.json ]; then
   lock="$(sha256sum package-lock.json | cut -d' ' -f1)"
   if [ "$(cat node_modules/.lock.sha256 2>/dev/null)" != "$lock" ]; then

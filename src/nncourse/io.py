@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConversionError, CourseError, DataError
+from .errors import ConversionError, CourseError, DataError, NonFiniteError
 from .numpy_nn import registry
 from .utils import publish, unwritable_folder_message
 
@@ -30,110 +30,63 @@ __all__ = ["save_numpy_model", "load_numpy_model", "save_torch_model", "load_tor
 FORMAT_NAME = "nncourse.numpy_model"
 FORMAT_VERSION = 1
 ARCHITECTURE_KEY = "architecture"
-GPT_ARGUMENTS = ("vocab_size", "context_length", "d_model", "n_heads", "n_layers", "dropout")
 
 
 # --------------------------------------------------------------------------------------------------
-# Describing and rebuilding NumPy layers
+# Describing and rebuilding NumPy layers: each saveable class says how (numpy_nn.registry)
 # --------------------------------------------------------------------------------------------------
 
-
-def _layer_classes():
-    from . import numpy_nn as nn
-
-    return {
-        "Linear": nn.Linear, "Dropout": nn.Dropout, "Sequential": nn.Sequential, "Step": nn.Step,
-        "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU,
-        "Softmax": nn.Softmax, "Identity": nn.Identity,
-        "Conv2d": nn.Conv2d, "MaxPool2d": nn.MaxPool2d, "Flatten": nn.Flatten,
-        "GPT": nn.GPT,  # ch10: rebuilt from its constructor arguments (GPT_ARGUMENTS)
-    }
+#: A saved architecture nested deeper than this is refused (a hostile file would end in RecursionError).
+MAX_DEPTH = 64
+#: A whole-number argument of a saved layer (a width, a vocabulary size) larger than both this and the
+#: number of saved weights is refused: the file could not hold the weights of such a layer, and
+#: building it could exhaust the memory.
+MIN_SIZE_BOUND = 1 << 16
 
 
 def describe_layer(layer):
     """A JSON-ready dict that says how to rebuild ``layer`` (its weights are stored separately)."""
     kind = type(layer).__name__
-    if registry.saveable_class(kind) is type(layer):
-        return {"type": kind, **{key: _describe_value(value) for key, value in layer.get_config().items()}}
-    classes = _layer_classes()
-    if classes.get(kind) is not type(layer):
-        raise ConversionError(f"save_numpy_model cannot describe a {kind} layer; supported layers are "
-                              f"{', '.join(classes)}")
-    spec = {"type": kind}
-    if kind == "Linear":
-        spec.update(in_features=layer.in_features, out_features=layer.out_features,
-                    bias=layer.bias is not None, dtype=np.dtype(layer.dtype).name)
-    elif kind == "Dropout":
-        spec["p"] = layer.p
-    elif kind == "LeakyReLU":
-        spec["negative_slope"] = layer.negative_slope
-    elif kind == "Softmax":
-        spec["dim"] = layer.dim
-    elif kind == "Sequential":
-        spec["layers"] = [describe_layer(child) for child in layer]
-    elif kind == "Conv2d":
-        spec.update(in_channels=layer.in_channels, out_channels=layer.out_channels,
-                    kernel_size=list(layer.kernel_size), stride=list(layer.stride),
-                    padding=list(layer.padding), bias=layer.bias is not None,
-                    dtype=np.dtype(layer.dtype).name)
-    elif kind == "MaxPool2d":
-        spec.update(kernel_size=list(layer.kernel_size), stride=list(layer.stride), padding=list(layer.padding))
-    elif kind == "Flatten":
-        spec.update(start_dim=layer.start_dim, end_dim=layer.end_dim)
-    elif kind == "GPT":
-        spec.update({name: getattr(layer, name) for name in GPT_ARGUMENTS}, dtype=np.dtype(layer.dtype).name)
-    return spec
+    if registry.saveable_class(kind) is not type(layer):
+        raise ConversionError(f"save_numpy_model cannot describe a {kind} layer: it is not declared @saveable. "
+                              f"Saveable layers: {', '.join(registry.saveable_names())}")
+    config = layer.get_config() if hasattr(layer, "get_config") else {}   # an activation has no arguments
+    return {"type": kind, **{key: _describe_value(value) for key, value in config.items()}}
 
 
-# The keys each kind of layer needs in its description (besides "type").
-_REQUIRED_KEYS = {"Linear": ("in_features", "out_features", "bias", "dtype"), "Dropout": ("p",),
-                  "LeakyReLU": ("negative_slope",), "Softmax": ("dim",), "Sequential": ("layers",),
-                  "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "bias", "dtype"),
-                  "MaxPool2d": ("kernel_size", "stride", "padding"), "Flatten": ("start_dim", "end_dim"),
-                  "GPT": (*GPT_ARGUMENTS, "dtype")}
-
-
-def build_layer(spec, where="model"):
+def build_layer(spec, where="model", *, size_bound=None, depth=0):
     """Rebuild a layer from ``describe_layer``'s dict (fresh weights; load the state dict afterwards).
 
     ``where`` names the layer in error messages (``model.0`` is the first layer of the model).
+    ``size_bound`` (the number of saved weights) refuses absurd sizes before anything is allocated.
     """
+    if depth > MAX_DEPTH:
+        raise DataError(f"cannot rebuild {where}: the architecture is nested more than {MAX_DEPTH} levels deep, "
+                        f"which no model of the course is; the file is damaged or hostile: save the model again")
     kind = spec.get("type") if isinstance(spec, dict) else None
-    if isinstance(kind, str) and registry.saveable_class(kind) is not None:
-        return _build_saveable(registry.saveable_class(kind), spec, where)
-    classes = _layer_classes()
-    if kind not in classes:
+    cls = registry.saveable_class(kind) if isinstance(kind, str) else None
+    if cls is None:
         raise ConversionError(f"cannot rebuild {where}: a layer of type {kind!r}; known types are "
-                              f"{', '.join(classes)}")
-    missing = [key for key in _REQUIRED_KEYS.get(kind, ()) if key not in spec]
+                              f"{', '.join(registry.saveable_names())}")
+    config = {key: value for key, value in spec.items() if key != "type"}
+    missing = [name for name in registry.required_arguments(cls) if name not in config]
     if missing:
         raise DataError(f"cannot rebuild {where} ({kind}): its description lacks {', '.join(map(repr, missing))}. "
                         f"The architecture was edited or damaged: save the model again with save_numpy_model")
-    if kind == "Sequential" and not isinstance(spec["layers"], list):
-        raise DataError(f"cannot rebuild {where} (Sequential): 'layers' must be a list, got "
-                        f"{type(spec['layers']).__name__}")
-    cls = classes[kind]
-    if kind == "Linear":
-        return cls(spec["in_features"], spec["out_features"], bias=spec["bias"], seed=0, dtype=spec["dtype"])
-    if kind == "Dropout":
-        return cls(spec["p"])
-    if kind == "LeakyReLU":
-        return cls(spec["negative_slope"])
-    if kind == "Softmax":
-        return cls(spec["dim"])
-    if kind == "Sequential":
-        return cls(*[build_layer(child, f"{where}.{i}") for i, child in enumerate(spec["layers"])])
-    if kind == "Conv2d":
-        return cls(spec["in_channels"], spec["out_channels"], tuple(spec["kernel_size"]),
-                   stride=tuple(spec["stride"]), padding=tuple(spec["padding"]), bias=spec["bias"],
-                   init="zeros", dtype=spec["dtype"])
-    if kind == "MaxPool2d":
-        return cls(tuple(spec["kernel_size"]), stride=tuple(spec["stride"]), padding=tuple(spec["padding"]))
-    if kind == "Flatten":
-        return cls(spec["start_dim"], spec["end_dim"])
-    if kind == "GPT":
-        return cls(*(spec[name] for name in GPT_ARGUMENTS), seed=0, dtype=spec["dtype"])
-    return cls()
+    bound = max(MIN_SIZE_BOUND, size_bound or 0)
+    for key, value in config.items():
+        if _is_layer_spec(value):
+            config[key] = build_layer(value, f"{where}.{key}", size_bound=size_bound, depth=depth + 1)
+        elif isinstance(value, list) and value and all(_is_layer_spec(item) for item in value):
+            config[key] = [build_layer(item, f"{where}.{i}", size_bound=size_bound, depth=depth + 1)
+                           for i, item in enumerate(value)]
+        elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+            raise DataError(f"cannot rebuild {where} ({kind}): '{key}' must be a list of layers or of numbers")
+        elif isinstance(value, int) and not isinstance(value, bool) and value > bound:
+            raise DataError(f"cannot rebuild {where} ({kind}): {key}={value} is larger than the file's "
+                            f"{size_bound or 0} saved weights could fill, so the architecture was edited or "
+                            f"damaged (building it could exhaust the memory): save the model again")
+    return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
 
 
 def _describe_value(value):
@@ -149,22 +102,6 @@ def _describe_value(value):
 
 def _is_layer_spec(value):
     return isinstance(value, dict) and isinstance(value.get("type"), str)
-
-
-def _build_saveable(cls, spec, where):
-    """Rebuild a ``@saveable`` class from its config (nested layer descriptions rebuilt first)."""
-    config = {key: value for key, value in spec.items() if key != "type"}
-    missing = [name for name in registry.required_arguments(cls) if name not in config]
-    if missing:
-        raise DataError(f"cannot rebuild {where} ({cls.__name__}): its description lacks "
-                        f"{', '.join(map(repr, missing))}. The architecture was edited or damaged: save the "
-                        f"model again with save_numpy_model")
-    for key, value in config.items():
-        if _is_layer_spec(value):
-            config[key] = build_layer(value, f"{where}.{key}")
-        elif isinstance(value, list) and value and all(_is_layer_spec(item) for item in value):
-            config[key] = [build_layer(item, f"{where}.{key}.{i}") for i, item in enumerate(value)]
-    return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -201,8 +138,8 @@ def _npz_path(path):
 def save_numpy_model(model, path):
     """Save a NumPy model (a ``Sequential`` or a single layer) to ``path`` (``.npz`` is added if missing).
 
-    Returns the path written. Layers other than Linear, Conv2d, MaxPool2d, Flatten, Dropout,
-    Sequential and the activations raise ``ConversionError``.
+    Returns the path written. A layer that is not declared ``@saveable`` raises ``ConversionError``, and
+    weights that hold NaN or infinity (a diverged run) raise ``NonFiniteError``: such a file is useless.
     """
     from .numpy_nn import Module
 
@@ -213,15 +150,31 @@ def save_numpy_model(model, path):
     architecture = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "training": bool(model.training),
                     "model": describe_layer(model)}
     state = model.state_dict()
+    broken = [name for name, array in state.items() if array.dtype.kind == "f" and not np.isfinite(array).all()]
+    if broken:
+        raise NonFiniteError(f"save_numpy_model: the weights {', '.join(broken[:5])} hold NaN or infinite values "
+                             f"(the run diverged), so the saved model could never predict anything: retrain with a "
+                             f"smaller learning rate (or load the last good save) and save again")
     if ARCHITECTURE_KEY in state:
         raise ConversionError(f"a parameter is called {ARCHITECTURE_KEY!r}, the name the file reserves for the layers")
     arrays = {ARCHITECTURE_KEY: np.array(json.dumps(architecture, sort_keys=True)), **state}
+    _check_not_a_folder(Path(path), "save_numpy_model")
+    _check_not_a_folder(_npz_path(path), "save_numpy_model")
     return _atomic_write(_npz_path(path), lambda file: np.savez(file, **arrays))
+
+
+def _check_not_a_folder(path, who):
+    if path.is_dir():
+        example = path / ("model.pt" if "torch" in who else "model.npz")
+        raise DataError(f"{who}: {path} is a folder, not a file: give a file name inside it, e.g. {example}")
 
 
 def load_numpy_model(path):
     """Rebuild a model saved by ``save_numpy_model``: same layers, same weights, same train/eval mode."""
+    from . import models  # noqa: F401  the complete models declare themselves @saveable when imported
+
     path = Path(path)
+    _check_not_a_folder(path, "load_numpy_model")
     if not path.is_file() and _npz_path(path).is_file():
         path = _npz_path(path)
     if not path.is_file():
@@ -239,6 +192,9 @@ def load_numpy_model(path):
         architecture = json.loads(str(arrays.pop(ARCHITECTURE_KEY)))
     except json.JSONDecodeError as error:
         raise DataError(f"{path}: the architecture is not valid JSON ({error})") from None
+    except RecursionError:
+        raise DataError(f"{path}: the architecture is nested too deeply to read (more than {MAX_DEPTH} levels is "
+                        f"never a real model): the file is damaged or hostile; save the model again") from None
     if not isinstance(architecture, dict):
         raise DataError(f"{path}: the architecture must be a JSON object, got {type(architecture).__name__}")
     if architecture.get("format") != FORMAT_NAME or architecture.get("version") != FORMAT_VERSION:
@@ -247,7 +203,7 @@ def load_numpy_model(path):
     if "model" not in architecture:
         raise DataError(f"{path}: the architecture lacks its 'model' entry; save the model again")
     try:
-        model = build_layer(architecture["model"])
+        model = build_layer(architecture["model"], size_bound=sum(array.size for array in arrays.values()))
         model.load_state_dict(arrays)
     except DataError as error:
         raise DataError(f"{path}: {error}") from None
@@ -271,6 +227,7 @@ def save_torch_model(model, path):
         raise ConversionError(f"save_torch_model saves torch.nn.Module models, got {type(model).__name__}; "
                               f"for a numpy_nn model use save_numpy_model(model, path)")
     path = Path(path)
+    _check_not_a_folder(path, "save_torch_model")
     return _atomic_write(path, lambda file: torch.save(model.state_dict(), file))
 
 

@@ -169,7 +169,8 @@ class CNNRecipe(Recipe):
         return np.asarray(X).reshape(len(X), self.sizes[0], self.image_size, self.image_size)
 
     def describe(self):
-        text = super().describe().replace(f" {self.activation},", f" {self.activation} (conv {self.kernel_size}×{self.kernel_size}, max-pool 2),", 1)
+        conv = f"conv {self.kernel_size}×{self.kernel_size}, max-pool 2"
+        text = super().describe().replace(f" {self.activation},", f" {self.activation} ({conv}),", 1)
         return text
 
 

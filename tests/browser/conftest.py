@@ -76,7 +76,7 @@ def _missing(reason: str):
 
 def _required_js() -> list[str]:
     """The npm files the book needs to serve its JavaScript itself (the book extension's own list)."""
-    spec = importlib.util.spec_from_file_location("nncourse_book", REPO / "_ext" / "nncourse_book.py")
+    spec = importlib.util.spec_from_file_location("offline_js", REPO / "_ext" / "offline_js.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return list(module._REQUIRED)
@@ -90,7 +90,8 @@ def local_js_missing() -> str | None:
             how = "run bash tools/setup.sh (it runs npm ci), then rebuild the book"
         else:
             how = "npm was not found: install Node.js (with npm), run bash tools/setup.sh, then rebuild the book"
-        return f"node_modules/ is missing, so the book loads its JavaScript from CDNs and cannot be tested offline: {how}"
+        return (f"node_modules/ is missing, so the book loads its JavaScript from CDNs and cannot be tested "
+                f"offline: {how}")
     absent = [rel for rel in _required_js() if not (node_modules / rel).is_file()]
     if absent:
         return f"node_modules/ lacks {', '.join(absent)}: run npm ci (bash tools/setup.sh), then rebuild the book"
@@ -107,7 +108,7 @@ def local_js() -> Path:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass
 
 

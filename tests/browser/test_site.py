@@ -176,7 +176,8 @@ def test_page(docname, browser, site_url, built_site, console_errors):
 
     # 1. it loaded and carries its title
     title = source_title(docname)
-    h1 = driver.execute_script("const h = document.querySelector('main h1, article h1'); return h ? h.textContent : '';")
+    h1 = driver.execute_script(
+        "const h = document.querySelector('main h1, article h1'); return h ? h.textContent : '';")
     if _plain(title) not in _plain(h1):
         problems.append(f"heading {h1!r} does not show the title {title!r}")
     if _plain(title) not in _plain(driver.title):
@@ -195,11 +196,15 @@ def test_page(docname, browser, site_url, built_site, console_errors):
         "return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-state+json\"]').length;"
     )
     if has_widgets:
-        views = driver.execute_script("return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length;")
-        rendered = wait_for(driver, "document.querySelectorAll('.jupyter-widgets, .widget-inline-hbox, .widget-box').length", timeout=30)
+        views = driver.execute_script(
+            "return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length;")
+        rendered = wait_for(driver, "document.querySelectorAll('.jupyter-widgets, .widget-inline-hbox, "
+                                    ".widget-box').length", timeout=30)
         if views and not rendered:
             problems.append(f"{views} widget views embedded but none rendered")
-        broken = driver.execute_script("return Array.from(document.querySelectorAll('.jupyter-widgets')).filter(e => /Error (rendering|displaying) widget/.test(e.textContent)).length;")
+        broken = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.jupyter-widgets'))"
+            ".filter(e => /Error (rendering|displaying) widget/.test(e.textContent)).length;")
         if broken:
             problems.append(f"{broken} widgets show an error instead of rendering")
 
@@ -215,7 +220,8 @@ def test_page(docname, browser, site_url, built_site, console_errors):
     for kind, url in sorted(set(same_site_references(driver, site_url))):
         path, fragment = local_file(built_site, site_url, url)
         if not path.is_file():
-            problems.append(f"broken {kind}: {url} (no file {path.relative_to(built_site) if path.is_relative_to(built_site) else path})")
+            shown = path.relative_to(built_site) if path.is_relative_to(built_site) else path
+            problems.append(f"broken {kind}: {url} (no file {shown})")
         elif fragment and path.suffix == ".html" and fragment not in ids_in(path):
             problems.append(f"broken anchor: {url} (no id {fragment!r} in {path.relative_to(built_site)})")
 
@@ -225,7 +231,8 @@ def test_page(docname, browser, site_url, built_site, console_errors):
             "return performance.getEntriesByType('resource').map(e => e.name)"
             ".concat(performance.getEntriesByType('navigation').map(e => e.name));"
         )
-        elsewhere = sorted({u for u in requested if not u.startswith(site_url) and not u.startswith(("data:", "blob:"))})
+        elsewhere = sorted({u for u in requested
+                            if not u.startswith(site_url) and not u.startswith(("data:", "blob:"))})
         if elsewhere:
             problems.append(f"requests to other hosts although node_modules/ is present: {elsewhere}")
 
@@ -294,3 +301,78 @@ def test_screenshots(browser, site_url, artifacts_dir):
         out = artifacts_dir / f"site-{label}.png"
         assert browser.save_screenshot(str(out)), f"could not save {out}"
         assert out.stat().st_size > 10_000, f"{out} looks empty"
+
+
+# ---------------------------------------------------------------------------------------------
+# the built HTML itself (no browser needed)
+
+
+def _markdown_tables_in_outputs(docname: str) -> list[list[str]]:
+    """The Markdown tables that the notebook's text/markdown outputs display: each as its header cells."""
+    path = source_of(docname)
+    if path.suffix != ".ipynb":
+        return []
+    tables = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/markdown", ""))
+            lines = text.splitlines()
+            for header, rule in zip(lines, lines[1:]):
+                if header.startswith("|") and re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", rule.strip()):
+                    tables.append([c.strip() for c in header.strip().strip("|").split("|")])
+    return tables
+
+
+class _Tables(html.parser.HTMLParser):
+    """The header cells of every <table> on a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[list[str]] = []
+        self._in_th = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "th":
+            self._in_th = True
+            if self.tables:
+                self.tables[-1].append("")
+
+    def handle_endtag(self, tag):
+        if tag == "th":
+            self._in_th = False
+
+    def handle_data(self, data):
+        if self._in_th and self.tables:
+            self.tables[-1][-1] += data.strip()
+
+
+@pytest.mark.parametrize("docname", [d for d in DOCNAMES if _markdown_tables_in_outputs(d)])
+def test_markdown_output_tables_are_tables(docname, built_site):
+    """A Markdown table that a cell displays (ch. 8's results) is a real <table>, not a paragraph of
+    pipes whose |---| row Sphinx's smart quotes turned into dashes (nb_render_markdown_format)."""
+    page = (built_site / f"{docname}.html").read_text(encoding="utf-8")
+    parser = _Tables()
+    parser.feed(page)
+    for header in _markdown_tables_in_outputs(docname):
+        assert header in parser.tables, f"{docname}: the output table {header} is not an HTML <table>"
+    text = re.sub(r"<[^>]+>", "", page)
+    assert not re.search(r"\|\s*[\u2013\u2014]", text), f"{docname}: a table rule printed as dashes"
+
+
+def test_built_site_holds_no_placeholder_url(built_site):
+    """No page, script or downloadable notebook of the built book names the placeholder repository;
+    while _config.yml still has it, the launch buttons are left out (no dead Binder/Colab link)."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    holders = []
+    for path in sorted(built_site.rglob("*")):
+        if path.is_file() and path.suffix in {".html", ".js", ".ipynb", ".txt", ".json", ".md"}:
+            if "your-org" in path.read_text(encoding="utf-8", errors="replace").lower():
+                holders.append(str(path.relative_to(built_site)))
+    assert not holders, f"the placeholder repository URL (YOUR-ORG) is in the built site: {holders}"
+    if "your-org" in str(config["repository"]["url"]).lower():
+        for docname in DOCNAMES:
+            page = (built_site / f"{docname}.html").read_text(encoding="utf-8")
+            for service in ("mybinder.org/v2", "colab.research.google.com/github"):
+                assert service not in page, f"{docname}: a launch link ({service}) with no repository behind it"

@@ -73,10 +73,20 @@ Rules every check gets from the framework
   prints one line too; the hidden tests never appear in a traceback.
 * **The types the text asks for.** ``t.ndarray(value, what, kind="float", shape=None)`` accepts only a
   NumPy array of floats: a list of lists, a torch tensor, integers or booleans fail with a message
-  saying what came and how to convert it. ``t.expect_type(value, what, types, hint)`` checks any
-  other type. (``t.array`` still accepts anything array-like, for checks where the type is free.)
+  saying what came and how to convert it. ``t.number(value, what)`` accepts only a plain number (no
+  tensor, no list), ``t.expect_type(value, what, types, hint)`` checks any other type. (``t.array``
+  and ``t.scalar`` still accept anything array-like, for checks where the type is free.) A check
+  does not write these rules again: no read-only copies, no ``copy_args=False`` probes, no own
+  ``isinstance`` tests of results.
+* **Readable failures.** A float32 answer right to float32 precision is told its dtype is the
+  problem; long arrays that print alike get the first index where they differ.
 * A hint in ``errors=[(ExceptionType, "text in the message", hint)]`` may be a function of the
   exception returning the hint or None (to read, say, the shapes in NumPy's broadcast message).
+
+The framework lives in small modules, each with one job, behind :mod:`~nncourse.checks.framework`
+(which re-exports their public names): ``results`` (``CheckResult``), ``formatting`` (``fmt``),
+``tracebacks``, ``time_limit``, ``inputs`` (copies, ``read_only``, in-place changes), ``answers``
+(types and shapes of what came back), ``tester`` (``Tester``), ``decorator`` (``check``, ``registry``) and ``recording``.
 
 The command line numbers code cells as the learner sees them, leaving out the hidden Colab cell, and
 quotes their first line: ``code cell 5 ("def relu(z):")``; in the notebook a learner's error names

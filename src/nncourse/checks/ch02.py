@@ -87,11 +87,9 @@ def dense_forward(t: Tester, dense_forward) -> None:
     x = rng.normal(size=(2, 3))
     W = rng.normal(size=(4, 3))
     b = rng.normal(size=4)
-    copies = x.copy(), W.copy(), b.copy()
-    t.call(dense_forward, x, W, b, copy_args=False)
-    if not all(np.array_equal(a, c) for a, c in zip((x, W, b), copies)):
-        t.fail("dense_forward changed one of its inputs in place",
-               "compute a new array (out = x @ W.T + b) instead of using += on x, W or b.")
+    # the framework's rule: the inputs must be left as they were
+    t.call(dense_forward, x, W, b,
+           mutation_hint="compute a new array (out = x @ W.T + b) instead of using += on x, W or b.")
     t.ok()
 
 
@@ -165,12 +163,9 @@ def relu(t: Tester, relu) -> None:
     z2 = _rng(1).normal(size=(2, 5))
     t.close(t.call(relu, z2), np.maximum(z2, 0.0), "relu on a (2, 5) array",
             shape_hint="work element by element: np.maximum(z, 0) has the same shape as z.")
-    probe = np.array([-1.0, 2.0])
-    t.call(relu, probe, copy_args=False)
-    if not np.array_equal(probe, [-1.0, 2.0]):
-        t.fail("relu changed its input array in place (relu([-1, 2]) left z = "
-               f"{np.array2string(probe, separator=', ')})",
-               "the forward pass needs z again later (for the backward pass): return a new array, np.maximum(z, 0).")
+    # the framework's rule: the input must be left as it was
+    t.call(relu, np.array([-1.0, 2.0]), mutation_hint="the forward pass needs z again later (for the backward pass): "
+                                                       "return a new array, np.maximum(z, 0).")
     t.ok()
 
 

@@ -50,14 +50,6 @@ _IN_PLACE_HINT = ("return new arrays: v_new = momentum * v + g, then p_new = p -
                   "change too: a loop that keeps every p (the race's paths) then holds one array, many times over.")
 
 
-def _pair(t: Tester, result, names: str, n: int):
-    if not isinstance(result, (tuple, list)) or len(result) != n:
-        t.fail(f"the step should return {n} arrays ({names}), yours returns {type(result).__name__} "
-               f"{fmt(result) if not isinstance(result, (tuple, list)) else f'of {len(result)} values'}",
-               f"end with: return {names}")
-    return result
-
-
 # --------------------------------------------------------------------------------------------------
 # Exercise 1: SGD with momentum
 # --------------------------------------------------------------------------------------------------
@@ -84,8 +76,8 @@ def sgd_momentum_step(t: Tester, sgd_momentum_step) -> None:
         ("momentum = 0 (plain SGD), lr = 0.05", rng.normal(size=4), rng.normal(size=4), np.zeros(4), 0.05, 0.0),
     ]
     for description, p, g, v, lr, mu in cases:
-        result = _pair(t, t.call(sgd_momentum_step, p, g, v, lr, mu, mutation_hint=_IN_PLACE_HINT),
-                       "p_new, v_new", 2)
+        result = t.values(t.call(sgd_momentum_step, p, g, v, lr, mu, mutation_hint=_IN_PLACE_HINT),
+                          "the step", "p_new, v_new")
         want_p, want_v = _momentum(p, g, v, lr, mu)
         what = f"for {description}: v_new"
         t.close(t.ndarray(result[1], what), want_v, what, mistakes=[
@@ -116,7 +108,7 @@ def sgd_momentum_step(t: Tester, sgd_momentum_step) -> None:
     for g in grads:
         param.grad = torch.tensor(g)
         opt.step()
-        p, v = _pair(t, t.call(sgd_momentum_step, p, g, v, 0.1, 0.9), "p_new, v_new", 2)
+        p, v = t.values(t.call(sgd_momentum_step, p, g, v, 0.1, 0.9), "the step", "p_new, v_new")
         p, v = t.array(p, "p_new"), t.array(v, "v_new")
     t.close(p, param.detach().numpy(), "p after three steps, compared with torch.optim.SGD(lr=0.1, momentum=0.9)")
 
@@ -158,10 +150,10 @@ def adam_step(t: Tester, adam_step) -> None:
     for description, p, g, m, v, step, options in cases:
         args = dict(lr=options.get("lr", 1e-3), b1=options.get("beta1", 0.9), b2=options.get("beta2", 0.999),
                     eps=options.get("eps", 1e-8))
-        result = _pair(t, t.call(adam_step, p, g, m, v, step, **options, mutation_hint=_IN_PLACE_HINT, errors=[
+        result = t.values(t.call(adam_step, p, g, m, v, step, **options, mutation_hint=_IN_PLACE_HINT, errors=[
             (TypeError, "unexpected keyword", "keep the signature adam_step(p, g, m, v, t, lr=1e-3, beta1=0.9, "
                                               "beta2=0.999, eps=1e-8)."),
-        ]), "p_new, m_new, v_new", 3)
+        ]), "the step", "p_new, m_new, v_new")
         want_p, want_m, want_v = _adam(p, g, m, v, step, **args)
         b1, b2 = args["b1"], args["b2"]
         what = f"for {description}: m_new"
@@ -212,7 +204,7 @@ def adam_step(t: Tester, adam_step) -> None:
         param.grad = torch.tensor(g)
         opt.step()
         p, m, v = (t.array(a, name) for a, name in zip(
-            _pair(t, t.call(adam_step, p, g, m, v, step, lr=0.05), "p_new, m_new, v_new", 3), ("p_new", "m_new", "v_new")))
+            t.values(t.call(adam_step, p, g, m, v, step, lr=0.05), "the step", "p_new, m_new, v_new"), ("p_new", "m_new", "v_new")))
     t.close(p, param.detach().numpy(), "p after four steps (t = 1, 2, 3, 4), compared with torch.optim.Adam(lr=0.05)")
 
 

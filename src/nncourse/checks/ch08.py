@@ -10,14 +10,15 @@ PyTorch's: a batch has one example per row, ``W_ih`` is ``(H, I)``, ``W_hh`` is 
 computes ``x @ W_ih.T + h @ W_hh.T + b``, and the LSTM stacks its gates in the order i, f, g, o.
 The expected answers come from PyTorch (``RNNCell``, ``LSTMCell``, autograd), imported only when a
 check runs; the wrong answers the checks recognise are written out in NumPy next to their hints.
-Inputs are passed read-only where the exercise asks for new arrays, so an in-place change is caught.
+An input changed in place, or a result of the wrong type (a list, a tensor), is reported by the
+framework's rules (``Tester.call``, ``Tester.ndarray``, ``Tester.number``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .framework import Tester, check, read_only
+from .framework import Tester, check
 from .reference import sigmoid as _sigmoid
 
 __all__ = ["bigram_nll", "rnn_step", "rnn_bptt", "temperature_probs", "lstm_cell"]
@@ -27,21 +28,10 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-_read_only = read_only   # copies that keep their dtype
-
-_IN_PLACE_HINT = ("do not change the arrays you receive (no +=, -=, *= or slice assignment on them): "
-                  "compute new arrays.")
-
-
-def _errors(*extra):
-    """The hints for exceptions: writing into a read-only input first, then ``extra``."""
-    return [(ValueError, "read-only", _IN_PLACE_HINT), *extra]
-
-
-def _require_ndarray(t: Tester, value, what: str):
-    if isinstance(value, (list, tuple)) or type(value).__module__.startswith("torch"):
-        t.fail(f"{what} returned a {type(value).__name__}, expected a NumPy array",
-               "compute with NumPy (np.tanh, @, ...) and return the array itself, not a list or a tensor.")
+def _softmax(z, axis=-1):
+    z = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -60,13 +50,13 @@ def bigram_nll(t: Tester, bigram_nll) -> None:
         if case == 0:
             prev[:3], nxt[:3] = [0, 1, 2], [1, 2, 3]      # an asymmetric table read both ways differs
         want = float(-np.log(P[prev, nxt]).mean())
-        P_, prev_, nxt_ = _read_only(P, prev, nxt)
-        got = t.call(bigram_nll, P_, prev_, nxt_, copy_args=False, errors=_errors(
-            (IndexError, "", "index the table with both arrays at once: P[prev, nxt] picks one entry per pair.")))
+        got = t.call(bigram_nll, P, prev, nxt, errors=[
+            (IndexError, "", "index the table with both arrays at once: P[prev, nxt] picks one entry per pair.")])
         if isinstance(got, np.ndarray) and got.size > 1:
             t.fail(f"bigram_nll returned an array of shape {got.shape}, expected one number",
                    "average the per-pair losses: -np.log(P[prev, nxt]).mean().")
         what = f"bigram_nll on {n} pairs of a {V}x{V} table"
+        t.number(got, "bigram_nll")
         t.close(got, want, what, rtol=1e-9, mistakes=[
             (float(np.log(P[prev, nxt]).mean()), "a loss is positive: take minus the log-probability."),
             (float(-np.log(P[prev, nxt]).sum()), "average over the pairs (mean), do not sum: the unit is nats per character."),
@@ -76,8 +66,8 @@ def bigram_nll(t: Tester, bigram_nll) -> None:
             (float(-np.log(P[prev, nxt].mean())), "take the log of each probability, then the mean: -np.log(P[prev, nxt]).mean()."),
         ], hint="the mean over all pairs of -log P[prev, nxt].")
     uniform = np.full((27, 27), 1 / 27)
-    got = t.call(bigram_nll, *_read_only(uniform, np.arange(27), np.arange(27)[::-1].copy()), copy_args=False)
-    t.close(got, np.log(27), "bigram_nll of the uniform table (it should cost log 27 = 3.2958 nats)", rtol=1e-9)
+    got = t.call(bigram_nll, uniform, np.arange(27), np.arange(27)[::-1].copy())
+    t.close(t.number(got, "bigram_nll"), np.log(27), "bigram_nll of the uniform table (it should cost log 27 = 3.2958 nats)", rtol=1e-9)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -104,13 +94,13 @@ def rnn_step(t: Tester, rnn_step) -> None:
         x, h = rng.normal(size=(B, I)), rng.normal(size=(B, H))
         W_ih, W_hh, b = rng.normal(size=(H, I)), rng.normal(size=(H, H)), rng.normal(size=H)
         want = _torch_rnn_step(x, h, W_ih, W_hh, b)
-        got = t.call(rnn_step, *_read_only(x, h, W_ih, W_hh, b), copy_args=False, errors=_errors(
+        got = t.call(rnn_step, x, h, W_ih, W_hh, b, errors=[
             (ValueError, "matmul", "check the shapes: x is (B, I) and W_ih is (H, I), so x @ W_ih.T is (B, H)."),
-            (ValueError, "broadcast", "x @ W_ih.T and h @ W_hh.T are both (B, H); b (H,) broadcasts over the rows.")))
-        _require_ndarray(t, got, "rnn_step")
+            (ValueError, "broadcast", "x @ W_ih.T and h @ W_hh.T are both (B, H); b (H,) broadcasts over the rows.")])
         what = f"rnn_step with batch {B}, input {I}, hidden {H}"
+        t.ndarray(got, what)
         a = x @ W_ih.T + h @ W_hh.T + b
-        t.close(t.array(got, what), want, what, mistakes=[
+        t.close(got, want, what, mistakes=[
             (a, "apply the tanh: h_new = np.tanh(x @ W_ih.T + h @ W_hh.T + b)."),
             (np.tanh(x @ W_ih.T + b), "the previous state matters: add h @ W_hh.T inside the tanh."),
             (np.tanh(x @ W_ih.T + h @ W_hh.T), "add the bias b inside the tanh."),
@@ -149,7 +139,7 @@ def _bptt_variants(xs, h0, W_ih, W_hh, b, G):
     hs = _forward(xs, h0, W_ih, W_hh, b)
     prev = np.concatenate([h0[None], hs[:-1]])
 
-    def manual(recurrent=True, derivative=True, use_current=False, last_only=False):
+    def manual(recurrent=True, derivative=True, use_current=False, last_only=False, accumulate=True):
         dh = np.zeros_like(h0)
         dA = np.zeros_like(hs)
         for t_ in range(len(xs) - 1, -1, -1):
@@ -158,10 +148,13 @@ def _bptt_variants(xs, h0, W_ih, W_hh, b, G):
             dA[t_] = dh * (1 - hs[t_] ** 2) if derivative else dh
             dh = dA[t_] @ W_hh
         source = hs if use_current else prev
-        return [np.einsum("tbh,tbi->hi", dA, xs), np.einsum("tbh,tbk->hk", dA, source), dA.sum(axis=(0, 1)), dh]
+        steps = slice(None) if accumulate else slice(0, 1)   # "=" instead of "+=": only step 0's term is left
+        return [np.einsum("tbh,tbi->hi", dA[steps], xs[steps]), np.einsum("tbh,tbk->hk", dA[steps], source[steps]),
+                dA[steps].sum(axis=(0, 1)), dh]
 
     wrong = {"no_recurrence": manual(recurrent=False), "no_derivative": manual(derivative=False),
-             "current_state": manual(use_current=True), "last_only": manual(last_only=True)}
+             "current_state": manual(use_current=True), "last_only": manual(last_only=True),
+             "no_accumulation": manual(accumulate=False)}
     return want, wrong
 
 
@@ -177,22 +170,26 @@ def rnn_bptt(t: Tester, rnn_bptt) -> None:
         "no_derivative": "multiply by the tanh derivative, 1 - h_t**2, to go from dL/dh_t to dL/da_t.",
         "current_state": "grad_W_hh sums dL/da_t.T @ h_{t-1}: the state *before* step t (h0 for the first step).",
         "last_only": "every step has its own output gradient grad_hs[t]: add it at each step, not only the last.",
+        "no_accumulation": "accumulate over the steps: the weights are shared by every step, so each step adds its "
+                           "term (grad_W_ih += dL/da_t.T @ x_t, and so on); yours keeps only one step's term.",
     }
     for T, B, I, H in [(3, 2, 2, 3), (4, 1, 3, 2), (1, 2, 2, 2)]:
         xs, h0 = rng.normal(size=(T, B, I)), rng.normal(size=(B, H)) * 0.5
         W_ih, W_hh, b = rng.normal(size=(H, I)) * 0.7, rng.normal(size=(H, H)) * 0.7, rng.normal(size=H) * 0.3
         G = rng.normal(size=(T, B, H))
         want, wrong = _bptt_variants(xs, h0, W_ih, W_hh, b, G)
-        result = t.call(rnn_bptt, *_read_only(xs, h0, W_ih, W_hh, b, G), copy_args=False, errors=_errors(
+        result = t.call(rnn_bptt, xs, h0, W_ih, W_hh, b, G, errors=[
             (ValueError, "matmul", "check the shapes: dL/da_t is (B, H); dL/da_t @ W_hh is (B, H), "
-                                   "dL/da_t.T @ x_t is (H, I)."),))
-        if not isinstance(result, (tuple, list)) or len(result) != 4:
-            t.fail(f"rnn_bptt should return four arrays (grad_W_ih, grad_W_hh, grad_b, grad_h0), yours returns "
-                   f"{type(result).__name__}", "end with: return grad_W_ih, grad_W_hh, grad_b, grad_h0")
+                                   "dL/da_t.T @ x_t is (H, I).")])
+        result = t.values(result, "rnn_bptt", "grad_W_ih, grad_W_hh, grad_b, grad_h0")
         for k, (name, got) in enumerate(zip(names, result)):
             what = f"{name} for {T} steps, batch {B}, input {I}, hidden {H}"
             mistakes = [(w[k], hints[kind]) for kind, w in wrong.items() if not np.allclose(w[k], want[k])]
-            t.close(t.array(got, what), want[k], what, mistakes=mistakes,
+            if name == "grad_h0":
+                mistakes.append((np.zeros_like(want[k]), "grad_h0 is the gradient carried back past the first step, "
+                                                          "dL/da_0 @ W_hh: not zeros (h0 influences every step)."))
+            t.ndarray(got, what)
+            t.close(got, want[k], what, mistakes=mistakes,
                     shape_hint=f"{name} has the shape of what it is the gradient of, {want[k].shape}.")
 
 
@@ -206,28 +203,32 @@ def temperature_probs(t: Tester, temperature_probs) -> None:
     t.callable(temperature_probs, "temperature_probs")
     rng = _rng(83)
 
-    def softmax(z):
-        z = z - z.max(axis=-1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=-1, keepdims=True)
+    softmax = _softmax
 
     cases = [(rng.normal(size=27) * 2, 0.5), (rng.normal(size=27), 1.0), (rng.normal(size=(3, 27)), 2.0),
              (rng.normal(size=5) * 3, 0.1)]
     for logits, T in cases:
         want = softmax(logits / T)
-        got = t.call(temperature_probs, *_read_only(logits), T, copy_args=False, errors=_errors())
-        _require_ndarray(t, got, "temperature_probs")
+        got = t.call(temperature_probs, logits, T)
         what = f"temperature_probs(logits of shape {logits.shape}, temperature={T})"
-        t.close(t.array(got, what), want, what, rtol=1e-9, atol=1e-12, mistakes=[
+        t.ndarray(got, what)
+        after = ("the temperature goes on the logits, before the softmax: softmax(logits / T). Applied to the "
+                 "probabilities after it, it is not a temperature (and they no longer sum to 1).")
+        t.close(got, want, what, rtol=1e-9, atol=1e-12, mistakes=[
             (softmax(logits * T), "divide the logits by the temperature (z / T), do not multiply."),
             (softmax(logits), "use the temperature: softmax(logits / temperature)."),
             (np.exp(logits / T), "normalise: divide by the sum so the probabilities add up to 1."),
             (lambda: softmax(logits / T) ** T, "scale the logits before the softmax, not the probabilities after it."),
+            (lambda: softmax(logits) ** (1 / T), after),
+            (lambda: softmax(logits) / T, after),
+            (lambda: softmax(logits / T, axis=0) if logits.ndim > 1 else None,
+             "take the softmax over the last axis (axis=-1, one distribution per row of logits), not axis 0."),
             (lambda: np.exp(logits / T) / np.exp(logits / T).sum(), "normalise each row on its own: sum over the last axis with keepdims=True."),
         ], shape_hint=f"the probabilities have the shape of the logits, {logits.shape}.")
     big = np.array([1000.0, 999.0, 0.0])
-    got = t.call(temperature_probs, *_read_only(big), 0.5, copy_args=False)
-    t.close(t.array(got, "temperature_probs([1000, 999, 0], 0.5)"), softmax(big / 0.5),
+    got = t.call(temperature_probs, big, 0.5)
+    t.ndarray(got, "temperature_probs([1000, 999, 0], 0.5)")
+    t.close(got, softmax(big / 0.5),
             "temperature_probs([1000, 999, 0], 0.5)", rtol=1e-9,
             nonfinite_hint="exp(2000) overflows: subtract the largest logit (after dividing by T) before np.exp.")
 
@@ -268,15 +269,14 @@ def lstm_cell(t: Tester, lstm_cell) -> None:
         x, h, c = rng.normal(size=(B, I)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
         W_ih, W_hh, b = rng.normal(size=(4 * H, I)), rng.normal(size=(4 * H, H)), rng.normal(size=4 * H)
         want_h, want_c = _torch_lstm_cell(x, h, c, W_ih, W_hh, b)
-        result = t.call(lstm_cell, *_read_only(x, h, c, W_ih, W_hh, b), copy_args=False, errors=_errors(
-            (ValueError, "matmul", "x @ W_ih.T is (B, 4H): W_ih stacks the four gates' weights, shape (4H, I).")))
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            t.fail(f"lstm_cell should return two arrays (h_new, c_new), yours returns {type(result).__name__}",
-                   "end with: return h_new, c_new")
-        got_h, got_c = result
+        result = t.call(lstm_cell, x, h, c, W_ih, W_hh, b, errors=[
+            (ValueError, "matmul", "x @ W_ih.T is (B, 4H): W_ih stacks the four gates' weights, shape (4H, I).")])
+        got_h, got_c = t.values(result, "lstm_cell", "h_new, c_new")
         args = (x, h, c, W_ih, W_hh, b)
         what = f"c_new with batch {B}, input {I}, hidden {H}"
-        t.close(t.array(got_c, what), want_c, what, mistakes=[
+        t.ndarray(got_c, what)
+        t.close(got_c, want_c, what, mistakes=[
+            (want_h, "return the two in the order (h_new, c_new): yours has c_new first."),
             (_lstm_variant(*args, order="ifog")[1], "torch's gate order is i, f, g, o: the candidate g is the third block."),
             (_lstm_variant(*args, order="figo")[1], "the first block is the input gate i, the second the forget gate f."),
             (_lstm_variant(*args, forget=False)[1], "keep the old cell state: c_new = f * c + i * g."),
@@ -285,7 +285,8 @@ def lstm_cell(t: Tester, lstm_cell) -> None:
              "squash the input gate with the sigmoid too: i = sigmoid(block 1)."),
         ], shape_hint=f"c_new has the shape of c, {c.shape}: each gate is a (B, H) block of the (B, 4H) product.")
         what = f"h_new with batch {B}, input {I}, hidden {H}"
-        t.close(t.array(got_h, what), want_h, what, mistakes=[
+        t.ndarray(got_h, what)
+        t.close(got_h, want_h, what, mistakes=[
             (_lstm_variant(*args, tanh_c=False)[0], "h_new = o * tanh(c_new): apply tanh to the new cell state."),
             (_lstm_variant(*args, o_tanh=True)[0], "the output gate is a sigmoid, like i and f; only g uses tanh."),
             (lambda: _sigmoid((x @ W_ih.T + h @ W_hh.T + b)[:, 3 * H:]) * np.tanh(c),

@@ -12,42 +12,24 @@ Expected values come from plain float64 NumPy written here (the attention check 
 ``torch.nn.functional.scaled_dot_product_attention``); the wrong answers the checks recognise are
 written out next to their hints.
 
-Every array handed to the learner's function is read-only, so a function that changes its inputs in
-place is told so instead of silently corrupting the test case; results must be NumPy arrays (not
-lists or tensors) of the right dtype.
+A function that changes its inputs in place is told so, and results must be NumPy arrays (not lists
+or tensors) of the right dtype: both are the framework's rules (``Tester.call``, ``Tester.ndarray``).
 """
 
 from __future__ import annotations
 
-import functools
 import numpy as np
 
-from .framework import Tester, check, read_only
+from .framework import Tester, check
 from .reference import softmax as _softmax
 
 __all__ = ["kernel_weights", "attention", "causal_mask", "softmax_backward", "split_merge_heads",
            "mha_parameters"]
 
-_READ_ONLY = (ValueError, "read-only", "this function must not change its inputs: build new arrays "
-              "(e.g. scores = scores + mask, np.where(...)) instead of assigning into an argument.")
-
-
-_frozen = functools.partial(read_only, dtype=np.float64)   # boolean masks stay boolean
-
-def _ndarray(t: Tester, value, what: str, *, kind: str = "f"):
-    """The learner must return a NumPy array of the right kind (float 'f', boolean 'b')."""
-    if value is None:
-        t.fail(f"{what} returned None", "did you forget the return statement?")
-    if not isinstance(value, np.ndarray):
-        t.fail(f"{what} returned a {type(value).__name__}, expected a NumPy array",
-               "build the result with NumPy operations (np.exp, @, np.tril, ...) so that it is an np.ndarray.")
-    if kind == "f" and value.dtype.kind != "f":
-        t.fail(f"{what} returned an array of dtype {value.dtype}, expected floating-point numbers",
-               "weights and outputs are real numbers: make sure nothing is cast to int or bool.")
-    if kind == "b" and value.dtype != bool:
-        hint = ("np.tril(np.ones((n, n))) gives floats: compare or convert, np.tril(np.ones((n, n), dtype=bool))."
-                if value.dtype.kind in "fiu" else None)
-        t.fail(f"{what} returned an array of dtype {value.dtype}, expected booleans (True = may attend)", hint)
+def _ndarray(t: Tester, value, what: str, *, kind: str = "float"):
+    """The learner must return a NumPy array of the right kind (the framework's rule); returned
+    unconverted, so that ``t.close`` sees its dtype."""
+    t.ndarray(value, what, kind=kind)
     return value
 
 
@@ -72,8 +54,7 @@ def kernel_weights(t: Tester, kernel_weights) -> None:
     ]
     for description, xq, xt, h in cases:
         want = _gaussian_weights(xq, xt, h)
-        q, x = _frozen(xq, xt)
-        got = t.call(kernel_weights, q, x, h, copy_args=False, errors=[_READ_ONLY])
+        got = t.call(kernel_weights, xq, xt, h)
         got = _ndarray(t, got, f"kernel_weights for {description}")
         d = xq[:, None] - xt[None, :]
         t.close(got, want, f"kernel_weights for {description}", mistakes=[
@@ -124,9 +105,8 @@ def attention(t: Tester, attention) -> None:
         tq, tk, tv = (torch.tensor(a) for a in (Q, K, V))
         want = torch.nn.functional.scaled_dot_product_attention(
             tq, tk, tv, attn_mask=None if mask is None else torch.tensor(mask)).numpy()
-        args = _frozen(Q, K, V) + ([] if mask is None else _frozen(mask))
-        got = t.call(attention, *args, copy_args=False, errors=[
-            _READ_ONLY,
+        args = (Q, K, V) + (() if mask is None else (mask,))
+        got = t.call(attention, *args, errors=[
             (ValueError, "matmul", "check the shapes: Q is (L, d) and K is (S, d), so the scores are Q @ K.T, (L, S)."),
             (TypeError, "missing", "give mask a default: def attention(Q, K, V, mask=None)."),
             (TypeError, "positional argument", "accept the mask as a fourth argument: def attention(Q, K, V, mask=None)."),
@@ -136,6 +116,11 @@ def attention(t: Tester, attention) -> None:
         d = Q.shape[1]
         t.close(got, want, what, mistakes=[
             (lambda: _attention(Q, K, V, mask, scale=1.0), "divide the scores by √d (d = Q.shape[-1]) before the softmax."),
+            (lambda: _attention(Q, K, V, mask, scale=1 / np.sqrt(V.shape[1])) if V.shape[1] != d else None,
+             "scale by √d_k, the width of the queries and keys (Q.shape[-1]), not by √d_v, the width of the values."),
+            (lambda: (np.where(mask, _softmax(Q @ K.T / np.sqrt(d)), 0.0) if mask is not None else None) @ V,
+             "mask the scores before the softmax (-inf where the mask is False): zeroing weights after it leaves "
+             "rows that no longer sum to 1."),
             (lambda: _attention(Q, K, V, mask, scale=1 / d), "divide by the square root of d, np.sqrt(d), not by d."),
             (lambda: _attention(Q, K, V, mask, axis=0), "take the softmax over the keys (axis=-1: each query's row sums "
                                                         "to 1), not over the queries."),
@@ -150,8 +135,8 @@ def attention(t: Tester, attention) -> None:
              "a blocked score must become -inf (weight exactly 0 after the softmax), not 0 (which still gets weight)."),
         ], shape_hint=f"the output has one row per query and the values' width: ({sq[0]}, {sv[1]}).")
     # a second call without the mask argument must still work (mask=None by default)
-    Q, K, V = _frozen(*(rng.normal(size=(2, 3)) for _ in range(3)))
-    got = t.call(attention, Q, K, V, copy_args=False, errors=[
+    Q, K, V = (rng.normal(size=(2, 3)) for _ in range(3))
+    got = t.call(attention, Q, K, V, errors=[
         (TypeError, "missing", "give mask a default: def attention(Q, K, V, mask=None).")])
     t.close(_ndarray(t, got, "attention without a mask"), _attention(Q, K, V), "attention(Q, K, V) without a mask")
 
@@ -165,13 +150,15 @@ def causal_mask(t: Tester, causal_mask) -> None:
     """``causal_mask(n)`` -> boolean (n, n), True where query i may attend key j, i.e. j <= i."""
     t.callable(causal_mask, "causal_mask")
     for n in (3, 6, 1):
-        got = _ndarray(t, t.call(causal_mask, n), f"causal_mask({n})", kind="b")
+        got = _ndarray(t, t.call(causal_mask, n), f"causal_mask({n})", kind="bool")
         want = np.tril(np.ones((n, n), dtype=bool))
         t.close(got, want, f"causal_mask({n})", mistakes=[
             (np.triu(np.ones((n, n), dtype=bool)), "rows are queries and columns are keys: query i may see keys "
                                                    "0..i, the lower triangle (np.tril), not the upper one."),
             (np.tril(np.ones((n, n), dtype=bool), k=-1), "a position may attend to itself: keep the diagonal "
                                                          "(np.tril with k=0)."),
+            (np.tril(np.ones((n, n), dtype=bool), k=1), "np.tril(..., k=1) keeps one diagonal above the main one too: "
+                                                        "query i would see key i + 1, the next position. Use k=0."),
             (~np.tril(np.ones((n, n), dtype=bool)), "True means 'may attend': the allowed entries are j <= i "
                                                      "(you marked the blocked ones)."),
             (np.ones((n, n), dtype=bool), "block the future: query i must not see keys j > i."),
@@ -202,8 +189,10 @@ def softmax_backward(t: Tester, softmax_backward) -> None:
         torch.softmax(tz, dim=-1).backward(torch.tensor(g))
         want = tz.grad.numpy()
         y = _softmax(z)
-        fy, fg = _frozen(y, g)
-        got = t.call(softmax_backward, fy, fg, copy_args=False, errors=[_READ_ONLY])
+        got = t.call(softmax_backward, y, g, errors=[
+            (ValueError, "broadcast", "keep the summed axis: (g * y).sum(axis=-1, keepdims=True) is (..., 1), so it "
+                                      "broadcasts against y; without keepdims it is (...,) and does not."),
+        ])
         what = f"softmax_backward for {description}"
         got = _ndarray(t, got, what)
         t.close(got, want, what, mistakes=[
@@ -232,8 +221,7 @@ def split_merge_heads(t: Tester, split_heads, merge_heads) -> None:
         D = E // H
         x = np.arange(N * L * E, dtype=np.float64).reshape(N, L, E)
         want = x.reshape(N, L, H, D).transpose(0, 2, 1, 3)
-        (fx,) = _frozen(x)
-        got = _ndarray(t, t.call(split_heads, fx, H, copy_args=False, errors=[_READ_ONLY]),
+        got = _ndarray(t, t.call(split_heads, x, H),
                        f"split_heads on ({N}, {L}, {E}) with {H} heads")
         what = f"split_heads of an (N, L, E) = ({N}, {L}, {E}) array into {H} heads"
         t.close(got, want, what, mistakes=[
@@ -245,8 +233,7 @@ def split_merge_heads(t: Tester, split_heads, merge_heads) -> None:
             (lambda: x.reshape(N, L, H, D), "move the head axis in front of the positions: (N, H, L, D), "
                                             "transpose(0, 2, 1, 3)."),
         ], shape_hint=f"split_heads returns (N, H, L, D) = ({N}, {H}, {L}, {D}).")
-        (fh,) = _frozen(want)
-        got = _ndarray(t, t.call(merge_heads, fh, copy_args=False, errors=[_READ_ONLY]),
+        got = _ndarray(t, t.call(merge_heads, want.copy()),
                        f"merge_heads on ({N}, {H}, {L}, {D})")
         t.close(got, x, f"merge_heads of an (N, H, L, D) = ({N}, {H}, {L}, {D}) array", mistakes=[
             (lambda: want.reshape(N, L, E), "undo the transpose first: x.transpose(0, 2, 1, 3) gives (N, L, H, D), then "

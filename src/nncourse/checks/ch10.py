@@ -8,43 +8,30 @@ Use them at the end of each exercise::
 ``layer_norm_forward``, ``layer_norm_backward``, ``causal_attention_head``, ``gpt_parameter_count``,
 ``top_k_probabilities`` and ``residual_backward``. Expected values come from PyTorch (imported only
 when a check runs) or from the course's formula; the wrong answers the checks recognise are written
-out in NumPy next to their hints. Inputs are handed over read-only, so a function that changes its
-arguments in place is told so instead of silently corrupting the test.
+out in NumPy next to their hints. A function that changes its arguments in place, or returns
+something other than a NumPy float array, is told so by the framework's rules (``Tester.call``,
+``Tester.ndarray``).
 """
 
 from __future__ import annotations
 
-import functools
 import numbers
 
 import numpy as np
 
-from .framework import Tester, check, read_only
+from .framework import Tester, check
 
 __all__ = ["layer_norm_forward", "layer_norm_backward", "causal_attention_head", "gpt_parameter_count",
            "top_k_probabilities", "residual_backward"]
-
-_INPLACE_HINT = ("build new arrays (x - mu, not x -= mu): the arrays you receive are read-only, "
-                 "because the caller still needs them.")
-_INPLACE_ERRORS = [(ValueError, "read-only", _INPLACE_HINT)]
-
 
 def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-_frozen = functools.partial(read_only, dtype=np.float64)
-
 def _numpy_result(t: Tester, value, what: str) -> np.ndarray:
-    """The learner must return a NumPy float array (not a list, not a tensor)."""
-    if value is None:
-        t.fail(f"{what} returned None", "did you forget the return statement?")
-    if not isinstance(value, np.ndarray):
-        t.fail(f"{what} should return a NumPy array, yours returns {type(value).__name__}",
-               "compute with NumPy operations on the arrays you receive (np.asarray(...) at the end at most).")
-    if value.dtype.kind != "f":
-        t.fail(f"{what} should return floating-point numbers, yours has dtype {value.dtype}",
-               "keep the arithmetic in float (no int casts, no rounding).")
+    """The learner must return a NumPy float array (the framework's rule); returned unconverted, so
+    that ``t.close`` sees its dtype."""
+    t.ndarray(value, what)
     return value
 
 
@@ -66,15 +53,16 @@ def layer_norm_forward(t: Tester, layer_norm_forward) -> None:
 
     t.callable(layer_norm_forward, "layer_norm_forward")
     rng = _rng(100)
-    cases = [("a batch of 4 vectors of 5 features", (4, 5)), ("a (2, 3, 6) sequence batch", (2, 3, 6)),
-             ("a single vector of 8 features", (1, 8))]
-    for description, shape in cases:
-        x, gamma, beta = _frozen(rng.normal(2.0, 3.0, size=shape), rng.normal(1, 0.5, size=shape[-1]),
-                                 rng.normal(0, 0.5, size=shape[-1]))
+    cases = [("a batch of 4 vectors of 5 features", (4, 5), 3.0), ("a (2, 3, 6) sequence batch", (2, 3, 6), 3.0),
+             ("a single vector of 8 features", (1, 8), 3.0),
+             ("3 vectors of nearly equal features (variance about 1e-6, so eps matters)", (3, 4), 1e-3)]
+    for description, shape, spread in cases:
+        x, gamma, beta = (rng.normal(2.0, spread, size=shape), rng.normal(1, 0.5, size=shape[-1]),
+                          rng.normal(0, 0.5, size=shape[-1]))
         eps = 1e-5
         want = torch.nn.functional.layer_norm(torch.from_numpy(np.array(x)), (shape[-1],), torch.from_numpy(np.array(gamma)),
                                               torch.from_numpy(np.array(beta)), eps).numpy()
-        got = t.call(layer_norm_forward, x, gamma, beta, eps, copy_args=False, errors=_INPLACE_ERRORS)
+        got = t.call(layer_norm_forward, x, gamma, beta, eps)
         got = _numpy_result(t, got, "layer_norm_forward")
         centred = x - x.mean(axis=-1, keepdims=True)
         what = f"layer_norm_forward for {description}"
@@ -82,6 +70,12 @@ def layer_norm_forward(t: Tester, layer_norm_forward) -> None:
             (lambda: gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta,
              "that normalises over the batch (axis 0), which is batch normalisation: LayerNorm uses the "
              "features of each vector, axis=-1 with keepdims=True."),
+            (lambda: gamma * (x - x.mean()) / np.sqrt(x.var() + eps) + beta,
+             "that normalises the whole array at once: LayerNorm normalises each vector on its own, with the mean "
+             "and variance over its features, axis=-1 with keepdims=True."),
+            (lambda: gamma * centred / np.sqrt(x.var(axis=-1, keepdims=True)) + beta,
+             "add eps inside the square root, sqrt(var + eps): without it a vector of (nearly) equal features is "
+             "divided by (nearly) zero."),
             (lambda: gamma * centred / np.sqrt(x.var(axis=-1, ddof=1, keepdims=True) + eps) + beta,
              "that is the unbiased variance (divided by C - 1); LayerNorm divides by C, as np.var does by default."),
             (lambda: gamma * centred / (x.std(axis=-1, keepdims=True) + eps) + beta,
@@ -108,8 +102,8 @@ def layer_norm_backward(t: Tester, layer_norm_backward) -> None:
     t.callable(layer_norm_backward, "layer_norm_backward")
     rng = _rng(101)
     for description, shape in [("a batch of 4 vectors of 5 features", (4, 5)), ("a (2, 3, 6) batch", (2, 3, 6))]:
-        x, gamma, grad_out = _frozen(rng.normal(1.0, 2.0, size=shape), rng.normal(1, 0.5, size=shape[-1]),
-                                     rng.normal(size=shape))
+        x, gamma, grad_out = (rng.normal(1.0, 2.0, size=shape), rng.normal(1, 0.5, size=shape[-1]),
+                              rng.normal(size=shape))
         beta = np.zeros(shape[-1])
         eps = 1e-5
         xt = torch.tensor(np.array(x), requires_grad=True)
@@ -117,10 +111,8 @@ def layer_norm_backward(t: Tester, layer_norm_backward) -> None:
         bt = torch.tensor(beta, requires_grad=True)
         torch.nn.functional.layer_norm(xt, (shape[-1],), gt, bt, eps).backward(torch.from_numpy(np.array(grad_out)))
         want_x, want_gamma, want_beta = xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
-        result = t.call(layer_norm_backward, x, gamma, grad_out, eps, copy_args=False, errors=_INPLACE_ERRORS)
-        if not isinstance(result, (tuple, list)) or len(result) != 3:
-            t.fail(f"layer_norm_backward should return three arrays (grad_x, grad_gamma, grad_beta), yours "
-                   f"returns {type(result).__name__}", "end with: return grad_x, grad_gamma, grad_beta")
+        result = t.call(layer_norm_backward, x, gamma, grad_out, eps)
+        result = t.values(result, "layer_norm_backward", "grad_x, grad_gamma, grad_beta")
         got_x, got_gamma, got_beta = (_numpy_result(t, r, "layer_norm_backward") for r in result)
 
         rstd = 1 / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
@@ -165,22 +157,34 @@ def causal_attention_head(t: Tester, causal_attention_head) -> None:
 
     t.callable(causal_attention_head, "causal_attention_head")
     rng = _rng(102)
-    for description, T, C, d in [("T = 5 positions, C = 6, head size 4", 5, 6, 4),
-                                 ("T = 3 positions, C = 4, head size 2", 3, 4, 2),
-                                 ("T = 1 position, C = 3, head size 3", 1, 3, 3)]:
-        x, Wq, Wk, Wv = _frozen(rng.normal(size=(T, C)), rng.normal(size=(d, C)), rng.normal(size=(d, C)),
-                                rng.normal(size=(d, C)))
+    for description, T, C, d, size in [("T = 5 positions, C = 6, head size 4", 5, 6, 4, 1.0),
+                                       ("T = 3 positions, C = 4, head size 2", 3, 4, 2, 1.0),
+                                       ("T = 1 position, C = 3, head size 3", 1, 3, 3, 1.0),
+                                       ("T = 4 positions, C = 4, head size 2, scores in the thousands", 4, 4, 2, 20.0)]:
+        x, Wq, Wk, Wv = (rng.normal(size=(T, C)) * size, rng.normal(size=(d, C)), rng.normal(size=(d, C)),
+                         rng.normal(size=(d, C)))
         q, k, v = x @ Wq.T, x @ Wk.T, x @ Wv.T
         want = torch.nn.functional.scaled_dot_product_attention(
             *(torch.from_numpy(a)[None] for a in (q, k, v)), is_causal=True)[0].numpy()
-        got = t.call(causal_attention_head, x, Wq, Wk, Wv, copy_args=False, errors=_INPLACE_ERRORS + [
+        got = t.call(causal_attention_head, x, Wq, Wk, Wv, errors=[
             (ValueError, "matmul", "check the shapes: x is (T, C) and each W is (d, C), so q = x @ W_q.T is (T, d)."),
         ])
         got = _numpy_result(t, got, "causal_attention_head")
         scores = q @ k.T / np.sqrt(d)
         upper = np.triu(np.ones((T, T), dtype=bool), 1)
         t.close(got, want, f"causal_attention_head for {description}", rtol=1e-6, atol=1e-9,
-                shape_hint="the output has one row per position and head-size columns: (T, d).", mistakes=[
+                shape_hint="the output has one row per position and head-size columns: (T, d).",
+                nonfinite_hint="exp of scores in the thousands overflows (inf / inf = NaN): subtract each row's "
+                               "largest score before np.exp, scores - scores.max(axis=-1, keepdims=True), after "
+                               "masking.", mistakes=[
+            (lambda: _softmax(np.where(upper, -np.inf, q @ k.T / np.sqrt(C))) @ v if C != d else None,
+             "scale by 1 / sqrt(d) with d the head size (q.shape[-1]), not sqrt(C), the width of x."),
+            (lambda: (_softmax(scores) * ~upper) @ v,
+             "mask the scores before the softmax (-inf above the diagonal): zeroing weights after it leaves rows "
+             "that no longer sum to 1."),
+            (lambda: _softmax(np.where(np.triu(np.ones((T, T), dtype=bool), 2), -np.inf, scores)) @ v,
+             "the mask lets each position see the next one too (that is np.tril(..., k=1), or np.triu(..., k=2) "
+             "for the blocked part): block every key index > query index, np.triu(..., k=1)."),
             (lambda: _softmax(scores) @ v, "no causal mask: position t may only look at positions 0..t. "
                                            "Set the scores above the diagonal to -inf before the softmax."),
             (lambda: _softmax(np.where(upper, -np.inf, q @ k.T)) @ v,
@@ -210,7 +214,7 @@ def gpt_parameter_count(t: Tester, gpt_parameter_count) -> None:
     """``gpt_parameter_count(vocab_size, context_length, d_model, n_layers) -> int``."""
     import torch
 
-    from ..torch_nn import GPT
+    from ..models.torch import GPT
 
     t.callable(gpt_parameter_count, "gpt_parameter_count")
     for V, T, C, L in [(27, 16, 64, 2), (13, 9, 48, 2), (50257, 1024, 768, 12), (5, 4, 8, 1)]:
@@ -255,11 +259,11 @@ def top_k_probabilities(t: Tester, top_k_probabilities) -> None:
                                             ("8 logits, k = 5, T = 0.5", 8, 5, 0.5),
                                             ("6 logits, k = 6 (keep all), T = 2", 6, 6, 2.0),
                                             ("7 logits, k = 1, T = 1.5", 7, 1, 1.5)]:
-        (logits,) = _frozen(rng.normal(0, 2, size=V))
+        logits = rng.normal(0, 2, size=V)
         z = torch.from_numpy(np.array(logits)) / temperature
         kth = torch.topk(z, k).values[-1]
         want = torch.softmax(z.masked_fill(z < kth, float("-inf")), dim=-1).numpy()
-        got = t.call(top_k_probabilities, logits, k, temperature, copy_args=False, errors=_INPLACE_ERRORS)
+        got = t.call(top_k_probabilities, logits, k, temperature)
         got = _numpy_result(t, got, "top_k_probabilities")
         keep = logits >= np.sort(logits)[-k]
         what = f"top_k_probabilities for {description}"
@@ -275,6 +279,11 @@ def top_k_probabilities(t: Tester, top_k_probabilities) -> None:
              "that keeps k + 1 symbols: the k-th largest is np.sort(logits)[-k]."),
             (lambda: _softmax(np.where(logits <= np.sort(logits)[k - 1], logits / temperature, -np.inf)),
              "that keeps the k smallest logits; keep the k largest."),
+            (lambda: _softmax(np.where(logits > np.sort(logits)[-k], logits / temperature, -np.inf)),
+             "keep the k-th largest too: logits >= kth_largest (a strict > keeps only k - 1 symbols)."),
+            (lambda: _softmax(np.where(keep, logits, -np.inf)) ** (1 / temperature) if temperature != 1 else None,
+             "the temperature goes on the logits, before the softmax: softmax(logits / T). Applied to the "
+             "probabilities after it, they no longer sum to 1."),
         ])
 
 
@@ -291,11 +300,11 @@ def residual_backward(t: Tester, residual_backward) -> None:
     t.callable(residual_backward, "residual_backward")
     rng = _rng(105)
     for description, N, C in [("a batch of 3, width 4", 3, 4), ("a batch of 1, width 2", 1, 2), ("a batch of 5, width 3", 5, 3)]:
-        x, W, grad_y = _frozen(rng.normal(size=(N, C)), rng.normal(size=(C, C)), rng.normal(size=(N, C)))
+        x, W, grad_y = rng.normal(size=(N, C)), rng.normal(size=(C, C)), rng.normal(size=(N, C))
         xt = torch.tensor(np.array(x), requires_grad=True)
         (xt + torch.tanh(xt @ torch.from_numpy(np.array(W)).T)).backward(torch.from_numpy(np.array(grad_y)))
         want = xt.grad.numpy()
-        got = t.call(residual_backward, x, W, grad_y, copy_args=False, errors=_INPLACE_ERRORS)
+        got = t.call(residual_backward, x, W, grad_y)
         got = _numpy_result(t, got, "residual_backward")
         h = np.tanh(x @ W.T)
         branch = (grad_y * (1 - h * h)) @ W

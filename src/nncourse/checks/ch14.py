@@ -154,11 +154,9 @@ def merge(t: Tester, merge) -> None:
              ("[7, 8, 7] without the pair", [7, 8, 7], (8, 8), 256),
              ("[3]", [3], (3, 3), 256)]
     for description, ids, pair, new_id in cases:
-        given = list(ids)
-        got = t.call(merge, given, pair, new_id, copy_args=False)
-        if given != ids:
-            t.fail(f"merge changed the list it was given ({description} became {given!r:.60})",
-                   "build a new list (out = [] ... out.append(...)) and return it; the caller still needs the old one.")
+        got = t.call(merge, list(ids), pair, new_id,
+                     mutation_hint=f"merge changed the list it was given ({description}): build a new list "
+                                   "(out = [] ... out.append(...)) and return it; the caller still needs the old one.")
         got = _as_ids(t, got, f"merge({description}, {pair}, {new_id})")
         t.equal(got, _merge(ids, pair, new_id), f"merge({description}, {pair}, {new_id})", mistakes=[
             (lambda: _merge_overlapping(ids, pair, new_id),

@@ -14,7 +14,7 @@ Generalization (``splits.py``, ``augmented.py``, ``torch_augment.py``): ``valida
 Sequences (``sequences.py``): ``reversal_task`` and ``digit_sequences``, synthetic tasks for attention.
 """
 
-from .toy import (  # noqa: F401
+from .toy import (
     TRUTH_TABLES,
     blobs,
     circles,
@@ -27,16 +27,16 @@ from .toy import (  # noqa: F401
     two_moons,
     xor_blobs,
 )
-from .idx import IDX_TYPES, parse_idx, read_idx, write_idx  # noqa: F401
-from .download import MNIST_MD5, MNIST_MIRRORS, download_file, md5sum  # noqa: F401
-from .sequences import SequenceTask, digit_sequences, reversal_task  # noqa: F401
-from .mnist import MNIST, default_data_root, load_mnist, mnist_raw_folder, sample_folder, torch_mnist  # noqa: F401
+from .idx import IDX_TYPES, parse_idx, read_idx, write_idx
+from .download import MNIST_MD5, MNIST_MIRRORS, download_file, md5sum
+from .sequences import SequenceTask, digit_sequences, reversal_task
+from .mnist import MNIST, default_data_root, load_mnist, mnist_raw_folder, sample_folder, torch_mnist
 
-from .splits import Split, balanced_subset, validation_split  # noqa: F401
-from .augmented import augment_batch, augmented_copies, augmented_epochs  # noqa: F401
-from .torch_augment import torchvision_augmentation  # noqa: F401
+from .splits import Split, balanced_subset, validation_split
+from .augmented import augment_batch, augmented_copies, augmented_epochs
+from .torch_augment import torchvision_augmentation
 
-from .names import (  # noqa: F401
+from .names import (
     END,
     NAME_FILES,
     PAD_TARGET,

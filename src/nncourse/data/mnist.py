@@ -112,7 +112,8 @@ def _read_images_and_labels(images_path, labels_path):
         raise DataError(f"{images_path}: expected uint8 images of shape (n, rows, cols), "
                         f"got {images.dtype} of shape {images.shape}")
     if labels.ndim != 1 or labels.dtype != np.uint8:
-        raise DataError(f"{labels_path}: expected uint8 labels of shape (n,), got {labels.dtype} of shape {labels.shape}")
+        raise DataError(f"{labels_path}: expected uint8 labels of shape (n,), got {labels.dtype} of shape "
+                        f"{labels.shape}")
     if len(images) != len(labels):
         raise DataError(f"image/label count mismatch: {images_path} holds {len(images):,} images but "
                         f"{labels_path} holds {len(labels):,} labels; one of the files is wrong")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DataError, ShapeError
 from ..utils import as_rng
 
@@ -58,6 +59,9 @@ class Vocabulary:
     """
 
     def __init__(self, symbols: str):
+        if not isinstance(symbols, str) or not symbols:
+            raise ConfigError(f"Vocabulary expects its symbols as one non-empty string, end token first, such as "
+                              f"'.abc', got {symbols!r}: for a list of characters use Vocabulary(''.join(chars))")
         if len(set(symbols)) != len(symbols):
             raise ConfigError(f"Vocabulary: the symbols must be distinct, got {symbols!r}")
         self.symbols = symbols
@@ -77,10 +81,21 @@ class Vocabulary:
     @property
     def end_index(self) -> int:
         """Index of the end-of-name token (0)."""
+        if END not in self.index:
+            raise ConfigError(f"{self!r} has no end token {END!r}, which marks the end of every name (and pads "
+                              f"the contexts before its start): build it with the end token first, "
+                              f"Vocabulary({(END + self.symbols)!r})")
         return self.index[END]
 
     def encode(self, text: str) -> np.ndarray:
         """``"ada"`` -> ``array([1, 4, 1])`` (int64). No end token is added."""
+        if not isinstance(text, str):
+            hint = (": to encode several names, use [vocab.encode(name) for name in names]"
+                    if isinstance(text, (list, tuple)) else
+                    ": the input is already numbers; Vocabulary.decode turns indices back into text"
+                    if isinstance(text, (numbers.Integral, np.ndarray)) else "")
+            raise ConfigError(f"Vocabulary.encode expects one string such as 'ada', got "
+                              f"{type(text).__name__} {text!r:.60}{hint}")
         if text.isascii():
             codes = self._table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
             if codes.size == 0 or codes.min() >= 0:
@@ -97,7 +112,9 @@ class Vocabulary:
         """``[1, 4, 1, 0]`` -> ``"ada."``: every index becomes its symbol (nothing is stripped)."""
         indices = np.asarray(indices)
         if indices.dtype.kind not in "iu":
-            raise ConfigError(f"Vocabulary.decode expects integer indices, got dtype {indices.dtype}")
+            hint = ": that is already text; Vocabulary.encode turns text into indices" if indices.dtype.kind == "U" \
+                else ": convert them with np.asarray(indices).astype(np.int64)" if indices.dtype.kind == "f" else ""
+            raise ConfigError(f"Vocabulary.decode expects integer indices, got dtype {indices.dtype}{hint}")
         if indices.size and (indices.min() < 0 or indices.max() >= len(self)):
             raise ConfigError(f"Vocabulary.decode: indices must be in 0..{len(self) - 1}, "
                               f"got values from {indices.min()} to {indices.max()}")
@@ -186,7 +203,11 @@ def load_names(kind: str = "last", *, seed: int = 0, fractions=(0.8, 0.1, 0.1)) 
     >>> len(splits.train), len(splits.val), len(splits.test)
     (71039, 8880, 8880)
     """
-    fractions = tuple(float(f) for f in fractions)
+    try:
+        fractions = tuple(float(f) for f in fractions)
+    except (TypeError, ValueError):
+        raise ConfigError(f"load_names: fractions must be three numbers (train, val, test) summing to 1, such "
+                          f"as (0.8, 0.1, 0.1), got {fractions!r}") from None
     if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-9:
         raise ConfigError(f"load_names: fractions must be three non-negative numbers (train, val, test) "
                           f"summing to 1, got {fractions}")
@@ -212,6 +233,10 @@ def _check_names(names, who):
     names = list(names)
     if not names:
         raise ConfigError(f"{who} got no names")
+    for position, name in enumerate(names):
+        if not isinstance(name, str):
+            raise ConfigError(f"{who} expects names as strings, got {type(name).__name__} {name!r:.40} at "
+                              f"position {position}: pass a list of strings such as ['ada', 'bo']")
     return names
 
 
@@ -260,7 +285,7 @@ def padded_batch(names, vocab: Vocabulary = VOCAB, *, length: int | None = None,
     """
     names = _check_names(names, "padded_batch")
     longest = max(len(n) for n in names) + 1
-    time = longest if length is None else int(length)
+    time = longest if length is None else validation.positive_int(length, "length", "padded_batch")
     if time < longest:
         raise ShapeError(f"padded_batch: length={length} is too short for the longest name "
                          f"({longest - 1} letters + end token = {longest}); use length >= {longest} or None")

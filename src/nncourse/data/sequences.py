@@ -25,9 +25,9 @@ class SequenceTask(NamedTuple):
     y_test: np.ndarray
 
 
-def _positive_int(name, value):
+def _positive_int(name, value, who="digit_sequences"):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"{who}: {name} must be a positive integer (a whole number >= 1), got {value!r}")
     return int(value)
 
 
@@ -53,7 +53,7 @@ def reversal_task(n_train=4000, n_test=1000, length=8, n_digits=10, *, seed=0):
 
     Returns a ``SequenceTask``; the ``n_test`` held-out sequences are disjoint from the training ones.
     """
-    X = digit_sequences(_positive_int("n_train", n_train) + _positive_int("n_test", n_test), length, n_digits,
-                        seed=seed)
+    X = digit_sequences(_positive_int("n_train", n_train, "reversal_task")
+                        + _positive_int("n_test", n_test, "reversal_task"), length, n_digits, seed=seed)
     y = X[:, ::-1].copy()
     return SequenceTask(X[:n_train], y[:n_train], X[n_train:], y[n_train:])

@@ -1,8 +1,22 @@
-"""Small complete models built from ``numpy_nn`` layers, each with a PyTorch twin in ``torch_nn``.
+"""Every complete model of the course, in NumPy; their torch twins (same names) are in ``nncourse.models.torch``.
 
-``AttentionTagger`` (chapter 9): token and position embeddings, self-attention layers with residual
-connections, and a linear classifier at every position; ``train_tagger`` / ``exact_match`` train and
-score it (NumPy or torch).
+- ``perceptron.py`` (chapter 1): ``Perceptron``, with its own learning rule (no torch twin: torch has none);
+- ``charlm.py`` (chapter 8): the character-level language models of names, ``BigramCounts``,
+  ``BigramNet``, ``WindowMLP``, ``RecurrentLM``, with ``train_lm``, ``evaluate_lm``, ``sample_names``...;
+- ``attention_tagger.py`` (chapter 9): ``AttentionTagger``, with ``train_tagger``, ``exact_match``,
+  ``predict_tokens``;
+- ``gpt.py`` (chapter 10): ``GPT``; ``gpt_training.py``: ``train_gpt``, the batches, sampling and the
+  addition task;
+- ``regularized.py`` (chapter 11): ``RegularizedRun`` and ``train_regularized``, the chapter's small MLP
+  on MNIST digits with any mix of dropout, weight decay, early stopping and shifted copies.
+
+Each model declares its torch twin and how it is saved in its own file (``numpy_nn.registry``). The
+building blocks (layers, losses, optimizers) are in ``nncourse.numpy_nn``, which never imports this package.
 """
 
-from .attention_tagger import *  # noqa: F401,F403  AttentionTagger, train_tagger, exact_match, predict_tokens
+from .attention_tagger import *  # noqa: F403  AttentionTagger, train_tagger, exact_match, predict_tokens
+from .charlm import BigramCounts, BigramNet, RecurrentLM, WindowMLP  # noqa: F401
+from .gpt import *  # noqa: F403  GPT
+from .perceptron import *  # noqa: F403  Perceptron
+from .regularized import RegularizedRun, train_regularized  # noqa: F401
+from .resnet import *  # noqa: F403  ResNet, BasicBlock

@@ -17,19 +17,37 @@ The parameter names are those of the torch twin ``nncourse.torch_nn.AttentionTag
 Both embeddings are ``numpy_nn.Embedding`` (chapter 8): a row lookup and its scatter-add backward.
 """
 
-import math
-import numbers
 import time
 
 import numpy as np
 
-from ..errors import ConfigError, DivergenceError, NonFiniteError, ShapeError, TargetError
+from ..errors import ConfigError, ShapeError, TargetError
+from .. import validation as validation_module
 from ..numpy_nn import Adam, CrossEntropyLoss, Embedding, Linear, Module, MultiheadAttention, Sequential
+from ..numpy_nn.registry import load_torch_state, numpy_dtype_of, saveable, twin_of
+from ..train import fit, is_torch
 from ..utils import as_rng
 
 __all__ = ["AttentionTagger", "train_tagger", "exact_match", "predict_tokens", "TrainingLog"]
 
 
+def _from_torch(layer, where, rng):
+    """The torch ``AttentionTagger`` -> the NumPy one (same ``state_dict`` names)."""
+    attention = layer.layers[0]
+    twin = AttentionTagger(layer.token_embedding.num_embeddings, layer.position_embedding.num_embeddings,
+                           attention.embed_dim, attention.num_heads, len(layer.layers), layer.head.out_features,
+                           dtype=numpy_dtype_of(layer, where))
+    return load_torch_state(twin, layer)
+
+
+def _to_torch(layer, where):
+    from .torch.attention_tagger import attention_tagger_from_numpy
+
+    return attention_tagger_from_numpy(layer)
+
+
+@saveable
+@twin_of("nncourse.models.torch.attention_tagger.AttentionTagger", from_torch=_from_torch, to_torch=_to_torch)
 class AttentionTagger(Module):
     """Token + learned position embeddings -> ``num_layers`` x (self-attention + residual) -> Linear.
 
@@ -41,10 +59,12 @@ class AttentionTagger(Module):
     def __init__(self, vocab_size, max_length, embed_dim=32, num_heads=2, num_layers=1, num_classes=None,
                  *, seed=None, rng=None, dtype=np.float32):
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("max_length", max_length), ("embed_dim", embed_dim),
-                            ("num_heads", num_heads), ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ConfigError(f"AttentionTagger: {name} must be a positive integer, got {value!r}")
+        for name, value in (("vocab_size", vocab_size), ("max_length", max_length), ("num_layers", num_layers)):
+            validation_module.positive_int(value, name, "AttentionTagger")
+        validation_module.divisible(embed_dim, num_heads, "AttentionTagger")
+        if num_classes is not None:
+            validation_module.positive_int(num_classes, "num_classes", "AttentionTagger")
+        dtype = validation_module.float_dtype(dtype, "AttentionTagger")
         rng = as_rng(seed, rng)
         self.vocab_size, self.max_length = int(vocab_size), int(max_length)
         self.num_classes = self.vocab_size if num_classes is None else int(num_classes)
@@ -57,6 +77,11 @@ class AttentionTagger(Module):
         self.head = Linear(embed_dim, self.num_classes, rng=rng, dtype=dtype)
         self.attention_maps = []
         self._shape = None
+
+    def get_config(self):
+        return {"vocab_size": self.vocab_size, "max_length": self.max_length, "embed_dim": self.embed_dim,
+                "num_heads": self.num_heads, "num_layers": self.num_layers, "num_classes": self.num_classes,
+                "dtype": self.dtype.name}
 
     def forward(self, tokens):
         tokens = self._check_tokens(tokens)
@@ -83,19 +108,24 @@ class AttentionTagger(Module):
 
     def _check_tokens(self, tokens):
         tokens = np.asarray(tokens)
-        if tokens.dtype.kind not in "iu":
-            raise TargetError(f"AttentionTagger expects integer tokens, got dtype {tokens.dtype}")
-        if tokens.ndim != 2 or not 1 <= tokens.shape[1] <= self.max_length:
-            raise ShapeError(f"AttentionTagger expects tokens of shape (batch, length) with length <= "
-                             f"{self.max_length}, got {tokens.shape}")
-        if tokens.size and (tokens.min() < 0 or tokens.max() >= self.vocab_size):
-            raise TargetError(f"AttentionTagger: tokens must lie in 0..{self.vocab_size - 1}, got values from "
-                              f"{tokens.min()} to {tokens.max()}")
+        check_tokens(tokens, self.vocab_size, self.max_length)
         return tokens
 
     def __repr__(self):
         return (f"AttentionTagger(vocab_size={self.vocab_size}, max_length={self.max_length}, "
                 f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, num_layers={self.num_layers})")
+
+
+def check_tokens(tokens, vocab_size, max_length):
+    """What both AttentionTagger twins accept (a NumPy view of the tokens): int ids (N, L), L <= max_length."""
+    if tokens.dtype.kind not in "iu":
+        raise TargetError(f"AttentionTagger expects integer tokens, got dtype {tokens.dtype}")
+    if tokens.ndim != 2 or not 1 <= tokens.shape[1] <= max_length:
+        raise ShapeError(f"AttentionTagger expects tokens of shape (batch, length) with length <= "
+                         f"{max_length}, got {tokens.shape}")
+    if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        raise TargetError(f"AttentionTagger: tokens must lie in 0..{vocab_size - 1}, got values from "
+                          f"{tokens.min()} to {tokens.max()}")
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -108,17 +138,13 @@ class TrainingLog(dict):
         return len(self["loss"])
 
 
-def _is_torch(model):
-    return not isinstance(model, Module)
-
-
 def predict_tokens(model, tokens, batch_size=1000):
     """The most likely class at every position, int64 (N, L), for either back end."""
     tokens = np.asarray(tokens)
     out = []
     for start in range(0, len(tokens), batch_size):
         chunk = tokens[start:start + batch_size]
-        if _is_torch(model):
+        if is_torch(model):
             import torch
 
             with torch.no_grad():
@@ -131,79 +157,49 @@ def predict_tokens(model, tokens, batch_size=1000):
 
 def exact_match(model, X, y):
     """Fraction of sequences whose every position is predicted correctly."""
-    return float((predict_tokens(model, X) == y).all(axis=1).mean())
+    predicted, y = predict_tokens(model, X), np.asarray(y)
+    if y.shape != predicted.shape:
+        raise ShapeError(f"exact_match: the targets y have shape {y.shape} but the model predicts {predicted.shape} "
+                         f"(one class per position of X): pass y with the shape of X, e.g. the task's y_test")
+    return float((predicted == y).all(axis=1).mean())
 
 
 def train_tagger(model, X, y, *, epochs=20, batch_size=64, lr=1e-2, seed=0, validation=None,
                  stop_at_exact_match=None, eval_every=None):
-    """Train with Adam and cross-entropy at every position; both back ends, the same batches.
+    """Train with Adam and cross-entropy at every position; both back ends, the same batches (``fit``).
 
     ``X``, ``y``: int64 (n, L). ``validation=(X_test, y_test)`` adds the held-out exact match after every
     epoch; ``stop_at_exact_match=1.0`` stops once it is reached. ``eval_every=k`` also measures it every
     ``k`` steps (``log["steps"]``, ``log["step_exact_match"]``, starting with step 0). Returns a
     ``TrainingLog``.
     """
-    rng = as_rng(seed)
-    torch_backend = _is_torch(model)
-    if torch_backend:
-        import torch
-
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        loss_fn = torch.nn.CrossEntropyLoss()
-    else:
-        optimizer = Adam(model.parameters(), lr=lr)
-        loss_fn = CrossEntropyLoss()
-
-    def step(xb, yb):
-        """One update on a mini-batch; returns the loss as a float."""
-        if torch_backend:
-            logits = model(torch.from_numpy(xb))
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(yb).reshape(-1))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            return loss.item()
-        with np.errstate(over="ignore", invalid="ignore"):   # reported below as a DivergenceError
-            logits = model(xb)                                             # (B, L, C)
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
-            optimizer.zero_grad()
-            model.backward(loss_fn.backward().reshape(logits.shape))
-            optimizer.step()
-        return loss
-
-    log = TrainingLog(loss=[], test_exact_match=[], steps=[], step_exact_match=[])
     if eval_every is not None and validation is None:
         raise ConfigError("train_tagger: eval_every needs validation=(X_test, y_test)")
+    validation_module.positive_int(batch_size, "batch_size", "train_tagger")
+    if is_torch(model):
+        import torch
 
-    def measure_step(step_count):
-        if eval_every is not None and step_count % eval_every == 0:
-            log["steps"].append(step_count)
+        optimizer, loss_fn = torch.optim.Adam(model.parameters(), lr=lr), torch.nn.CrossEntropyLoss()
+    else:
+        optimizer, loss_fn = Adam(model.parameters(), lr=lr), CrossEntropyLoss()
+    log = TrainingLog(loss=[], test_exact_match=[], steps=[], step_exact_match=[])
+
+    def measure_step(step, loss=None, norm=None):
+        if step % eval_every == 0:
+            log["steps"].append(step)
             log["step_exact_match"].append(exact_match(model, *validation))
 
-    steps = 0
-    measure_step(steps)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        order = rng.permutation(len(X))
-        total, count = 0.0, 0
-        for first in range(0, len(X), batch_size):
-            idx = order[first:first + batch_size]
-            xb, yb = X[idx], y[idx]
-            try:
-                loss = step(xb, yb)
-            except NonFiniteError as error:          # NaN/inf inside the network: training blew up
-                raise DivergenceError(f"train_tagger: the network produced NaN or inf in epoch "
-                                      f"{len(log['loss']) + 1}; lower the learning rate (lr={lr}). ({error})") from None
-            if not math.isfinite(loss):
-                raise DivergenceError(f"train_tagger: the loss became {loss} in epoch {len(log['loss']) + 1}; "
-                                      f"lower the learning rate (lr={lr})")
-            total, count = total + loss * len(idx), count + len(idx)
-            steps += 1
-            measure_step(steps)
-        log["loss"].append(total / count)
+    def after_epoch(epoch, history):
+        log["loss"].append(history["loss"][-1])
         if validation is not None:
             log["test_exact_match"].append(exact_match(model, *validation))
-            if stop_at_exact_match is not None and log["test_exact_match"][-1] >= stop_at_exact_match:
-                break
+            return stop_at_exact_match is not None and log["test_exact_match"][-1] >= stop_at_exact_match
+        return False
+
+    if eval_every is not None:
+        measure_step(0)
+    start = time.perf_counter()
+    fit(model, loss_fn, optimizer, (X, y), epochs=epochs, batch_size=batch_size, seed=seed, quiet=True,
+        on_step=measure_step if eval_every is not None else None, on_epoch=after_epoch, who="train_tagger")
     log.seconds = time.perf_counter() - start
     return log

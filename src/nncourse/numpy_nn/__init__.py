@@ -10,39 +10,41 @@ its own:
   ``transformer.py`` (``TransformerBlock``);
 - ``functional.py`` (``scaled_dot_product_attention``, as in ``torch.nn.functional``), ``loss.py``,
   ``clip_grad.py`` (``torch/nn/utils/``), ``optim.py`` and ``lr_scheduler.py`` (``torch/optim/``);
-- the course's own: ``gpt.py`` (``GPT``), ``perceptron.py``, ``builders.py`` (``mlp``), ``init.py``,
-  ``gradcheck.py``, ``convert.py`` (``from_torch``).
+- the course's own: ``builders.py`` (``mlp``), ``init.py``, ``gradcheck.py``,
+  ``registry.py`` (twins and saving, declared by each layer), ``convert.py`` (``from_torch``).
+
+Complete models (the perceptron, the language models, the attention tagger, the GPT) live in
+``nncourse.models``.
 
 Every layer keeps its ``forward`` and ``backward`` side by side: read ``linear.py`` and
 ``activation.py`` first, then ``loss.py`` and ``optim.py``.
 
-This package never imports ``nncourse.torch_nn``: the twin depends on it, not the other way round.
-``from_torch`` imports torch only when it is called.
+This package imports nothing above it (never ``torch``, ``nncourse.torch_nn`` or ``nncourse.models``):
+the twins depend on it, not the other way round. The converters import torch only when called.
 """
 
-from .parameter import *  # noqa: F401,F403  Parameter
-from .module import *  # noqa: F401,F403  Module
+from .parameter import *  # noqa: F403  Parameter
+from .module import *  # noqa: F403  Module
 from . import registry  # noqa: F401  register_twin, twin_of, saveable: converters and io declared per layer
 from . import init  # noqa: F401  weight initialisers by name
-from .linear import *  # noqa: F401,F403  Linear
-from .conv import *  # noqa: F401,F403  Conv2d, conv_output_size, im2col, col2im
-from .pooling import *  # noqa: F401,F403  MaxPool2d
-from .flatten import *  # noqa: F401,F403  Flatten
-from .dropout import *  # noqa: F401,F403  Dropout
-from .container import *  # noqa: F401,F403  Sequential
-from .activation import *  # noqa: F401,F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, GELU, MultiheadAttention
-from .normalization import *  # noqa: F401,F403  LayerNorm
-from .sparse import *  # noqa: F401,F403  Embedding
-from .rnn import *  # noqa: F401,F403  RNN, LSTM, GRU
-from .transformer import *  # noqa: F401,F403  TransformerBlock
-from .gpt import *  # noqa: F401,F403  GPT
+from .linear import *  # noqa: F403  Linear
+from .conv import *  # noqa: F403  Conv2d, conv_output_size, im2col, col2im
+from .pooling import *  # noqa: F403  MaxPool2d
+from .flatten import *  # noqa: F403  Flatten
+from .dropout import *  # noqa: F403  Dropout
+from .container import *  # noqa: F403  Sequential
+from .activation import *  # noqa: F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, GELU, MultiheadAttention
+from .batchnorm import *  # noqa: F403  BatchNorm1d, BatchNorm2d
+from .normalization import *  # noqa: F403  LayerNorm
+from .sparse import *  # noqa: F403  Embedding
+from .rnn import *  # noqa: F403  RNN, LSTM, GRU
+from .transformer import *  # noqa: F403  TransformerBlock
 from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
 from .functional import scaled_dot_product_attention  # noqa: F401
-from .loss import *  # noqa: F401,F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
-from .clip_grad import *  # noqa: F401,F403  clip_grad_norm_
+from .loss import *  # noqa: F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+from .clip_grad import *  # noqa: F403  clip_grad_norm_
 from . import optim, lr_scheduler  # noqa: F401
-from .optim import *  # noqa: F401,F403  SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW
-from .perceptron import *  # noqa: F401,F403  Perceptron
-from .builders import *  # noqa: F401,F403  mlp, ACTIVATIONS
-from .gradcheck import *  # noqa: F401,F403  gradcheck, numerical_gradient
-from .convert import *  # noqa: F401,F403  from_torch
+from .optim import *  # noqa: F403  SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW
+from .builders import *  # noqa: F403  mlp, ACTIVATIONS
+from .gradcheck import *  # noqa: F403  gradcheck, numerical_gradient
+from .convert import *  # noqa: F403  from_torch, supported_torch_layers

@@ -9,17 +9,18 @@ import numbers
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError
+from .. import validation
+from ..errors import ConfigError, NonFiniteError, ShapeError
 from .module import Module, check_float_array
 
 __all__ = ["Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity"]
 
 
 class _Activation(Module):
-    """Shared plumbing: check the input is a float array; remember the output's shape and dtype."""
+    """Shared plumbing: check the input is a finite float array; remember the output's shape and dtype."""
 
     def _start_forward(self, x):
-        return check_float_array(x, self._label())
+        return validation.finite(check_float_array(x, self._label()), self._label())
 
     def _start_backward(self, grad_output, cached, dtype=None):
         self._require_forward(cached)
@@ -63,7 +64,7 @@ class Sigmoid(_Activation):
         z = self._start_forward(z)
         e = np.exp(-np.abs(z))                              # in (0, 1]: no overflow
         self._out = np.where(z >= 0, 1.0, e) / (1.0 + e)
-        return self._out
+        return self._out.copy()     # backward reads _out: editing the output must not change the gradient
 
     def backward(self, grad_output):
         self._start_backward(grad_output, self._out)
@@ -81,7 +82,7 @@ class Tanh(_Activation):
     def forward(self, z):
         z = self._start_forward(z)
         self._out = np.tanh(z)
-        return self._out
+        return self._out.copy()     # backward reads _out: editing the output must not change the gradient
 
     def backward(self, grad_output):
         self._start_backward(grad_output, self._out)
@@ -112,8 +113,9 @@ class LeakyReLU(_Activation):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
-            raise ConfigError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
+        if (isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real)
+                or not np.isfinite(negative_slope)):
+            raise ConfigError(f"LeakyReLU: negative_slope must be a finite number such as 0.01, got {negative_slope!r}")
         self.negative_slope = float(negative_slope)
         self._positive = None
         self._dtype = None
@@ -130,6 +132,9 @@ class LeakyReLU(_Activation):
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
 
+    def get_config(self):
+        return {"negative_slope": self.negative_slope}
+
 
 class Softmax(_Activation):
     """softmax(z)_i = exp(z_i) / sum_j exp(z_j) along ``dim``: turns scores into probabilities.
@@ -145,6 +150,15 @@ class Softmax(_Activation):
         self.dim = int(dim)
         self._out = None
 
+    def _start_forward(self, z):
+        """Like every layer, but ``-inf`` is allowed: it is how a score is masked out (weight 0)."""
+        z = check_float_array(z, self._label())
+        if np.isnan(z).any() or np.isposinf(z).any():
+            raise NonFiniteError(f"{self._label()}: the input contains NaN or +inf; only -inf (a masked score) "
+                                 f"is allowed. Find where they come from (a diverging run, a division by zero) "
+                                 f"before this call")
+        return z
+
     def forward(self, z):
         z = self._start_forward(z)
         if not -z.ndim <= self.dim < z.ndim:
@@ -152,7 +166,7 @@ class Softmax(_Activation):
         e = np.exp(z - z.max(axis=self.dim, keepdims=True))
         e /= e.sum(axis=self.dim, keepdims=True)
         self._out = e
-        return e
+        return e.copy()             # backward reads _out: editing the output must not change the gradient
 
     def backward(self, grad_output):
         self._start_backward(grad_output, self._out)
@@ -161,6 +175,9 @@ class Softmax(_Activation):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+    def get_config(self):
+        return {"dim": self.dim}
 
 
 class Identity(_Activation):
@@ -209,9 +226,12 @@ class GELU(_Activation):
         self.approximate = approximate
         self._z = None
 
+    def get_config(self):
+        return {"approximate": self.approximate}
+
     def forward(self, z):
         z = self._start_forward(z)
-        self._z = z
+        self._z = z.copy(order="K")     # backward reads it: a private copy, not the caller's array
         if self.approximate == "tanh":
             self._t = np.tanh(_SQRT_2_OVER_PI * (z + 0.044715 * (z * z * z)))   # z*z*z: z**3 is 100x slower
             return 0.5 * z * (1.0 + self._t)
@@ -239,7 +259,7 @@ from . import init as _init  # noqa: E402
 from .functional import attend, attention_backward  # noqa: E402
 from .linear import Linear  # noqa: E402
 from .parameter import Parameter  # noqa: E402
-from ..errors import DTypeError, NonFiniteError  # noqa: E402
+from ..errors import DTypeError  # noqa: E402
 from ..utils import as_rng  # noqa: E402
 
 __all__ += ["MultiheadAttention"]
@@ -292,12 +312,11 @@ class MultiheadAttention(Module):
         if dropout != 0:
             raise ConfigError(f"MultiheadAttention: attention dropout is not implemented, dropout must be 0.0, "
                               f"got {dropout!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"MultiheadAttention: dtype must be a floating-point type, got {dtype}")
+        dtype = validation.float_dtype(dtype, "MultiheadAttention")
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
         self.head_dim = self.embed_dim // self.num_heads
-        self.batch_first = bool(batch_first)
+        self.batch_first = validation.boolean(batch_first, "batch_first", "MultiheadAttention")
+        bias = validation.boolean(bias, "bias", "MultiheadAttention")
         self.dropout = 0.0
         self.dtype = dtype
 
@@ -313,6 +332,10 @@ class MultiheadAttention(Module):
     # ------------------------------------------------------------------ forward
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        who = self._label()
+        need_weights = validation.boolean(need_weights, "need_weights", who)
+        average_attn_weights = validation.boolean(average_attn_weights, "average_attn_weights", who)
+        is_causal = validation.boolean(is_causal, "is_causal", who)
         q_in, k_in, v_in, unbatched = self._check_inputs(query, key, value)
         N, L, E = q_in.shape
         S = k_in.shape[1]
@@ -322,6 +345,12 @@ class MultiheadAttention(Module):
         # 1. project: one stacked matmul when query, key and value are the same array (self-attention)
         W, b = self.in_proj_weight.data, self.in_proj_bias
         self_attention = query is key and key is value
+        # backward reads the inputs: private (contiguous) copies, not views of the caller's arrays (in
+        # the default layout the reshapes below would copy anyway)
+        if self_attention:
+            q_in = k_in = v_in = q_in.copy()
+        else:
+            q_in, k_in, v_in = (x.copy() for x in (q_in, k_in, v_in))
         if self_attention:
             qkv = q_in.reshape(N * L, E) @ W.T                          # (N*L, E) @ (E, 3E) -> (N*L, 3E)
             if b is not None:
@@ -440,6 +469,12 @@ class MultiheadAttention(Module):
                 f"{who} (batch_first={self.batch_first}) expects query, key and value in layout "
                 f"{self._layout_name()} with the same batch size, got query {query.shape}, key {key.shape}, "
                 f"value {value.shape}{self._layout_hint()}")
+        for size, what in ((q.shape[0], "batch size"), (q.shape[1], "query length L"), (k.shape[1], "key length S")):
+            if size == 0:
+                raise ShapeError(
+                    f"{who}: the {what} is 0 (query {query.shape}, key {key.shape}, value {value.shape} in "
+                    f"layout {self._layout_name()}): attention needs at least one query and one key in "
+                    f"every example; drop empty sequences (or batches) before the call")
         return q, k, v, unbatched
 
     def _combined_mask(self, attn_mask, key_padding_mask, N, L, S, unbatched):
@@ -466,13 +501,33 @@ class MultiheadAttention(Module):
             m = self._mask_as_float(key_padding_mask, "key_padding_mask")
             expected = (S,) if unbatched else (N, S)
             if m.shape != expected:
-                hint = ": it looks transposed; key_padding_mask is (batch, seq) whatever batch_first is" \
-                    if m.shape == expected[::-1] and not unbatched else ""
+                hint = ""
+                if m.shape == expected[::-1] and not unbatched:
+                    hint = self._padding_mask_hint(m)
                 raise ShapeError(f"{who}: key_padding_mask must have shape (N, S) = {expected} (True marks padding "
                                  f"keys to ignore), got {m.shape}{hint}")
             m = m.reshape(-1, 1, 1, S)                                  # (N, 1, 1, S)
             total = m if total is None else total + m
         return total
+
+    def _padding_mask_hint(self, mask):
+        """A (batch, seq) key_padding_mask given the other way round: either the arrays are in the other
+        layout (batch_first) or the mask is transposed. The shapes cannot tell, the padding can: padding
+        comes at the end of each sequence, so it runs to the end of every row of a (batch, seq) mask."""
+        pad = mask != 0                                    # True (-inf when float) marks padding keys
+        def trailing(m):                                   # every row: real keys, then padding
+            return bool(np.all(m[:, 1:] >= m[:, :-1]))
+
+        rows, columns = pad.any() and trailing(pad), pad.any() and trailing(pad.T)
+        other = "(batch, seq, embed)" if not self.batch_first else "(seq, batch, embed)"
+        layout = (f"the arrays look like {other}: build the layer with batch_first={not self.batch_first} "
+                  f"(or transpose them with x.transpose(1, 0, 2))")
+        transposed = "it looks transposed; key_padding_mask is (batch, seq) whatever batch_first is"
+        if rows and not columns:
+            return f". Its rows hold the padding of each sequence, so {layout}"
+        if columns and not rows:
+            return f": {transposed} (use key_padding_mask.T)"
+        return f": either {layout}, or the arrays are right and {transposed}"
 
     def _mask_as_float(self, mask, name):
         """torch's MultiheadAttention convention: boolean True = blocked -> -inf; a float mask is added."""
@@ -490,9 +545,109 @@ class MultiheadAttention(Module):
     def _label(self):
         return f"MultiheadAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads})"
 
+    def get_config(self):
+        return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "bias": self.in_proj_bias is not None,
+                "batch_first": self.batch_first, "dtype": self.dtype.name}
+
     def extra_repr(self):
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
 
     def __repr__(self):
         return (f"MultiheadAttention(\n  {self.extra_repr()}\n  (out_proj): "
                 f"{self.out_proj!r}\n)")
+
+
+# --- twins in torch and saving (nncourse.numpy_nn.registry) -----------------------------------------------
+from .registry import (copy_into, numpy_dtype_of, register_twin, saveable, to_numpy,  # noqa: E402
+                       torch_dtype_of)
+
+
+def _no_arguments(torch_name, numpy_class):
+    """An activation with nothing to copy: twin of ``torch_name`` both ways."""
+    def to_torch(layer, where):
+        import torch
+
+        return getattr(torch.nn, torch_name)()
+    register_twin(numpy_class, f"torch.nn.{torch_name}", from_torch=lambda layer, where, rng: numpy_class(),
+                  to_torch=to_torch)
+    saveable(numpy_class)
+
+
+for _name, _class in (("Sigmoid", Sigmoid), ("Tanh", Tanh), ("ReLU", ReLU), ("Identity", Identity)):
+    _no_arguments(_name, _class)
+# Step has no torch counterpart: nncourse.torch_nn.Step declares the pair (torch_nn/activation.py).
+saveable(Step)
+
+
+def _leaky_relu_to_torch(layer, where):
+    import torch
+
+    return torch.nn.LeakyReLU(layer.negative_slope)
+
+
+def _softmax_to_torch(layer, where):
+    import torch
+
+    return torch.nn.Softmax(dim=layer.dim)
+
+
+def _gelu_to_torch(layer, where):
+    import torch
+
+    return torch.nn.GELU(approximate=layer.approximate)
+
+
+register_twin(LeakyReLU, "torch.nn.LeakyReLU", to_torch=_leaky_relu_to_torch,
+              from_torch=lambda layer, where, rng: LeakyReLU(layer.negative_slope))
+# torch's dim=None means "the last dimension" for the 2-D batches used here
+register_twin(Softmax, "torch.nn.Softmax", to_torch=_softmax_to_torch,
+              from_torch=lambda layer, where, rng: Softmax(dim=-1 if layer.dim is None else layer.dim))
+register_twin(GELU, "torch.nn.GELU", to_torch=_gelu_to_torch,
+              from_torch=lambda layer, where, rng: GELU(layer.approximate))
+for _class in (LeakyReLU, Softmax, GELU):
+    saveable(_class)
+
+
+def _attention_from_torch(layer, where, rng):
+    """torch.nn.MultiheadAttention with one stacked in-projection (kdim = vdim = embed_dim)."""
+    from ..errors import ConversionError
+
+    unsupported = [name for name, bad in (
+        ("kdim/vdim different from embed_dim", not layer._qkv_same_embed_dim),
+        ("add_bias_kv", layer.bias_k is not None),
+        ("add_zero_attn", layer.add_zero_attn),
+        (f"dropout={layer.dropout}", layer.dropout != 0)) if bad]
+    if unsupported:
+        raise ConversionError(f"from_torch cannot translate {where} = {layer!r}: the NumPy MultiheadAttention "
+                              f"does not support {', '.join(unsupported)}.")
+    dtype = numpy_dtype_of(layer, where)
+    has_bias = layer.in_proj_bias is not None
+    twin = MultiheadAttention(layer.embed_dim, layer.num_heads, bias=has_bias, batch_first=layer.batch_first,
+                              dtype=dtype)
+    twin.in_proj_weight.data = to_numpy(layer.in_proj_weight, dtype)       # (3E, E)
+    if has_bias:
+        twin.in_proj_bias.data = to_numpy(layer.in_proj_bias, dtype)       # (3E,)
+    twin.out_proj.weight.data = to_numpy(layer.out_proj.weight, dtype)     # (E, E)
+    if has_bias:
+        twin.out_proj.bias.data = to_numpy(layer.out_proj.bias, dtype)     # (E,)
+    return twin
+
+
+def _attention_to_torch(layer, where):
+    import torch
+
+    has_bias = layer.in_proj_bias is not None
+    # skip_init: no random initialisation (it would draw from torch's global generator for nothing)
+    twin = torch.nn.utils.skip_init(torch.nn.MultiheadAttention, layer.embed_dim, layer.num_heads, bias=has_bias,
+                                    batch_first=layer.batch_first, dtype=torch_dtype_of(layer))
+    copy_into(twin.in_proj_weight, layer.in_proj_weight.data)      # (3E, E)
+    copy_into(twin.out_proj.weight, layer.out_proj.weight.data)    # (E, E)
+    if has_bias:
+        copy_into(twin.in_proj_bias, layer.in_proj_bias.data)      # (3E,)
+        copy_into(twin.out_proj.bias, layer.out_proj.bias.data)    # (E,)
+    return twin
+
+
+register_twin(MultiheadAttention, "torch.nn.MultiheadAttention", from_torch=_attention_from_torch,
+              to_torch=_attention_to_torch)
+saveable(MultiheadAttention)

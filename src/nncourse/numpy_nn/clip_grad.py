@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, NonFiniteError
 from .parameter import Parameter
 
@@ -29,7 +30,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``float("inf")`` (largest absolute value), parameters without a gradient are skipped, and the
     clip coefficient ``max_norm / (total + 1e-6)`` is clamped to 1, so small gradients are untouched.
     Returns the total norm *before* clipping, as a Python float (torch returns a 0-d tensor).
-    ``error_if_nonfinite=True`` raises ``NonFiniteError`` if the total norm is NaN or infinite.
+
+    Stricter than torch where torch goes wrong silently: ``max_norm`` must be > 0 (torch accepts a
+    negative one and flips the sign of every gradient; ``float("inf")`` only measures), and a NaN or
+    infinite total norm always raises ``NonFiniteError`` (torch, by default, multiplies every gradient
+    by NaN); ``error_if_nonfinite`` is accepted for compatibility and must be a bool.
 
     >>> p = Parameter(np.zeros(2)); p.grad = np.array([3.0, 4.0])
     >>> clip_grad_norm_([p], max_norm=1.0)
@@ -39,7 +44,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """
     if isinstance(parameters, Parameter):
         parameters = [parameters]
-    parameters = list(parameters)
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        raise ConfigError(f"clip_grad_norm_ expects the parameters, got the model {type(parameters).__name__} "
+                          f"itself: write clip_grad_norm_(model.parameters(), max_norm)")
+    try:
+        parameters = list(parameters)
+    except TypeError:
+        raise ConfigError(f"clip_grad_norm_ expects an iterable of Parameters such as model.parameters(), got "
+                          f"{type(parameters).__name__}") from None
     for p in parameters:
         if not isinstance(p, Parameter):
             raise ConfigError(f"clip_grad_norm_ expects numpy_nn Parameters (model.parameters()), "
@@ -50,13 +62,20 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if norm_type <= 0:
         raise ConfigError(f"clip_grad_norm_: norm_type must be positive (2.0 for the usual length, "
                           f"float('inf') for the largest entry), got {norm_type}")
+    if max_norm <= 0:
+        raise ConfigError(f"clip_grad_norm_: max_norm is the largest length the gradients may keep and must "
+                          f"be > 0, got {max_norm}: a negative max_norm would flip the sign of every gradient "
+                          f"(gradient ascent) and 0 would erase them. Use e.g. max_norm=1.0, or "
+                          f"float('inf') to only measure the norm")
+    validation.boolean(error_if_nonfinite, "error_if_nonfinite", "clip_grad_norm_")
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return 0.0
     total = _total_norm(grads, float(norm_type))
-    if error_if_nonfinite and not np.isfinite(total):
+    if not np.isfinite(total):
         raise NonFiniteError(f"clip_grad_norm_: the total norm of the gradients is {total}, so they cannot "
-                             f"be clipped: training has probably diverged (lower the learning rate)")
+                             f"be clipped: a gradient holds NaN or inf, training has probably diverged "
+                             f"(lower the learning rate, and check the loss of the last steps)")
     coefficient = min(float(max_norm) / (total + 1e-6), 1.0)
     if coefficient < 1.0:   # torch multiplies by the clamped coefficient always; 1.0 changes nothing
         for g in grads:
@@ -68,5 +87,11 @@ def _total_norm(grads, norm_type):
     """The ``norm_type``-norm of the norms of each gradient, which is the norm of all entries together."""
     if norm_type == float("inf"):
         return float(max(np.max(np.abs(g)) for g in grads))
-    norms = np.array([np.linalg.norm(g.ravel(), ord=norm_type) for g in grads], dtype=np.float64)
-    return float(np.linalg.norm(norms, ord=norm_type))
+    with np.errstate(over="ignore"):             # an overflow is measured again below
+        norms = np.array([np.linalg.norm(g.ravel(), ord=norm_type) for g in grads], dtype=np.float64)
+        total = float(np.linalg.norm(norms, ord=norm_type))
+    if not np.isfinite(total) and all(np.isfinite(g).all() for g in grads):
+        # finite but huge float32 gradients: their squares overflowed, so measure again in float64
+        norms = np.array([np.linalg.norm(g.ravel().astype(np.float64), ord=norm_type) for g in grads])
+        total = float(np.linalg.norm(norms, ord=norm_type))
+    return total

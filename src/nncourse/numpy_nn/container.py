@@ -2,10 +2,23 @@
 
 from ..errors import ConfigError
 from .module import Module
+from .registry import convert_from_torch, convert_to_torch, saveable, twin_of
 
 __all__ = ["Sequential"]
 
 
+def _from_torch(layer, where, rng):
+    return Sequential(*(convert_from_torch(child, f"{where}.{name}", rng) for name, child in layer.named_children()))
+
+
+def _to_torch(layer, where):
+    import torch
+
+    return torch.nn.Sequential(*(convert_to_torch(child, f"{where}.{name}") for name, child in layer.named_children()))
+
+
+@saveable
+@twin_of("torch.nn.Sequential", from_torch=_from_torch, to_torch=_to_torch)
 class Sequential(Module):
     """Layers applied one after the other: forward in order, backward in reverse order.
 
@@ -26,6 +39,13 @@ class Sequential(Module):
                     f"Sequential: layer {index} must be a Module, got {type(layer).__name__}{hint}"
                 )
             self.add_module(str(index), layer)
+
+    def get_config(self):
+        return {"layers": list(self._modules.values())}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(*config["layers"])
 
     def forward(self, x):
         for layer in self._modules.values():

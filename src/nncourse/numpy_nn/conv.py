@@ -16,14 +16,23 @@ How it is computed (vectorised, no loop over pixels):
   column ``(p, n)`` holds the ``K`` numbers under the window at output position ``p`` of image ``n``.
   The batch index is innermost in memory, so every slice copy moves long contiguous runs.
   Positions that fall into the zero padding are never written, so the input is never padded in
-  memory (no ``np.pad`` copy), and the buffer is reused from one batch to the next.
-* The convolution of the whole batch is then ONE matrix product, ``weight (O, K) @ cols (K, P*N)``,
-  whose result ``(O, P*N)`` is returned as an ``(N, O, Ho, Wo)`` view of memory ordered
-  ``(O, Ho, Wo, N)``. ReLU and MaxPool2d keep that memory order, so the gradient comes back in it
-  and the next convolution reads its input without a transposing copy.
+  memory (no ``np.pad`` copy).
+* The convolution is then a matrix product, ``weight (O, K) @ cols (K, P*N)``, whose result
+  ``(O, P*N)`` is returned as an ``(N, O, Ho, Wo)`` view of memory ordered ``(O, Ho, Wo, N)``. ReLU,
+  BatchNorm and MaxPool2d keep that memory order, so the gradient comes back in it and the next
+  convolution reads its input without a transposing copy.
 * Backward, two more matrix products: ``d weight = G @ cols.T`` and ``d cols = weight.T @ G`` with
   ``G (O, P*N)`` the upstream gradient; col2im adds the ``kh*kw`` slices of ``d cols`` back where
   they came from (overlapping windows add up).
+* **In bands of output rows.** ``cols`` is ``kh*kw`` times larger than the input (14 MB for a batch of
+  64 images of 8 × 28 × 28 under a 3 × 3 kernel): written to memory, read back by the product, written
+  again as ``d cols`` and read back by col2im, the array is mostly waiting for memory. Since the
+  column ``(p, n)`` is ordered by output row first, the columns of a few output rows are one
+  contiguous range of ``cols``. Conv2d therefore handles ``band`` output rows at a time: their columns
+  (about 1 MB) are built, multiplied and, in backward, rebuilt from the stored input, multiplied
+  twice and added back, while they are still in the CPU's cache. The matrix products are the same
+  sums split into column ranges, so the result is the same up to rounding order.
+  ``benchmarks/bench_conv.py`` measures it.
 
 The public ``im2col`` / ``col2im`` use the same code and present the columns in torch's ``unfold``
 layout ``(N, K, P)``.
@@ -34,6 +43,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
 from . import init as initializers
@@ -53,27 +63,66 @@ def pair(value, name, who, *, minimum=1):
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0):
-    """``floor((size + 2*padding - kernel_size) / stride) + 1``: the output length along one axis."""
+    """``floor((size + 2*padding - kernel_size) / stride) + 1``: the output length along one axis.
+
+    Each argument is checked: whole numbers, ``size``, ``kernel_size`` and ``stride`` >= 1 (a stride
+    of 0 never moves the window), ``padding`` >= 0, and a kernel that fits in the padded input.
+    """
+    who = "conv_output_size"
+    size = validation.positive_int(size, "size", who)
+    kernel_size = validation.positive_int(kernel_size, "kernel_size", who)
+    stride = validation.positive_int(stride, "stride (1 moves the window one pixel at a time)", who)
+    padding = validation.non_negative_int(padding, "padding", who)
+    _check_kernel_fits(size, kernel_size, padding, who)
     return (size + 2 * padding - kernel_size) // stride + 1
 
 
-def _offset_slices(size, out_size, offset, stride, padding):
-    """For kernel offset ``offset`` along one axis: ``(output slice, input slice)`` of the positions
-    whose input index ``y*stride + offset - padding`` lies inside the image (the rest is padding)."""
+def _check_kernel_fits(size, kernel_size, padding, who, *, shape=None):
+    """A window must fit inside the padded input, or there is no output position at all."""
+    if size + 2 * padding < kernel_size:
+        where = f" (input of shape {shape})" if shape is not None else ""
+        raise ShapeError(
+            f"{who}: the kernel ({kernel_size}) is larger than the padded input ({size} + 2·{padding} = "
+            f"{size + 2 * padding}){where}, so no window fits: use a smaller kernel_size, more padding, "
+            f"or a larger input"
+        )
+
+
+def _check_images(x, who, kernel_size, padding):
+    """``x`` must be a finite 4-D float array (N, C, H, W) in which the kernel fits."""
+    x = check_float_array(x, who)
+    if x.ndim != 4:
+        raise ShapeError(f"{who} expects images of shape (batch, channels, height, width), got {x.shape}: "
+                         f"reshape to 4-D (a single image: x[None]; grayscale: x[:, None])")
+    if 0 in x.shape:
+        raise ShapeError(f"{who} got an empty input of shape {x.shape}: every axis needs at least one entry")
+    for axis in (0, 1):
+        _check_kernel_fits(x.shape[2 + axis], kernel_size[axis], padding[axis], who, shape=x.shape)
+    return validation.finite(x, who)
+
+
+def _offset_slices(size, out_size, offset, stride, padding, out_start=0):
+    """For kernel offset ``offset`` along one axis: ``(output slice, input slice)`` of the output
+    positions ``out_start <= y < out_size`` whose input index ``y*stride + offset - padding`` lies
+    inside the image (the rest is padding). The output slice counts from ``out_start``."""
     shift = offset - padding                             # input index of output position 0
-    first = max(0, -(shift // stride))                  # first y with y*stride + shift >= 0
+    first = max(out_start, -(shift // stride))          # first y with y*stride + shift >= 0
     last = min(out_size, (size - 1 - shift) // stride + 1)   # one past the last valid output index
     if last <= first:
         return None
     start = first * stride + shift
-    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
+    return (slice(first - out_start, last - out_start),
+            slice(start, start + (last - first - 1) * stride + 1, stride))
 
 
-def _plan(in_hw, out_hw, kernel_size, stride, padding):
-    """The ``kh*kw`` pairs ``((i, j), out_rows, out_cols, in_rows, in_cols)`` im2col and col2im use."""
+def _plan(in_hw, out_hw, kernel_size, stride, padding, rows=None):
+    """The pairs ``((i, j), out_rows, out_cols, in_rows, in_cols)`` im2col and col2im use, one per kernel
+    offset that reaches the image. ``rows = (y0, y1)`` restricts the plan to output rows y0..y1-1
+    (a band; its output slices then count from y0)."""
+    y0, y1 = (0, out_hw[0]) if rows is None else rows
     plan = []
     for i in range(kernel_size[0]):
-        rows = _offset_slices(in_hw[0], out_hw[0], i, stride[0], padding[0])
+        rows = _offset_slices(in_hw[0], y1, i, stride[0], padding[0], out_start=y0)
         for j in range(kernel_size[1]):
             cols = _offset_slices(in_hw[1], out_hw[1], j, stride[1], padding[1])
             if rows is not None and cols is not None:
@@ -94,25 +143,37 @@ def channels_last_batch(x):
     return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
 
 
-def _fill_columns(x_chwn, columns, kernel_size, stride, padding):
-    """Copy the windows of ``x_chwn (C, H, W, N)`` into ``columns (C, kh, kw, Ho, Wo, N)``, one strided
+def _fill_columns(x_chwn, columns, kernel_size, stride, padding, rows=None, out_height=None):
+    """Copy the windows of ``x_chwn (C, H, W, N)`` into ``columns (C, kh, kw, B, Wo, N)``, one strided
     slice per kernel offset ``(i, j)``; entries that fall into the padding are not touched (leave
-    them 0). With the batch innermost, each slice copies runs of ``Wo*N`` contiguous numbers."""
+    them 0). With the batch innermost, each slice copies runs of ``Wo*N`` contiguous numbers.
+    ``rows = (y0, y1)``: only the band of output rows y0..y1-1 (``B = y1 - y0``; ``out_height`` is
+    the whole output's Ho); by default all of them (``B = Ho``)."""
     c, h, w, n = x_chwn.shape
-    out_hw = columns.shape[3:5]
-    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding):
+    out_hw = (out_height or columns.shape[3], columns.shape[4])
+    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding, rows):
         columns[:, i, j, out_rows, out_cols, :] = x_chwn[:, in_rows, in_cols, :]
     return columns
 
 
-def _add_columns(columns, grad_x_chwn, kernel_size, stride, padding):
-    """The adjoint of ``_fill_columns``: add ``columns (C, kh, kw, Ho, Wo, N)`` back onto the pixels
+def _add_columns(columns, grad_x_chwn, kernel_size, stride, padding, rows=None, out_height=None):
+    """The adjoint of ``_fill_columns``: add ``columns (C, kh, kw, B, Wo, N)`` back onto the pixels
     they were copied from, in ``grad_x_chwn (C, H, W, N)``."""
     c, h, w, n = grad_x_chwn.shape
-    out_hw = columns.shape[3:5]
-    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding):
+    out_hw = (out_height or columns.shape[3], columns.shape[4])
+    for (i, j), out_rows, out_cols, in_rows, in_cols in _plan((h, w), out_hw, kernel_size, stride, padding, rows):
         grad_x_chwn[:, in_rows, in_cols, :] += columns[:, i, j, out_rows, out_cols, :]
     return grad_x_chwn
+
+
+#: a band's columns take about this many bytes: small enough to stay in a CPU's L2/L3 cache
+BAND_BYTES = 1 << 20
+
+
+def _bands(out_height, row_bytes):
+    """Split output rows 0..Ho-1 into bands ``(y0, y1)`` of about ``BAND_BYTES`` of columns each."""
+    size = max(1, BAND_BYTES // max(row_bytes, 1))
+    return [(y0, min(out_height, y0 + size)) for y0 in range(0, out_height, size)]
 
 
 def _arguments(kernel_size, stride, padding, who):
@@ -129,6 +190,7 @@ def im2col(x, kernel_size, stride=1, padding=0):
     which ``Conv2d`` multiplies the columns of a whole batch with one matrix product.
     """
     kernel_size, stride, padding = _arguments(kernel_size, stride, padding, "im2col")
+    x = _check_images(x, "im2col", kernel_size, padding)
     n, c, h, w = x.shape
     ho, wo = _output_hw((h, w), kernel_size, stride, padding)
     columns = np.zeros((c, *kernel_size, ho, wo, n), dtype=x.dtype)
@@ -144,9 +206,21 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
     never a loop over pixels; where windows overlap, their contributions add up.
     """
     kernel_size, stride, padding = _arguments(kernel_size, stride, padding, "col2im")
-    n, c, h, w = input_shape
+    try:
+        n, c, h, w = (validation.positive_int(v, "input_shape", "col2im") for v in input_shape)
+    except (TypeError, ValueError):
+        raise ShapeError(f"col2im: input_shape must be the 4 sizes (N, C, H, W) of the images im2col "
+                         f"unfolded, got {input_shape!r}") from None
+    for axis in (0, 1):
+        _check_kernel_fits((h, w)[axis], kernel_size[axis], padding[axis], "col2im", shape=(n, c, h, w))
     ho, wo = _output_hw((h, w), kernel_size, stride, padding)
-    columns = np.asarray(cols).transpose(1, 2, 0).reshape(c, *kernel_size, ho, wo, n)
+    cols = check_float_array(cols, "col2im", argument="cols")
+    expected = (n, c * kernel_size[0] * kernel_size[1], ho * wo)
+    if cols.shape != expected:
+        raise ShapeError(f"col2im: for input_shape {(n, c, h, w)} with kernel_size {kernel_size}, stride "
+                         f"{stride} and padding {padding}, cols must have shape {expected} (N, C·kh·kw, Ho·Wo) "
+                         f"as im2col returns it, got {cols.shape}: pass the same sizes to both")
+    columns = cols.transpose(1, 2, 0).reshape(c, *kernel_size, ho, wo, n)
     grad_x = np.zeros((c, h, w, n), dtype=columns.dtype)
     _add_columns(columns, grad_x, kernel_size, stride, padding)
     return grad_x.transpose(3, 0, 1, 2)                              # (N, C, H, W), a view
@@ -191,6 +265,12 @@ class Conv2d(Module):
         self._cols = None          # (K, P*N): the unfolded input of the last forward pass
         self._input_shape = None
         self._buffer = None        # reused zero-padded im2col buffer (its padding entries stay zero)
+        self._grad_columns = None  # reused buffer for one band of d cols
+
+    def get_config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
+                "bias": self.bias is not None, "dtype": self.dtype.name}
 
     # ------------------------------------------------------------------ forward and backward
     def forward(self, x):
@@ -213,7 +293,9 @@ class Conv2d(Module):
         """Given g = d loss / d out (N, O, Ho, Wo), as a matrix G (O, P*N): accumulate
         d weight = G @ cols.T and d bias = the row sums of G; return d loss / d x = col2im(weight.T @ G).
 
-        ``need_input_grad=False`` (the first layer of a network) skips the last step and returns None.
+        ``d cols = weight.T @ G`` is as large as ``cols``; it is computed band by band (a range of
+        output rows is a range of columns of G), each band added back by col2im while it is still in
+        the cache. ``need_input_grad=False`` (the first layer of a network) skips d x and returns None.
         """
         self._require_forward(self._cols)
         n, c, h, w = self._input_shape
@@ -226,11 +308,23 @@ class Conv2d(Module):
             self.bias.accumulate_grad(g.sum(axis=1))                                  # (O,)
         if not need_input_grad:
             return None
-        grad_cols = self._weight_matrix().T @ g                    # (K, O) @ (O, P*N) -> (K, P*N)
-        grad_x = np.zeros((c, h, w, n), dtype=grad_cols.dtype)     # batch innermost, like the columns
-        _add_columns(grad_cols.reshape(c, *self.kernel_size, ho, wo, n), grad_x,
-                     self.kernel_size, self.stride, self.padding)
+        weight_t = self._weight_matrix().T                         # (K, O)
+        grad_x = np.zeros((c, h, w, n), dtype=g.dtype)             # batch innermost, like the columns
+        k = self._cols.shape[0]
+        for y0, y1 in _bands(ho, k * wo * n * g.itemsize):
+            grad_cols = self._band_buffer((c, *self.kernel_size, y1 - y0, wo, n), g.dtype)
+            np.matmul(weight_t, g[:, y0 * wo * n:y1 * wo * n], out=grad_cols.reshape(k, -1))  # (K, B*Wo*N)
+            _add_columns(grad_cols, grad_x, self.kernel_size, self.stride, self.padding,
+                         rows=(y0, y1), out_height=ho)
         return grad_x.transpose(3, 0, 1, 2)                        # (N, C, H, W), a view
+
+    def _band_buffer(self, shape, dtype):
+        """A C-contiguous array of ``shape`` in a reused buffer (grown when a larger band needs it)."""
+        size = math.prod(shape)
+        buffer = self._grad_columns
+        if buffer is None or buffer.size < size or buffer.dtype != dtype:
+            buffer = self._grad_columns = np.empty(size, dtype=dtype)
+        return buffer[:size].reshape(shape)
 
     def _weight_matrix(self):
         return self.weight.data.reshape(self.out_channels, -1)              # (O, K), a view
@@ -248,7 +342,8 @@ class Conv2d(Module):
             raise ShapeError(
                 f"{self._label()}: the {kh}×{kw} kernel is larger than the padded input "
                 f"({x.shape[2]}+2·{ph})×({x.shape[3]}+2·{pw}) = {x.shape[2] + 2 * ph}×{x.shape[3] + 2 * pw} "
-                f"(input of shape {x.shape}): use a smaller kernel, more padding, or fewer pooling layers before this one"
+                f"(input of shape {x.shape}): use a smaller kernel, more padding, or fewer pooling layers before "
+                f"this one"
             )
         if x.dtype != self.dtype:
             raise DTypeError(
@@ -294,3 +389,40 @@ class Conv2d(Module):
         if self.bias is None:
             text += ", bias=False"
         return text
+
+
+# --- twin in torch and saving (nncourse.numpy_nn.registry) ------------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import copy_into, numpy_dtype_of, register_twin, saveable, to_numpy, torch_dtype_of  # noqa: E402
+
+
+def _conv2d_from_torch(layer, where, rng):
+    if layer.dilation != (1, 1) or layer.groups != 1 or layer.padding_mode != "zeros" or isinstance(layer.padding, str):
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy Conv2d has numeric zero padding, "
+            f"no dilation and no groups (dilation={layer.dilation}, groups={layer.groups}, "
+            f"padding={layer.padding!r}, padding_mode={layer.padding_mode!r})."
+        )
+    dtype = numpy_dtype_of(layer, where)
+    twin = Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride,
+                  padding=layer.padding, bias=layer.bias is not None, init="zeros", dtype=dtype)
+    twin.weight.data = to_numpy(layer.weight, dtype)            # (out, in, kh, kw), same layout in both
+    if layer.bias is not None:
+        twin.bias.data = to_numpy(layer.bias, dtype)            # (out,)
+    return twin
+
+
+def _conv2d_to_torch(layer, where):
+    import torch
+
+    twin = torch.nn.utils.skip_init(torch.nn.Conv2d, layer.in_channels, layer.out_channels, layer.kernel_size,
+                                    stride=layer.stride, padding=layer.padding, bias=layer.bias is not None,
+                                    dtype=torch_dtype_of(layer))
+    copy_into(twin.weight, layer.weight.data)      # (out, in, kh, kw), same layout
+    if layer.bias is not None:
+        copy_into(twin.bias, layer.bias.data)      # (out,)
+    return twin
+
+
+register_twin(Conv2d, "torch.nn.Conv2d", from_torch=_conv2d_from_torch, to_torch=_conv2d_to_torch)
+saveable(Conv2d)

@@ -4,13 +4,24 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError
 from ..utils import as_rng
 from .module import Module, check_float_array
+from .registry import saveable, twin_of
 
 __all__ = ["Dropout"]
 
 
+def _to_torch(layer, where):
+    import torch
+
+    return torch.nn.Dropout(layer.p)
+
+
+# from torch: rng seeds the NumPy masks (they cannot match torch's anyway)
+@saveable
+@twin_of("torch.nn.Dropout", from_torch=lambda layer, where, rng: Dropout(layer.p, rng=rng), to_torch=_to_torch)
 class Dropout(Module):
     """Inverted dropout: in training mode each value is zeroed with probability ``p`` and the survivors
     are scaled by ``1 / (1 - p)``, so the expected output equals the input; in eval mode it is the
@@ -24,8 +35,11 @@ class Dropout(Module):
         self.rng = as_rng(seed, rng)
         self._mask = None  # (N, ...) zeros and 1/(1-p), or the string "identity"
 
+    def get_config(self):
+        return {"p": self.p}
+
     def forward(self, x):
-        x = check_float_array(x, self._label())
+        x = validation.finite(check_float_array(x, self._label()), self._label())
         if not self.training or self.p == 0.0:
             self._mask = "identity"
             self._shape, self._dtype = x.shape, x.dtype

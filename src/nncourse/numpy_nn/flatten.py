@@ -7,12 +7,23 @@ Backward only reshapes the gradient back to the input's shape.
 
 import numbers
 
+from .. import validation
 from ..errors import ConfigError, ShapeError
 from .module import Module, check_float_array
+from .registry import saveable, twin_of
 
 __all__ = ["Flatten"]
 
 
+def _to_torch(layer, where):
+    import torch
+
+    return torch.nn.Flatten(layer.start_dim, layer.end_dim)
+
+
+@saveable
+@twin_of("torch.nn.Flatten", from_torch=lambda layer, where, rng: Flatten(layer.start_dim, layer.end_dim),
+         to_torch=_to_torch)
 class Flatten(Module):
     """Reshape ``(d0, ..., d_start, ..., d_end, ...)`` to ``(d0, ..., d_start*...*d_end, ...)``."""
 
@@ -24,8 +35,11 @@ class Flatten(Module):
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
         self._input_shape = None
 
+    def get_config(self):
+        return {"start_dim": self.start_dim, "end_dim": self.end_dim}
+
     def forward(self, x):
-        x = check_float_array(x, self._label())
+        x = validation.finite(check_float_array(x, self._label()), self._label())
         start, end = self._dims(x.ndim)
         self._input_shape = x.shape
         return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])

@@ -36,6 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 
 __all__ = [
@@ -98,7 +99,9 @@ def causal_mask(length, source_length=None):
            [1, 1, 0],
            [1, 1, 1]])
     """
-    source_length = length if source_length is None else source_length
+    length = validation.positive_int(length, "length", "causal_mask")
+    source_length = length if source_length is None else validation.positive_int(source_length, "source_length",
+                                                                                  "causal_mask")
     return np.tril(np.ones((length, source_length), dtype=bool))
 
 
@@ -117,7 +120,10 @@ def padding_mask(lengths, max_length=None):
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or (lengths < 0).any():
         raise ConfigError(f"padding_mask: lengths must be a 1-D array of non-negative integers, got {lengths!r}")
-    max_length = int(lengths.max()) if max_length is None else int(max_length)
+    if lengths.size == 0:
+        raise ConfigError("padding_mask: lengths is empty; pass one length per sequence of the batch")
+    max_length = int(lengths.max()) if max_length is None else \
+        validation.non_negative_int(max_length, "max_length", "padding_mask")
     if (lengths > max_length).any():
         raise ConfigError(f"padding_mask: a length exceeds max_length={max_length}: {lengths.tolist()}")
     return np.arange(max_length)[None, :] < lengths[:, None]
@@ -131,17 +137,24 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, *, is_causal
     ``attn_mask``: boolean (``True`` = may attend) or float (added to the scores), broadcastable to
     (..., L, S). ``scale`` defaults to ``1 / sqrt(E)``. See the module docstring for fully masked rows.
     """
-    output, _ = attention_forward(query, key, value, attn_mask, is_causal=is_causal, scale=scale)
+    query, key, value = _check_qkv(query, key, value)
+    scale = None if scale is None else _check_scale(scale)
+    is_causal = validation.boolean(is_causal, "is_causal", _WHO)
+    output, _ = attend(query, key, value, attn_mask, is_causal=is_causal, scale=scale)
     return output
 
 
 def attention_forward(query, key, value, attn_mask=None, *, is_causal=False, scale=None):
     """Like ``scaled_dot_product_attention``, but returns ``(output, cache)`` for the backward pass.
 
-    ``cache.weights`` (..., L, S) are the attention weights (each row sums to 1, or is all 0).
+    ``cache.weights`` (..., L, S) are the attention weights (each row sums to 1, or is all 0). The
+    cache holds copies of ``query``, ``key`` and ``value``: editing them after the call does not change
+    what ``attention_backward`` computes.
     """
     query, key, value = _check_qkv(query, key, value)
     scale = None if scale is None else _check_scale(scale)
+    is_causal = validation.boolean(is_causal, "is_causal", "attention_forward")
+    query, key, value = query.copy(), key.copy(), value.copy()
     return attend(query, key, value, attn_mask, is_causal=is_causal, scale=scale)
 
 
@@ -220,6 +233,11 @@ def _check_qkv(query, key, value):
         raise ShapeError(
             f"{_WHO}: key and value must have the same length S (one value per key), got key "
             f"{key.shape} and value {value.shape}")
+    if 0 in query.shape or 0 in key.shape or 0 in value.shape:
+        raise ShapeError(
+            f"{_WHO}: an input has a dimension of size 0 (query {query.shape}, key {key.shape}, value "
+            f"{value.shape}): attention needs at least one query, one key and one feature in every "
+            f"batch; drop the empty sequences (or batches) before the call")
     for name, x in (("query", query), ("key", key), ("value", value)):
         if not np.isfinite(x).all():
             raise NonFiniteError(f"{_WHO}: {name} contains NaN or inf")

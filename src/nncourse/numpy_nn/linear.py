@@ -4,19 +4,46 @@ The layer keeps its ``forward`` and its ``backward`` side by side. Shapes use ``
 size, ``I`` for ``in_features`` and ``O`` for ``out_features``.
 """
 
-import numbers
 
 import numpy as np
 
-from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from .. import validation
+from ..errors import DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
 from . import init as initializers
 from .module import Module, check_float_array
 from .parameter import Parameter
+from .registry import copy_into, numpy_dtype_of, saveable, to_numpy, torch_dtype_of, twin_of
 
 __all__ = ["Linear"]
 
 
+def _from_torch(layer, where, rng):
+    """A ``torch.nn.Linear`` -> a ``numpy_nn.Linear`` with the same weights."""
+    dtype = numpy_dtype_of(layer, where)
+    twin = Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, init="zeros", dtype=dtype)
+    twin.weight.data = to_numpy(layer.weight, dtype)            # (out, in), same layout in both
+    if layer.bias is not None:
+        twin.bias.data = to_numpy(layer.bias, dtype)            # (out,)
+    return twin
+
+
+def _to_torch(layer, where):
+    """A ``numpy_nn.Linear`` -> a ``torch.nn.Linear`` with the same weights."""
+    import torch
+
+    # skip_init: no random initialisation (it would draw from torch's global generator for nothing)
+    twin = torch.nn.utils.skip_init(torch.nn.Linear, layer.in_features, layer.out_features,
+                                    bias=layer.bias is not None, dtype=torch_dtype_of(layer))
+    copy_into(twin.weight, layer.weight.data)      # (out, in), same layout
+    if layer.bias is not None:
+        copy_into(twin.bias, layer.bias.data)      # (out,)
+    return twin
+
+
+@saveable
+@twin_of("torch.nn.Linear", from_torch=_from_torch, to_torch=_to_torch,
+         aliases=("torch.nn.NonDynamicallyQuantizableLinear",))   # MultiheadAttention's out_proj
 class Linear(Module):
     """A fully connected layer: ``y = x @ W.T + b``.
 
@@ -30,14 +57,10 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, *, init="torch", seed=None, rng=None,
                  dtype=np.float32):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"Linear: {name} must be a positive integer, got {value!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"Linear: dtype must be a floating-point type such as np.float32, got {dtype}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = validation.positive_int(in_features, "in_features", "Linear")
+        self.out_features = validation.positive_int(out_features, "out_features", "Linear")
+        dtype = validation.float_dtype(dtype, "Linear")
+        bias = validation.boolean(bias, "bias", "Linear")
         self.dtype = dtype
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
 
@@ -51,9 +74,13 @@ class Linear(Module):
             self.bias = None
         self._x = None  # the input of the last forward pass, needed for d loss / d W
 
+    def get_config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "dtype": self.dtype.name}
+
     def forward(self, x):
         x = self._check_input(x)
-        self._x = x                       # (N, I)
+        self._x = x.copy(order="K")       # (N, I): a private copy, so editing x later cannot change d/dW
         out = x @ self.weight.data.T      # (N, I) @ (I, O) -> (N, O); W.T is a view, no copy
         if self.bias is not None:
             out += self.bias.data         # broadcast (O,) over the N rows, in place

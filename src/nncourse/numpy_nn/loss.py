@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, CourseError, DTypeError, ShapeError, TargetError
 from .module import Module, check_float_array
 
@@ -67,7 +68,8 @@ class _Loss(Module):
         if output.size == 0:
             raise ShapeError(f"{type(self).__name__} got an empty output (shape {output.shape}): "
                              f"pass at least one example")
-        return output
+        # a NaN score gives a NaN loss that says nothing about where it came from: refuse it, as every layer does
+        return validation.finite(output, name, argument="output (the model's scores)")
 
     def _same_shape_target(self, output, target):
         """For element-wise losses: target must have the output's shape; cast it to the output's dtype."""
@@ -83,6 +85,8 @@ class _Loss(Module):
                 f"{type(self).__name__}: output has shape {output.shape} but target has shape "
                 f"{target.shape}; they must match{hint}"
             )
+        if target.dtype.kind == "f":
+            validation.finite(target, type(self).__name__, argument="target")
         return output, target.astype(output.dtype, copy=False)
 
     def extra_repr(self):
@@ -192,17 +196,46 @@ class CrossEntropyLoss(_Loss):
     With log p = z - logsumexp(z) computed stably (subtract the row maximum), the loss of one example
     is -log p[target]. With ``label_smoothing`` = eps, the target becomes the mixture
     (1 - eps) one_hot + eps / C, as in torch. Gradient: softmax(z) - smoothed one-hot.
+
+    Rows whose target is ``ignore_index`` (default -100, as in torch: the padding of a batch of
+    sequences) count for nothing: no loss, a zero gradient, and the mean is taken over the other rows.
+    When *every* target is ignored, torch's mean is NaN (0 / 0); this one raises ``TargetError``
+    instead, because a NaN loss would read as a diverging run (the sum is 0, as in torch).
     """
 
-    def __init__(self, reduction="mean", label_smoothing=0.0):
+    def __init__(self, reduction="mean", label_smoothing=0.0, ignore_index=-100):
         super().__init__(reduction)
         if (isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real)
                 or not 0.0 <= label_smoothing <= 1.0):
             raise ConfigError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+            raise ConfigError(f"CrossEntropyLoss: ignore_index must be a whole number (torch's default is -100), "
+                              f"got {ignore_index!r}")
         self.label_smoothing = float(label_smoothing)
+        self.ignore_index = int(ignore_index)
 
     def forward(self, output, target):
         z = self._check_output(output, target)
+        target = np.asarray(target)
+        keep = target != self.ignore_index if target.ndim == 1 and target.dtype.kind in "iu" else None
+        if keep is None or keep.all():
+            return self._forward_rows(z, target)
+        if not keep.any():
+            if self.reduction == "mean":
+                raise TargetError(
+                    f"CrossEntropyLoss: every target of this batch is ignore_index={self.ignore_index} (padding), "
+                    f"so the mean loss is 0 / 0 (torch returns NaN). Leave out batches without a single real "
+                    f"target, or use reduction='sum'")
+            self._grad = np.zeros_like(z)
+            return 0.0
+        loss = self._forward_rows(z[keep], target[keep])   # the real targets only
+        grad = np.zeros_like(z)
+        grad[keep] = self._grad
+        self._grad = grad
+        return loss
+
+    def _forward_rows(self, z, target):
+        """The loss of rows ``z`` (N, C) with targets (N,), none of them ignored; sets ``_grad``."""
         target = _check_class_targets("CrossEntropyLoss", z, target)
         n, c = z.shape
         rows = np.arange(n)
@@ -228,6 +261,8 @@ class CrossEntropyLoss(_Loss):
         parts = [super().extra_repr()]
         if self.label_smoothing:
             parts.append(f"label_smoothing={self.label_smoothing}")
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
         return ", ".join(p for p in parts if p)
 
 

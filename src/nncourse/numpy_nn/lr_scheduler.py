@@ -169,7 +169,15 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, base_lr, epoch):
-        return base_lr * self.lr_lambda(epoch)
+        factor = self.lr_lambda(epoch)
+        # checked each time it is computed: a NaN or negative rate would not fail, it would train wrongly
+        if (isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not math.isfinite(factor)
+                or factor < 0):
+            raise ConfigError(
+                f"LambdaLR: lr_lambda({epoch}) returned {factor!r} at epoch {epoch}, but it must return a "
+                f"finite number >= 0 (the factor the initial learning rate is multiplied by). Check the "
+                f"formula at that epoch, e.g. a division by zero, a negative warm-up or a missing return")
+        return base_lr * factor
 
 
 class LinearLR(LRScheduler):
@@ -210,6 +218,9 @@ class SequentialLR(LRScheduler):
             raise ConfigError("SequentialLR: schedulers must be a non-empty list of schedulers.")
         if any(s.optimizer is not optimizer for s in schedulers):
             raise ConfigError("SequentialLR: every scheduler must belong to the same optimizer as SequentialLR.")
+        for m in milestones:
+            if isinstance(m, bool) or not isinstance(m, numbers.Integral):
+                raise ConfigError(f"SequentialLR: milestones must be whole numbers of epochs, got {milestones}.")
         if len(milestones) != len(schedulers) - 1:
             raise ConfigError(f"SequentialLR: expected {len(schedulers) - 1} milestone(s) for "
                               f"{len(schedulers)} schedulers, got {len(milestones)}.")

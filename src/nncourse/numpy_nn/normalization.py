@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, ShapeError
 from .module import Module, check_float_array
 from .parameter import Parameter
@@ -35,6 +36,9 @@ class LayerNorm(Module):
         if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
             normalized_shape = (normalized_shape,)
         try:
+            if isinstance(normalized_shape, str) or not all(
+                    isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in normalized_shape):
+                raise TypeError
             shape = tuple(int(n) for n in normalized_shape)
         except TypeError:
             raise ConfigError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
@@ -43,12 +47,10 @@ class LayerNorm(Module):
             raise ConfigError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
             raise ConfigError(f"LayerNorm: eps must be a small number > 0 (e.g. 1e-5), got {eps!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"LayerNorm: dtype must be a floating-point type such as np.float32, got {dtype}")
+        dtype = validation.float_dtype(dtype, "LayerNorm")
         self.normalized_shape = shape
         self.eps = float(eps)
-        self.elementwise_affine = bool(elementwise_affine)
+        self.elementwise_affine = validation.boolean(elementwise_affine, "elementwise_affine", "LayerNorm")
         self.dtype = dtype
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(shape, dtype=dtype))    # gamma
@@ -62,6 +64,10 @@ class LayerNorm(Module):
         """The normalised axes, counted from the end: (-1,) for a vector of features."""
         return tuple(range(-len(self.normalized_shape), 0))
 
+    def get_config(self):
+        return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
+                "elementwise_affine": self.elementwise_affine, "dtype": self.dtype.name}
+
     def forward(self, x):
         x = self._check_input(x)
         axes = self._axes
@@ -72,7 +78,7 @@ class LayerNorm(Module):
         x_hat = centred * rstd                                  # (..., D)
         self._cache = (x_hat, rstd)
         if not self.elementwise_affine:
-            return x_hat
+            return x_hat.copy()     # x_hat is backward's cache: editing the output must not change it
         return x_hat * self.weight.data + self.bias.data
 
     def backward(self, grad_output):
@@ -110,12 +116,12 @@ class LayerNorm(Module):
                 f"of shape {x.shape}: the input must end with {self.normalized_shape} "
                 f"(build LayerNorm({x.shape[-1] if x.ndim else '?'}) for inputs with that many features)"
             )
-        if x.dtype != self.dtype:
+        if self.elementwise_affine and x.dtype != self.dtype:   # without weights, any float dtype works
             raise DTypeError(
                 f"{self._label()} has {self.dtype} weights but got {x.dtype} input: convert the input "
                 f"with x.astype(np.{self.dtype}), or call .to(np.{x.dtype}) on the layer"
             )
-        return x
+        return validation.finite(x, self._label())
 
     def _label(self):
         return f"LayerNorm({', '.join(map(str, self.normalized_shape))})"
@@ -123,3 +129,37 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+# --- twin in torch and saving (nncourse.numpy_nn.registry) ------------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import copy_into, numpy_dtype_of, register_twin, saveable, to_numpy, torch_dtype_of  # noqa: E402
+
+
+def _layer_norm_from_torch(layer, where, rng):
+    if layer.elementwise_affine and layer.bias is None:
+        raise ConversionError(f"from_torch cannot translate {where} = {layer!r}: the NumPy LayerNorm has a bias "
+                              f"whenever it has a weight (torch's bias=False is not supported); build the torch "
+                              f"layer with bias=True (the default), or elementwise_affine=False")
+    dtype = numpy_dtype_of(layer, where)      # float32 without weights: then any float input is accepted
+    twin = LayerNorm(tuple(layer.normalized_shape), eps=layer.eps, elementwise_affine=layer.elementwise_affine,
+                     dtype=dtype)
+    if layer.elementwise_affine:
+        twin.weight.data = to_numpy(layer.weight, dtype)
+        twin.bias.data = to_numpy(layer.bias, dtype)
+    return twin
+
+
+def _layer_norm_to_torch(layer, where):
+    import torch
+
+    twin = torch.nn.LayerNorm(layer.normalized_shape, eps=layer.eps, elementwise_affine=layer.elementwise_affine,
+                              dtype=torch_dtype_of(layer))
+    if layer.elementwise_affine:
+        copy_into(twin.weight, layer.weight.data)
+        copy_into(twin.bias, layer.bias.data)
+    return twin
+
+
+register_twin(LayerNorm, "torch.nn.LayerNorm", from_torch=_layer_norm_from_torch, to_torch=_layer_norm_to_torch)
+saveable(LayerNorm)

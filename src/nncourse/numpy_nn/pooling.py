@@ -15,6 +15,7 @@ order (row by row), as in torch. Overlapping windows (stride < kernel) add their
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, ShapeError
 from .conv import _output_hw, _plan, pair
 from .module import Module, check_float_array
@@ -44,6 +45,9 @@ class MaxPool2d(Module):
         self._x = None
         self._out = None
 
+    def get_config(self):
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding)}
+
     def forward(self, x):
         x = self._check_input(x)
         hw = x.shape[2:]
@@ -52,7 +56,7 @@ class MaxPool2d(Module):
         for _, out_rows, out_cols, in_rows, in_cols in _plan(hw, out_hw, self.kernel_size, self.stride, self.padding):
             window_part = out[:, :, out_rows, out_cols]                        # a view into out
             np.maximum(window_part, x[:, :, in_rows, in_cols], out=window_part)
-        self._x, self._out = x, out
+        self._x, self._out = x.copy(order="K"), out   # backward reads x: a private copy, same memory order
         return out.copy(order="K")                         # same memory order as x (see conv.py)
 
     def backward(self, grad_output):
@@ -89,10 +93,32 @@ class MaxPool2d(Module):
             raise ShapeError(f"{self._label()}: the {kh}×{kw} window is larger than the padded input "
                              f"{x.shape[2] + 2 * ph}×{x.shape[3] + 2 * pw} (input of shape {x.shape}): "
                              f"use a smaller kernel_size or fewer pooling layers")
-        return x
+        return validation.finite(x, self._label())
 
     def _label(self):
         return f"MaxPool2d({self.kernel_size[0]}×{self.kernel_size[1]})"
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+# --- twin in torch and saving (nncourse.numpy_nn.registry) ------------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import register_twin, saveable  # noqa: E402
+
+
+def _max_pool2d_from_torch(layer, where, rng):
+    if layer.dilation not in (1, (1, 1)) or layer.ceil_mode or layer.return_indices:
+        raise ConversionError(f"from_torch cannot translate {where} = {layer!r}: the NumPy MaxPool2d has no "
+                              f"dilation, ceil_mode or return_indices.")
+    return MaxPool2d(layer.kernel_size, stride=layer.stride, padding=layer.padding)
+
+
+def _max_pool2d_to_torch(layer, where):
+    import torch
+
+    return torch.nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding)
+
+
+register_twin(MaxPool2d, "torch.nn.MaxPool2d", from_torch=_max_pool2d_from_torch, to_torch=_max_pool2d_to_torch)
+saveable(MaxPool2d)

@@ -36,11 +36,14 @@ layers created by a conversion. A converter of a container converts its children
 import inspect
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import ConversionError
 
 __all__ = ["register_twin", "twin_of", "saveable", "torch_class_name", "twin_for_torch_layer",
            "twin_for_numpy_layer", "saveable_class", "registered_torch_names", "registered_numpy_names",
-           "saveable_names", "convert_from_torch", "convert_to_torch", "required_arguments"]
+           "saveable_names", "convert_from_torch", "convert_to_torch", "required_arguments",
+           "numpy_dtype_of", "to_numpy", "torch_dtype_of", "copy_into", "load_torch_state", "load_numpy_state"]
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def saveable(cls):
 
     A class without its own ``get_config`` takes no constructor arguments (an activation).
     """
-    if "get_config" not in cls.__dict__ and required_arguments(cls):
+    if not hasattr(cls, "get_config") and required_arguments(cls):
         raise TypeError(f"@saveable {cls.__name__} takes constructor arguments "
                         f"{required_arguments(cls)}: define get_config() returning them")
     _SAVEABLE[cls.__name__] = cls
@@ -147,10 +150,6 @@ def convert_from_torch(torch_layer, where, rng):
     """Translate one torch layer (``where`` names it in errors: ``"model.2"``)."""
     twin = twin_for_torch_layer(torch_layer)
     if twin is None:
-        from . import convert   # the layers not yet declared here (being moved into their own files)
-
-        if convert.torch_layer_name(torch_layer) in convert._CONVERTERS:
-            return convert._convert(torch_layer, where, rng)
         raise ConversionError(
             f"from_torch cannot translate {where} = {torch_layer!r}: the NumPy back end has no "
             f"{type(torch_layer).__name__}. Supported layers: {', '.join(registered_torch_names())}."
@@ -162,12 +161,66 @@ def convert_to_torch(numpy_layer, where):
     """Translate one NumPy layer (``where`` names it in errors: ``"model.2"``)."""
     twin = twin_for_numpy_layer(numpy_layer)
     if twin is None:
-        import nncourse.torch_nn.convert as convert   # the layers not yet declared here (being moved)
-
-        if type(numpy_layer) in convert._CONVERTERS:
-            return convert._convert(numpy_layer, where)
         raise ConversionError(
             f"from_numpy cannot translate {where} = {type(numpy_layer).__name__}: there is no torch "
             f"counterpart here. Supported numpy_nn layers: {', '.join(registered_numpy_names())}."
         )
     return twin.to_torch(numpy_layer, where)
+
+
+# --- small tools for the converters (torch is imported inside each, never at import time) ----------------
+
+def numpy_dtype_of(torch_layer, where, *, default=np.float32):
+    """The NumPy dtype of ``torch_layer``'s weights (``default`` for a layer without any), or
+    ``ConversionError`` for anything but float32/64."""
+    import torch
+
+    dtypes = {torch.float32: np.float32, torch.float64: np.float64}
+    weight = next(torch_layer.parameters(), None)
+    if weight is None:
+        return default
+    if weight.dtype not in dtypes:
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {torch_layer!r}: its weights are {weight.dtype}; "
+            f"the NumPy back end supports torch.float32 and torch.float64 (call .float() first)."
+        )
+    return dtypes[weight.dtype]
+
+
+def to_numpy(tensor, dtype):
+    """A NumPy copy of a torch tensor (never a view: changing one must not change the other)."""
+    return np.array(tensor.detach().cpu().numpy(), dtype=dtype, copy=True)
+
+
+def torch_dtype_of(numpy_layer, dtype=None):
+    """The torch dtype matching ``dtype`` (default: the layer's ``dtype``), float32 or float64 only."""
+    import torch
+
+    dtype = np.dtype(numpy_layer.dtype if dtype is None else dtype)
+    dtypes = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+    if dtype not in dtypes:
+        raise ConversionError(f"from_numpy cannot translate a {type(numpy_layer).__name__} of dtype {dtype}: "
+                              f"torch twins are float32 or float64; build the layer with dtype=np.float32")
+    return dtypes[dtype]
+
+
+def copy_into(torch_parameter, array):
+    """Copy a NumPy array into a torch parameter (same shape, same layout), without recording grads."""
+    import torch
+
+    with torch.no_grad():
+        torch_parameter.copy_(torch.from_numpy(np.ascontiguousarray(array)))
+
+
+def load_torch_state(numpy_twin, torch_layer):
+    """Copy a torch module's ``state_dict`` into its NumPy twin (the names are the same); returns the twin."""
+    numpy_twin.load_state_dict({name: to_numpy(t, numpy_twin.dtype) for name, t in torch_layer.state_dict().items()})
+    return numpy_twin
+
+
+def load_numpy_state(torch_twin, numpy_layer):
+    """Copy a NumPy module's ``state_dict`` into its torch twin (the names are the same); returns the twin."""
+    import torch
+
+    torch_twin.load_state_dict({name: torch.from_numpy(array) for name, array in numpy_layer.state_dict().items()})
+    return torch_twin

@@ -31,6 +31,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
 from .module import Module
@@ -65,14 +66,12 @@ class RNNBase(Module):
         for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}: {arg} must be a positive integer, got {value!r}")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"{name}: dtype must be a floating-point type such as np.float32, got {dtype}")
+        dtype = validation.float_dtype(dtype, name)
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.num_layers = int(num_layers)
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
+        self.bias = validation.boolean(bias, "bias", name)
+        self.batch_first = validation.boolean(batch_first, "batch_first", name)
         self.dtype = dtype
 
         # torch's default: every weight and bias from U(-1/sqrt(H), 1/sqrt(H))
@@ -143,9 +142,12 @@ class RNNBase(Module):
         self._caches = caches
         self._batched = batched
         self._input_shape = input.shape
-        output = x                                                   # (T, B, H)
+        # the top layer's hidden states are also its backward cache: hand out a copy, so that editing
+        # the output in place cannot change the gradients (the batch_first swap copies anyway)
         if self.batch_first and batched:
-            output = np.ascontiguousarray(output.swapaxes(0, 1))     # (B, T, H)
+            output = np.ascontiguousarray(x.swapaxes(0, 1))          # (B, T, H)
+        else:
+            output = x.copy()                                        # (T, B, H)
         if not batched:
             output, finals = output[:, 0], tuple(f[:, 0] for f in finals)
         self._output_shape = output.shape
@@ -179,7 +181,9 @@ class RNNBase(Module):
         x = input if batched else input[:, None, :]
         if batched and self.batch_first:
             x = x.swapaxes(0, 1)
-        return np.ascontiguousarray(x), batched
+        # always a copy (the batch_first swap needs one anyway): backward reads the input, and the
+        # caller may reuse or edit their array after forward
+        return np.array(x, order="C"), batched
 
     def _initial_states(self, states, input_shape, batched, B):
         """Zeros, or the given initial states checked against (L, B, H); a batch that fits the
@@ -198,6 +202,12 @@ class RNNBase(Module):
                                  f"convert with {sname}.astype(np.{self.dtype})")
             if s.shape != expected:
                 raise ShapeError(self._state_message(sname, s.shape, expected, input_shape, batched))
+            if not np.isfinite(s).all():
+                raise NonFiniteError(f"{self._label()}: {sname} contains NaN or inf, which would spread to "
+                                     f"every output; pass finite initial states (or None for zeros), and if "
+                                     f"{sname} is the previous batch's state, training has diverged: lower "
+                                     f"the learning rate")
+            s = s.copy()                                 # backward reads it: a private copy (it is small)
             checked.append(s if batched else s[:, None, :])
         return tuple(checked)
 
@@ -256,6 +266,13 @@ class RNNBase(Module):
     def _label(self):
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
 
+    def get_config(self):
+        config = {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                  "bias": self.bias, "batch_first": self.batch_first, "dtype": self.dtype.name}
+        if isinstance(self, RNN):
+            config["nonlinearity"] = self.nonlinearity
+        return config
+
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
@@ -267,7 +284,19 @@ class RNNBase(Module):
         return text
 
 
-class RNN(RNNBase):
+class _HiddenStateOnly:
+    """``forward`` / ``backward`` of the recurrent layers whose only state is ``h`` (``RNN``, ``GRU``)."""
+
+    def forward(self, input, hx=None):
+        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
+        return output, h_n
+
+    def backward(self, grad_output, grad_h_n=None):
+        grad_input, (self.grad_hx,) = self._backward(grad_output, (grad_h_n,))
+        return grad_input
+
+
+class RNN(_HiddenStateOnly, RNNBase):
     """``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False)``.
 
     ``forward(input, h_0=None) -> (output, h_n)``: ``input`` (T, B, I) (or (B, T, I) with
@@ -285,14 +314,6 @@ class RNN(RNNBase):
             raise ConfigError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, seed=seed, rng=rng, dtype=dtype)
         self.nonlinearity = nonlinearity
-
-    def forward(self, input, hx=None):
-        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
-        return output, h_n
-
-    def backward(self, grad_output, grad_h_n=None):
-        grad_input, (self.grad_hx,) = self._backward(grad_output, (grad_h_n,))
-        return grad_input
 
     def _layer_forward(self, k, x, state):
         (h,) = state                                        # (B, H)
@@ -400,7 +421,7 @@ class LSTM(RNNBase):
         return dx, (dh, dc)
 
 
-class GRU(RNNBase):
+class GRU(_HiddenStateOnly, RNNBase):
     """``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False)``.
 
     ``forward(input, h_0=None) -> (output, h_n)`` with the shapes of ``RNN``. Gates stacked in torch's
@@ -412,14 +433,6 @@ class GRU(RNNBase):
     """
 
     _n_gates = 3
-
-    def forward(self, input, hx=None):
-        output, (h_n,) = self._forward(input, None if hx is None else (hx,))
-        return output, h_n
-
-    def backward(self, grad_output, grad_h_n=None):
-        grad_input, (self.grad_hx,) = self._backward(grad_output, (grad_h_n,))
-        return grad_input
 
     def _layer_forward(self, k, x, state):
         (h,) = state                                        # (B, H)
@@ -462,3 +475,53 @@ class GRU(RNNBase):
         h_prev = np.concatenate([h0[None], hs[:-1]])
         dx = self._accumulate(k, x, h_prev, dX, dHH)
         return dx, (dh,)
+
+
+# --- twins in torch and saving (nncourse.numpy_nn.registry) -----------------------------------------------
+from ..errors import ConversionError  # noqa: E402
+from .registry import copy_into, numpy_dtype_of, register_twin, saveable, to_numpy, torch_dtype_of  # noqa: E402
+
+
+def _recurrent_from_torch(layer, where, rng):
+    """``torch.nn.RNN`` / ``LSTM`` / ``GRU`` -> the NumPy twin, every ``weight_ih_l{k}``... copied by name."""
+    unsupported = {"bidirectional": layer.bidirectional, "dropout": layer.dropout,
+                   "proj_size": getattr(layer, "proj_size", 0)}
+    used = {name: value for name, value in unsupported.items() if value}
+    if used:
+        raise ConversionError(
+            f"from_torch cannot translate {where} = {layer!r}: the NumPy {type(layer).__name__} does not "
+            f"support {', '.join(f'{k}={v}' for k, v in used.items())}"
+        )
+    dtype = numpy_dtype_of(layer, where)
+    options = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first, dtype=dtype)
+    if layer.mode in ("LSTM", "GRU"):
+        twin = (LSTM if layer.mode == "LSTM" else GRU)(layer.input_size, layer.hidden_size, **options)
+    else:
+        twin = RNN(layer.input_size, layer.hidden_size, nonlinearity=layer.nonlinearity, **options)
+    for name, param in twin.named_parameters():
+        param.data = to_numpy(getattr(layer, name), dtype)     # same names, shapes and gate order
+    return twin
+
+
+def _recurrent_to_torch(layer, where):
+    """``numpy_nn.RNN`` / ``LSTM`` / ``GRU`` -> the torch layer: same names, shapes, gate order."""
+    import torch
+
+    # built on the "meta" device (no random initialisation, which would draw from torch's global
+    # generator for nothing), then given real, uninitialised memory; skip_init cannot build an RNN
+    options = dict(num_layers=layer.num_layers, bias=layer.bias, batch_first=layer.batch_first,
+                   dtype=torch_dtype_of(layer), device="meta")
+    if isinstance(layer, RNN):
+        twin = torch.nn.RNN(layer.input_size, layer.hidden_size, nonlinearity=layer.nonlinearity, **options)
+    else:
+        twin = getattr(torch.nn, type(layer).__name__)(layer.input_size, layer.hidden_size, **options)
+    twin = twin.to_empty(device="cpu")
+    for name, param in layer.named_parameters():
+        copy_into(getattr(twin, name), param.data)
+    return twin
+
+
+for _class in (RNN, LSTM, GRU):
+    register_twin(_class, f"torch.nn.{_class.__name__}", from_torch=_recurrent_from_torch,
+                  to_torch=_recurrent_to_torch)
+    saveable(_class)

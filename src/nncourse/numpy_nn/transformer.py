@@ -14,11 +14,11 @@ blocks therefore always has a direct path for the gradient from the loss to the 
 Shapes: ``N`` batch, ``T`` sequence length (``T <= context_length`` of the model), ``C = d_model``.
 """
 
-import numbers
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError
+from .. import validation
+from ..errors import ShapeError
 from ..utils import as_rng
 from .activation import GELU, MultiheadAttention
 from .container import Sequential
@@ -26,10 +26,12 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module, check_float_array
 from .normalization import LayerNorm
+from .registry import saveable
 
 __all__ = ["TransformerBlock"]
 
 
+@saveable   # its torch twin declares the pair (nncourse.torch_nn.transformer)
 class TransformerBlock(Module):
     """``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``; the attention is causal (position t only
     sees positions 0..t). ``mlp`` is ``Linear(C, 4C)``, ``GELU(approximate="tanh")``, ``Linear(4C, C)``.
@@ -42,17 +44,11 @@ class TransformerBlock(Module):
 
     def __init__(self, d_model, n_heads, dropout=0.0, *, seed=None, rng=None, dtype=np.float32):
         super().__init__()
-        for name, value in (("d_model", d_model), ("n_heads", n_heads)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"TransformerBlock: {name} must be a positive integer, got {value!r}")
-        if d_model % n_heads:
-            divisors = [h for h in range(1, d_model + 1) if d_model % h == 0]
-            raise ConfigError(
-                f"TransformerBlock: d_model={d_model} is not divisible by n_heads={n_heads}: every head "
-                f"works on d_model // n_heads features. Choose n_heads from {divisors}, or change d_model.")
+        validation.divisible(d_model, n_heads, "TransformerBlock", width_name="d_model", heads_name="n_heads")
+        dtype = validation.float_dtype(dtype, "TransformerBlock")
         rng = as_rng(seed, rng)
         self.d_model, self.n_heads = int(d_model), int(n_heads)
-        self.dtype = np.dtype(dtype)
+        self.dtype = dtype
         C = self.d_model
         self.ln_1 = LayerNorm(C, dtype=dtype)
         self.attn = MultiheadAttention(C, n_heads, batch_first=True, rng=rng, dtype=dtype)
@@ -64,6 +60,9 @@ class TransformerBlock(Module):
         self.keep_attention = False
         self.attention_weights = None
         self._shape = None
+
+    def get_config(self):
+        return {"d_model": self.d_model, "n_heads": self.n_heads, "dropout": self.drop_attn.p, "dtype": self.dtype.name}
 
     def forward(self, x):
         x = check_float_array(x, self._label())

@@ -12,10 +12,10 @@
 'the rat'
 """
 
-from .bpe import FORMAT, N_BYTES, BPETokenizer, count_pairs, merge, train_merges  # noqa: F401
-from .metrics import bits_per_byte, bytes_per_token  # noqa: F401
-from .pretokenize import GPT2_PATTERN, PATTERNS, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes  # noqa: F401
-from .windows import consecutive_windows, random_windows  # noqa: F401
+from .bpe import FORMAT, N_BYTES, BPETokenizer, count_pairs, merge, train_merges
+from .metrics import bits_per_byte, bytes_per_token
+from .pretokenize import GPT2_PATTERN, PATTERNS, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes
+from .windows import consecutive_windows, random_windows
 
 __all__ = ["BPETokenizer", "count_pairs", "merge", "train_merges", "N_BYTES", "FORMAT",
            "bits_per_byte", "bytes_per_token", "GPT2_PATTERN", "PATTERNS", "pretokenize", "compile_pattern",

@@ -36,7 +36,6 @@ import json
 import numbers
 import os
 import tempfile
-from collections.abc import Iterable
 
 from ..errors import ConfigError, DataError
 from ..utils import publish

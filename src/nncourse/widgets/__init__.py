@@ -20,6 +20,7 @@ Main entry points::
     next_char_explorer(models)     P(next character | prefix) for several models (chapter 8)
     attention_explorer(model, seqs) attention heatmaps per input, layer and head (chapter 9)
     sampling_explorer(...)         GPT samples by temperature, top-k and prefix (chapter 10)
+    depth_explorer()               activations per layer for depth x activation x init (chapter 12)
 """
 
 from .settings import Control, PlaygroundSettings, controls
@@ -34,6 +35,7 @@ from .kernels import PRESET_KERNELS, feature_map, kernel_explorer
 from .sampling import next_char_explorer, temperature_sampler
 from .attention import attention_explorer
 from .gpt_sampling import sampling_explorer
+from .depth import depth_explorer
 
 __all__ = [
     "Axis", "attention_explorer", "Control", "Playground", "PlaygroundFigure", "PlaygroundResult", "PlaygroundSettings",
@@ -43,4 +45,5 @@ __all__ = [
     "PRESET_KERNELS", "feature_map", "kernel_explorer",          # chapter 7
     "temperature_sampler", "next_char_explorer",                  # chapter 8
     "sampling_explorer",                                          # chapter 10
+    "depth_explorer",                                             # chapter 12
 ]

@@ -18,6 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError
+from . import arguments
+from ..train.backend import is_torch
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 
 __all__ = ["attention_explorer", "attention_maps_for", "draw_attention"]
@@ -26,7 +28,7 @@ __all__ = ["attention_explorer", "attention_maps_for", "draw_attention"]
 def attention_maps_for(model, tokens):
     """Run ``model`` on one sequence; return ``(maps, prediction)``: maps (layers, heads, L, L), prediction (L,)."""
     tokens = np.asarray(tokens, dtype=np.int64).reshape(1, -1)
-    if type(model).__module__.startswith("nncourse.torch_nn"):
+    if is_torch(model):
         import torch
 
         with torch.no_grad():
@@ -77,6 +79,9 @@ def attention_explorer(model, sequences, *, static=True):
     ``static=True`` renders ``k x layers x (heads + 1)`` pictures ahead (they work in the book without
     a kernel); ``static=False`` also offers a text box to type a new sequence of tokens.
     """
+    arguments.model_with(model, "attention_explorer", needs=("attention_maps",),
+                         what="an attention model that keeps its attention weights (AttentionTagger, NumPy or torch)",
+                         example="models.AttentionTagger(...) trained with train_tagger")
     sequences = np.asarray(sequences)
     if sequences.ndim != 2 or sequences.dtype.kind not in "iu" or len(sequences) == 0:
         raise ConfigError(f"attention_explorer: sequences must be a non-empty int array (k, length), got "

@@ -11,7 +11,9 @@ import html
 
 import ipywidgets as W
 
-from ..gpt_training import sample_names
+from .. import validation
+from . import arguments
+from ..models.gpt_training import sample_names
 from .static import Axis
 
 __all__ = ["sampling_explorer", "TEMPERATURES", "TOP_KS", "PREFIXES"]
@@ -39,7 +41,13 @@ def sampling_explorer(model, known_names=(), *, n=12, seed=0, temperatures=TEMPE
     uses the same ``seed``, so moving one control changes only what that control changes.
     Returns a ``VBox`` with ``.controls``, ``.stack`` and ``.links`` (as ``precomputed_widget``).
     """
-    known = set(known_names)
+    who = "sampling_explorer"
+    arguments.model_with(model, who, needs=("generate",), what="a names GPT (nncourse GPT, NumPy or torch)",
+                         example="the GPT chapter 10 trains with train_gpt")
+    known = arguments.names_collection(known_names, "known_names", who)
+    n = validation.positive_int(n, "n", who)
+    temperatures, top_ks, prefixes = (tuple(arguments.choices(v, k, who)) for k, v in
+                                      (("temperatures", temperatures), ("top_ks", top_ks), ("prefixes", prefixes)))
     axes = [Axis("temperature", list(temperatures), default=1.0 if 1.0 in temperatures else None),
             Axis("top-k", list(top_ks), labels=["all" if k is None else str(k) for k in top_ks]),
             Axis("prefix", list(prefixes), labels=[p or "(none)" for p in prefixes], kind="buttons")]

@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError, ShapeError
+from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 
 __all__ = ["PRESET_KERNELS", "feature_map", "kernel_explorer"]
@@ -107,6 +108,8 @@ def kernel_explorer(images, labels=None, *, kernels=None, static: bool = True) -
     ``static=False`` adds the kernel's nine numbers as editable boxes (needs a running kernel).
     """
     images, labels = _check_images(images, labels)
+    if kernels is not None:
+        arguments.mapping(kernels, "kernels", "kernel_explorer", example="{'edge': [[-1, 0, 1]] * 3}")
     kernels = dict(PRESET_KERNELS if kernels is None else kernels)
     for name, k in kernels.items():
         if np.shape(k) != (3, 3):

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from ..errors import ConfigError
 from .render import CLASS_COLORS
+from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 
 __all__ = ["perceptron_stepper", "perceptron_frames"]
@@ -30,7 +31,7 @@ def perceptron_frames(gate: str = "and", lr: float = 1.0, epochs: int = 6, seed:
     ``Perceptron.fit``).
     """
     from ..data import truth_table
-    from ..numpy_nn import Perceptron
+    from ..models import Perceptron
     if str(gate).lower() not in GATES:
         raise ConfigError(f"gate must be one of {list(GATES)}, got {gate!r}")
     X, y = truth_table(gate)
@@ -123,7 +124,7 @@ def perceptron_stepper(gates=("and", "or", "xor"), *, lr: float = 1.0, epochs: i
     ``static=True`` (default) precomputes every step of every gate and works in the published book;
     ``static=False`` redraws in Python and also lets you change the learning rate and seed.
     """
-    gates = [str(g).lower() for g in gates]
+    gates = [str(g).lower() for g in arguments.choices(gates, "gates", "perceptron_stepper")]
     for g in gates:
         if g not in GATES:
             raise ConfigError(f"gate must be one of {list(GATES)}, got {g!r}")

@@ -16,6 +16,7 @@ import time
 import ipywidgets as W
 
 from ..errors import ConfigError
+from . import arguments
 from .render import PlaygroundFigure
 from .settings import PlaygroundSettings, controls
 from .static import PAGE_PNG, Axis, png_image, precomputed_widget
@@ -83,7 +84,9 @@ class Playground:
         if settings is None:
             settings = PlaygroundSettings()
         if not isinstance(settings, PlaygroundSettings):
-            raise ConfigError(f"Playground expects PlaygroundSettings, got {type(settings).__name__}")
+            raise ConfigError(f"Playground expects PlaygroundSettings, got {type(settings).__name__}: write "
+                              f"Playground(PlaygroundSettings(learning_rate=0.03, ...)), or Playground() for "
+                              f"the defaults")
         self._settings = settings
         self._trainer = trainer
         self._syncing = False
@@ -182,9 +185,13 @@ def static_playground(base: PlaygroundSettings | None = None, *,
     renders each to a PNG, and links a learning-rate slider and a layer-count slider to nested Stacks
     (see ``nncourse.widgets.static``). The learning-rate slider's readout shows the value.
     """
-    base = base or PlaygroundSettings()
+    base = PlaygroundSettings() if base is None else base
+    if not isinstance(base, PlaygroundSettings):
+        raise ConfigError(f"static_playground expects PlaygroundSettings as base, got {type(base).__name__}: "
+                          f"write static_playground(PlaygroundSettings(dataset='spirals', ...))")
     figure = PlaygroundFigure()
-    lrs, layers = list(learning_rates), list(hidden_layers)
+    lrs = arguments.choices(learning_rates, "learning_rates", "static_playground")
+    layers = arguments.choices(hidden_layers, "hidden_layers", "static_playground")
     for lr in lrs:
         base.replace(learning_rate=lr)         # validate every value before spending time training
     for n in layers:

@@ -22,6 +22,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .. import validation
 from .static import figure_png
 from .training import format_number
 
@@ -53,6 +54,9 @@ class PlaygroundFigure:
     """A reusable two-panel figure. ``render(result) -> PNG bytes`` updates it and draws it."""
 
     def __init__(self, width: float = 8.4, height: float = 3.5, dpi: int = 80):
+        width = validation.positive_float(width, "width (inches)", "PlaygroundFigure")
+        height = validation.positive_float(height, "height (inches)", "PlaygroundFigure")
+        dpi = validation.positive_int(dpi, "dpi", "PlaygroundFigure")
         self.fig = fig = Figure(figsize=(width, height), dpi=dpi)
         self.canvas = FigureCanvasAgg(fig)
         self.ax_map = ax = fig.add_axes([0.03, 0.14, 0.40, 0.70])

@@ -13,12 +13,30 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 
-from ..charlm import next_char_probs, sample_names
+from .. import validation
+from ..errors import ConfigError
+from ..models.charlm import next_char_probs, sample_names
+from ..train.backend import is_torch_object
 from ..data.names import VOCAB
+from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 
 __all__ = ["TEMPERATURES", "PREFIXES", "temperature_sampler", "temperature_samples", "render_samples",
            "next_char_explorer", "render_next_char"]
+
+def _check_name_model(model, who):
+    """The models of chapter 8 (NumPy, or the counting model): they say what they see by ``kind``."""
+    if is_torch_object(model):
+        raise ConfigError(f"{who} samples with the NumPy models; got the torch twin {type(model).__name__}: "
+                          f"pass the NumPy model it was made from")
+    arguments.model_with(model, who, needs=("kind",),
+                         what="a character-level name model from nncourse.models.charlm (BigramCounts, "
+                              "BigramNet, WindowMLP or RecurrentLM)",
+                         example="e.g. charlm.BigramCounts().fit(splits.train)")
+    if getattr(model, "kind", None) not in ("counts", "window", "sequence"):
+        raise ConfigError(f"{who} expects a character-level name model from nncourse.models.charlm, got "
+                          f"{type(model).__name__} with kind={model.kind!r}")
+
 
 #: the slider's temperatures: from nearly greedy to nearly uniform
 TEMPERATURES = (0.2, 0.5, 0.8, 1.0, 1.3, 1.6, 2.0)
@@ -61,7 +79,11 @@ def render_samples(names, temperature, known, *, columns=4) -> bytes:
 def temperature_sampler(model, train_names, *, temperatures=TEMPERATURES, n=24, seed=0, static=True,
                         default=0.8):
     """A slider over ``temperatures`` showing ``n`` sampled names each (precomputed for the book)."""
-    known = frozenset(train_names)
+    who = "temperature_sampler"
+    _check_name_model(model, who)
+    known = arguments.names_collection(train_names, "train_names", who)
+    temperatures = tuple(arguments.choices(temperatures, "temperatures", who))
+    n = validation.positive_int(n, "n", who)
     samples = temperature_samples(model, temperatures, n=n, seed=seed)
     axis = Axis("temperature", tuple(temperatures), default=default)
     if static:
@@ -112,6 +134,13 @@ def render_next_char(models, prefix, *, top=None) -> bytes:
 def next_char_explorer(models, *, prefixes=PREFIXES):
     """Buttons over ``prefixes``; each shows P(next symbol | prefix) for every model in ``models``
     (a dict ``name -> NumPy model``), precomputed so that it works in the static book."""
+    who = "next_char_explorer"
+    arguments.mapping(models, "models", who, example="{'bigram': bigram_model, 'LSTM': lstm_model}")
+    for name, model in models.items():
+        _check_name_model(model, f"{who}: models[{name!r}]")
+    prefixes = arguments.choices(prefixes, "prefixes", who)
+    for prefix in prefixes:
+        VOCAB.encode(prefix)                              # a clear error for letters outside a-z
     labels = [repr(p) if p else "(start)" for p in prefixes]
     axis = Axis("prefix", tuple(range(len(prefixes))), labels=labels, kind="buttons")
     return precomputed_widget([axis], lambda i: render_next_char(models, prefixes[i]),

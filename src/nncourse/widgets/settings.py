@@ -67,7 +67,8 @@ class PlaygroundSettings:
 
     dataset: str = _setting("xor", Control("Data set", "dropdown", choices=DATASETS))
     noise: float = _setting(
-        0.2, Control("Noise", "slider", 0.0, 0.5, 0.05, help="0 = clean, 0.5 = very noisy (scaled to suit each data set)"))
+        0.2, Control("Noise", "slider", 0.0, 0.5, 0.05,
+                     help="0 = clean, 0.5 = very noisy (scaled to suit each data set)"))
     samples: int = _setting(200, Control("Points", "int_slider", 50, 1000, 50))
     test_fraction: float = _setting(
         0.25, Control("Test share", "slider", 0.1, 0.9, 0.05,

@@ -50,6 +50,11 @@ class Axis:
     default: object = None
     play: bool = False
 
+    def __post_init__(self):
+        if isinstance(self.values, str) or not len(self.values):
+            raise ConfigError(f"Axis {self.label!r} needs a non-empty list of values to choose from, got "
+                              f"{self.values!r}: give at least one value")
+
     def option_labels(self) -> list[str]:
         labels = [str(v) for v in self.values] if self.labels is None else list(self.labels)
         if len(labels) != len(self.values):

@@ -9,9 +9,9 @@ call it and draw what it returns, so anything you see in the playground can be r
     >>> r.test_accuracy                                        # doctest: +SKIP
     0.98
 
-The loop is written out here (rather than calling ``nncourse.train.fit``) because the playground
-retrains on every click: it must be small and fast, and it must stop gracefully, not raise, when the
-learning rate is so large that the loss blows up.
+Training is ``nncourse.train.fit`` (the course's one loop); this module adds what the playground draws:
+the losses on the whole training and test sets after every epoch, the decision boundary, and a
+message instead of an exception when the learning rate is so large that the loss blows up.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConfigError, NonFiniteError
+from ..errors import ConfigError, DivergenceError, NonFiniteError
 from ..numpy_nn.loss import CrossEntropyLoss
-from ..train import DIVERGENCE_FACTOR
+from ..train import DIVERGENCE_FACTOR, fit
+from ..train.divergence import is_diverged
 from .settings import PlaygroundSettings
 
 __all__ = ["PlaygroundResult", "train_playground", "make_data", "divergence_message", "GRID_SIZE",
@@ -42,8 +43,9 @@ GRID_SIZE = 60
 _DATA_FUNCTIONS = {"xor": ("xor_blobs", 2.0), "circles": ("circles", 0.5),
                    "moons": ("two_moons", 1.0), "spiral": ("spirals", 0.25), "blobs": ("blobs", 4.0)}
 
-#: The playground calls a run "diverged" by the rule ``fit`` uses (``nncourse.train.DIVERGENCE_FACTOR``):
-#: NaN/inf, or a loss over the whole training set above that many times its value before training.
+#: The playground calls a run "diverged" by the rule ``fit`` uses (``nncourse.train.divergence``): NaN/inf,
+#: or a loss above DIVERGENCE_FACTOR times the reference, here measured on the whole training set after
+#: every epoch against its value before training.
 
 
 @dataclass
@@ -191,22 +193,13 @@ def _build_optimizer(optim, s: PlaygroundSettings, params):
 
 
 class _NumpyBackend:
-    """Forward, backward and step with ``nncourse.numpy_nn``."""
+    """The network, its loss and optimizer in ``nncourse.numpy_nn``."""
 
     def __init__(self, s):
         from ..numpy_nn import CrossEntropyLoss, mlp
         self.model = mlp(layer_sizes(s), activation=s.activation, seed=s.seed)
         self.loss_fn = CrossEntropyLoss()
         self.optimizer = _numpy_optimizer(s, self.model.parameters())
-
-    def step(self, X, y) -> float:
-        loss = self.loss_fn(self.model(X), y)
-        if not math.isfinite(loss):
-            return loss
-        self.optimizer.zero_grad()
-        self.model.backward(self.loss_fn.backward())
-        self.optimizer.step()
-        return loss
 
     def logits(self, X) -> np.ndarray:
         return np.asarray(self.model(X), dtype=np.float64)
@@ -227,23 +220,16 @@ class _TorchBackend:
         # the cached data arrays are read-only; torch wants memory it may write to
         return self.torch.from_numpy(a if a.flags.writeable else a.copy())
 
-    def step(self, X, y) -> float:
-        torch = self.torch
-        loss = self.loss_fn(self.model(self._tensor(X)), self._tensor(y))
-        value = float(loss.item())
-        if not math.isfinite(value):
-            return value
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
-        return value
-
     def logits(self, X) -> np.ndarray:
         with self.torch.no_grad():
             return self.model(self._tensor(X)).double().numpy()
 
 
 _BACKENDS = {"numpy": _NumpyBackend, "torch": _TorchBackend}
+
+
+class _Diverged(Exception):
+    """Raised from fit's epoch callback when the playground's measurement says the run blew up."""
 
 
 def _accuracy(logits: np.ndarray, y: np.ndarray) -> float:
@@ -288,29 +274,35 @@ def train_playground(settings: PlaygroundSettings | None = None, **changes) -> P
         NaN/inf logits make the loss raise NonFiniteError, which counts as divergence below."""
         logits = backend.logits(X_all)
         return loss_of(logits[:n], y_train), loss_of(logits[n:], y_test), logits
+    finished = {"epochs": 0, "measuring": False}   # which epoch blew up, for the message
+
+    def after_epoch(epoch, history):
+        """fit calls this after every epoch: measure both losses on all the points, as the playground draws."""
+        nonlocal logits
+        finished.update(epochs=epoch - 1, measuring=True)
+        train_loss, test_loss, logits = measure()
+        if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+            raise _Diverged
+        result.train_loss.append(train_loss)       # keep the jump: it shows on the curve
+        result.test_loss.append(test_loss)
+        if is_diverged(train_loss, result.train_loss[0]):
+            raise _Diverged
+        finished.update(epochs=epoch, measuring=False)
+        return False
+
     with np.errstate(over="ignore", invalid="ignore"):   # overflow is reported as divergence
-        epoch = 0
+        logits = None
         try:
             train_loss, test_loss, logits = measure()
             result.train_loss.append(train_loss)
             result.test_loss.append(test_loss)
-            for epoch in range(1, s.epochs + 1):
-                order = shuffle.permutation(n)
-                for i in range(0, n, batch):
-                    idx = order[i:i + batch]
-                    if not math.isfinite(backend.step(X_train[idx], y_train[idx])):
-                        raise FloatingPointError
-                train_loss, test_loss, logits = measure()
-                if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
-                    raise FloatingPointError
-                result.train_loss.append(train_loss)       # keep the jump: it shows on the curve
-                result.test_loss.append(test_loss)
-                if train_loss > DIVERGENCE_FACTOR * result.train_loss[0]:
-                    raise FloatingPointError
-        except (FloatingPointError, NonFiniteError, OverflowError):
+            fit(backend.model, backend.loss_fn, backend.optimizer, (X_train, y_train), epochs=s.epochs,
+                batch_size=batch, seed=shuffle, quiet=True, on_epoch=after_epoch, who="train_playground")
+        except (_Diverged, DivergenceError, FloatingPointError, NonFiniteError, OverflowError):
             # NonFiniteError: a numpy_nn layer refused an inf/NaN coming out of the layer before it
             result.diverged = True
-            result.diverged_epoch = epoch
+            # the epoch that blew up: 0 if before training, else the one being trained or measured
+            result.diverged_epoch = 0 if not result.train_loss else finished["epochs"] + 1
             result.message = divergence_message(result.diverged_epoch, s.learning_rate)
         else:
             grid_logits = backend.logits(points)

@@ -1,9 +1,11 @@
-"""The PyTorch twin of ``nncourse.models.AttentionTagger`` (same layers, same parameter names)."""
+"""The PyTorch twin of ``nncourse.models.AttentionTagger`` (same layers, same parameter names); the pair is
+declared in ``models/attention_tagger.py``."""
 
 import numpy as np
 import torch
 
-from .dtypes import torch_dtype
+from ...torch_nn.dtypes import torch_dtype
+from ..attention_tagger import check_tokens
 
 __all__ = ["AttentionTagger", "attention_tagger_from_numpy"]
 
@@ -25,6 +27,8 @@ class AttentionTagger(torch.nn.Module):
         self.attention_maps = []
 
     def forward(self, tokens):                       # (N, L) int64
+        check_tokens(tokens.detach().cpu().numpy(), self.token_embedding.num_embeddings,
+                     self.position_embedding.num_embeddings)     # the NumPy twin's checks, the same words
         L = tokens.shape[1]
         positions = torch.arange(L, device=tokens.device)
         h = self.token_embedding(tokens) + self.position_embedding(positions)             # (N, L, E)

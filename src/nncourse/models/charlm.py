@@ -22,14 +22,16 @@ same weights, and ``train_lm`` trains either back end on the *same* batches.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-from . import numpy_nn as nn
-from .data.names import PAD_TARGET, VOCAB, context_windows, count_predictions, padded_batch
-from .errors import ConfigError, DivergenceError
-from .utils import as_rng
+from .. import numpy_nn as nn
+from .. import validation
+from ..data.names import PAD_TARGET, VOCAB, context_windows, count_predictions, padded_batch
+from ..errors import ConfigError
+from ..numpy_nn.registry import load_numpy_state, load_torch_state, register_twin, saveable
+from ..train import fit, is_torch
+from ..utils import as_rng
 
 __all__ = [
     "BigramCounts", "BigramNet", "WindowMLP", "RecurrentLM", "encode", "length_batches", "train_lm",
@@ -48,6 +50,10 @@ class BigramCounts:
     kind = "counts"
 
     def __init__(self, alpha=1.0):
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)) \
+                or not 0 <= alpha < float("inf"):
+            raise ConfigError(f"BigramCounts: alpha is the count added to every pair and must be a number >= 0 "
+                              f"(1.0 = add-one smoothing, 0 = the raw counts), got {alpha!r}")
         self.alpha = float(alpha)
         self.counts = None
         self.probs = None
@@ -81,8 +87,12 @@ class BigramNet(nn.Module):
     def __init__(self, *, seed=0, dtype=np.float32):
         super().__init__()
         rng = as_rng(seed)
+        self.dtype = validation.float_dtype(dtype, "BigramNet")
         self.table = nn.Embedding(len(VOCAB), len(VOCAB), rng=rng, dtype=dtype)
         self.table.weight.data[...] = 0           # start from the uniform guess: loss log 27
+
+    def get_config(self):
+        return {"dtype": self.dtype.name}
 
     def forward(self, X):                          # X (N, 1) int
         return self.table(X[:, 0])                 # (N, 27): row X of W, i.e. one_hot(X) @ W
@@ -99,11 +109,18 @@ class WindowMLP(nn.Module):
     def __init__(self, block_size=3, embedding_dim=10, hidden=64, *, seed=0, dtype=np.float32):
         super().__init__()
         rng = as_rng(seed)
-        self.block_size = int(block_size)
+        self.block_size = validation.positive_int(block_size, "block_size", "WindowMLP")
+        self.embedding_dim = validation.positive_int(embedding_dim, "embedding_dim", "WindowMLP")
+        self.hidden_size = validation.positive_int(hidden, "hidden", "WindowMLP")
+        self.dtype = validation.float_dtype(dtype, "WindowMLP")
         self.embedding = nn.Embedding(len(VOCAB), embedding_dim, rng=rng, dtype=dtype)
         self.hidden = nn.Linear(block_size * embedding_dim, hidden, rng=rng, dtype=dtype)
         self.act = nn.Tanh()
         self.out = nn.Linear(hidden, len(VOCAB), rng=rng, dtype=dtype)
+
+    def get_config(self):
+        return {"block_size": self.block_size, "embedding_dim": self.embedding_dim, "hidden": self.hidden_size,
+                "dtype": self.dtype.name}
 
     def forward(self, X):                          # X (N, block) int
         e = self.embedding(X)                      # (N, block, E)
@@ -128,6 +145,11 @@ class RecurrentLM(nn.Module):
             raise ConfigError(f"RecurrentLM: cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
         rng = as_rng(seed)
         self.cell = cell
+        self.embedding_dim = validation.positive_int(embedding_dim, "embedding_dim", "RecurrentLM")
+        self.hidden_size = validation.positive_int(hidden, "hidden", "RecurrentLM")
+        self.num_layers = validation.positive_int(num_layers, "num_layers", "RecurrentLM")
+        self.nonlinearity = nonlinearity
+        self.dtype = validation.float_dtype(dtype, "RecurrentLM")
         self.embedding = nn.Embedding(len(VOCAB), embedding_dim, rng=rng, dtype=dtype)
         if cell in ("lstm", "gru"):
             layer = nn.LSTM if cell == "lstm" else nn.GRU
@@ -136,6 +158,10 @@ class RecurrentLM(nn.Module):
             self.rnn = nn.RNN(embedding_dim, hidden, num_layers=num_layers, nonlinearity=nonlinearity,
                               batch_first=True, rng=rng, dtype=dtype)
         self.out = nn.Linear(hidden, len(VOCAB), rng=rng, dtype=dtype)
+
+    def get_config(self):
+        return {"cell": self.cell, "embedding_dim": self.embedding_dim, "hidden": self.hidden_size,
+                "num_layers": self.num_layers, "nonlinearity": self.nonlinearity, "dtype": self.dtype.name}
 
     def forward(self, inputs, state=None):         # inputs (B, T) int
         h, self.state = self.rnn(self.embedding(inputs), state)       # (B, T, H)
@@ -181,81 +207,41 @@ def _window_batches(n, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
-def is_torch(model):
-    return type(model).__module__.startswith("torch") or hasattr(model, "_is_torch_twin")
-
-
 # ------------------------------------------------------------------------------------- training
 def train_lm(model, names, *, epochs=1, batch_size=256, lr=1e-2, optimizer="adam", clip=None,
              max_steps=None, seed=0, on_step=None):
-    """Train ``model`` (NumPy or its torch twin) on ``names``; returns the list of batch losses.
+    """Train ``model`` (NumPy or its torch twin) on ``names`` with ``fit``; returns the list of batch losses.
 
     The batches depend only on ``seed`` and the model's kind, so both back ends see the same ones.
     ``optimizer`` is ``"adam"`` or ``"sgd"``; ``clip`` (a max norm) clips the gradient with
     ``clip_grad_norm_``. ``on_step(step, loss, grad_norm)`` is called after each step, if given.
-    A NaN/inf loss raises ``DivergenceError``.
+    A diverging run (NaN/inf, or an epoch's mean loss above 10x the reference) raises ``DivergenceError``.
     """
-    torch_backend = is_torch(model)
-    rng = as_rng(seed)
+    batch_size = validation.positive_int(batch_size, "batch_size", "train_lm")
+    if optimizer not in ("adam", "sgd"):
+        raise ConfigError(f"train_lm: optimizer must be 'adam' or 'sgd' (lower case), got {optimizer!r}; for "
+                          f"another optimizer, build it yourself and train with nncourse.train.fit")
+    if is_torch(model):
+        import torch
+
+        opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+        loss_fn = torch.nn.CrossEntropyLoss(ignore_index=PAD_TARGET)
+    else:
+        opt = (nn.Adam if optimizer == "adam" else nn.SGD)(model.parameters(), lr=lr)
+        loss_fn = nn.CrossEntropyLoss(ignore_index=PAD_TARGET)           # padding counts for nothing
     if model.kind == "window":
         X, Y = encode(model, names)
-    params = list(model.parameters())
-    if torch_backend:
-        import torch
-        opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(params, lr=lr)
+
+        def batches(rng):
+            return [(X[rows], Y[rows]) for rows in _window_batches(len(X), batch_size, rng)]
     else:
-        opt = (nn.Adam if optimizer == "adam" else nn.SGD)(params, lr=lr)
-    losses = []
-    for epoch in range(epochs):
-        if model.kind == "window":
-            batches = [(X[i], Y[i]) for i in _window_batches(len(X), batch_size, rng)]
-        else:
-            batches = [padded_batch(b) for b in length_batches(list(names), batch_size, rng)]
-        for inputs, targets in batches:
-            if max_steps is not None and len(losses) >= max_steps:
-                return losses
-            opt.zero_grad()
-            if torch_backend:
-                loss, norm = _torch_step(model, inputs, targets, clip)
-            else:
-                loss, norm = _numpy_step(model, inputs, targets, clip)
-            if not math.isfinite(loss):
-                raise DivergenceError(f"train_lm: the loss became {loss} at epoch {epoch + 1}, step "
-                                      f"{len(losses) + 1}: lower the learning rate or clip the gradient")
-            opt.step()
-            losses.append(loss)
-            if on_step is not None:
-                on_step(len(losses), loss, norm)
-    return losses
+        names = list(names)
 
-
-def _masked_cross_entropy(logits, targets):
-    """Mean cross-entropy over the positions whose target is not padding, and d loss / d logits."""
-    V = logits.shape[-1]
-    flat, flat_targets = logits.reshape(-1, V), targets.reshape(-1)
-    mask = flat_targets != PAD_TARGET
-    loss_fn = nn.CrossEntropyLoss()
-    loss = loss_fn(flat[mask], flat_targets[mask])
-    grad = np.zeros_like(flat)
-    grad[mask] = loss_fn.backward()
-    return loss, grad.reshape(logits.shape)
-
-
-def _numpy_step(model, inputs, targets, clip):
-    loss, grad = _masked_cross_entropy(model(inputs), targets)
-    model.backward(grad)
-    norm = nn.clip_grad_norm_(model.parameters(), clip if clip is not None else math.inf)
-    return loss, norm
-
-
-def _torch_step(model, inputs, targets, clip):
-    import torch
-    logits = model(torch.from_numpy(inputs))
-    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                             torch.from_numpy(targets).reshape(-1), ignore_index=PAD_TARGET)
-    loss.backward()
-    norm = torch.nn.utils.clip_grad_norm_(list(model.parameters()), clip if clip is not None else math.inf)
-    return loss.item(), float(norm)
+        def batches(rng):
+            return [padded_batch(b) for b in length_batches(list(names), batch_size, rng)]
+    history = fit(model, loss_fn, opt, batches=batches, epochs=epochs, steps=max_steps, clip=clip, seed=seed,
+                  on_step=on_step, quiet=True, who="train_lm")
+    return history.step_losses
 
 
 def evaluate_lm(model, names, *, batch_size=2048):
@@ -304,6 +290,8 @@ def sample_names(model, n, *, temperature=1.0, seed=0, max_length=20):
 
     Every name starts from the end token as context and stops at the end token (or ``max_length``).
     """
+    n = validation.positive_int(n, "n (how many names to draw)", "sample_names")
+    max_length = validation.positive_int(max_length, "max_length", "sample_names")
     rng = as_rng(seed)
     end = VOCAB.end_index
     done = np.zeros(n, dtype=bool)
@@ -362,8 +350,9 @@ def gradient_by_distance(model, names):
     logits = model(inputs)
     B, T, V = logits.shape
     grad = np.zeros_like(logits)
-    _, g_last = _masked_cross_entropy(logits[:, -1:], targets[:, -1:])
-    grad[:, -1:] = g_last
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD_TARGET)
+    loss_fn(logits[:, -1].reshape(B, V), targets[:, -1])                  # the loss at the last step only
+    grad[:, -1] = loss_fn.backward()
     for p in model.parameters():
         p.grad = None
     g = model.out.backward(grad.reshape(B * T, V)).reshape(model._h_shape)
@@ -375,29 +364,25 @@ def gradient_by_distance(model, names):
 
 # ------------------------------------------------------------------------------------- torch twins
 def torch_twin(model):
-    """The PyTorch twin of a NumPy language model, with the same weights (via ``from_numpy``)."""
-    import torch
-    from .torch_nn import from_numpy
+    """The PyTorch twin of a NumPy language model, with the same weights (``nncourse.models.torch.charlm``)."""
+    from ..torch_nn import from_numpy
 
-    class _Twin(torch.nn.Module):
-        _is_torch_twin = True
+    return from_numpy(model)
 
-        def __init__(self, numpy_model):
-            super().__init__()
-            self.kind = numpy_model.kind
-            self.block_size = getattr(numpy_model, "block_size", None)
-            for name, child in numpy_model.named_children():
-                if not isinstance(child, (nn.Tanh,)):
-                    setattr(self, name, from_numpy(child))
-            self._source = type(numpy_model).__name__
 
-        def forward(self, x):
-            if self._source == "BigramNet":
-                return self.table(x[:, 0])
-            if self._source == "WindowMLP":
-                e = self.embedding(x)
-                return self.out(torch.tanh(self.hidden(e.reshape(len(x), -1))))
-            h, _ = self.rnn(self.embedding(x))
-            return self.out(h)
+def _to_torch(layer, where):
+    from .torch import charlm as torch_charlm
 
-    return _Twin(model)
+    twin = getattr(torch_charlm, type(layer).__name__)(**layer.get_config())
+    return load_numpy_state(twin, layer)
+
+
+def _from_torch(layer, where, rng):
+    twin = globals()[type(layer).__name__](**layer.config)     # the torch twin keeps the NumPy config
+    return load_torch_state(twin, layer)
+
+
+for _class in (BigramNet, WindowMLP, RecurrentLM):
+    register_twin(_class, f"nncourse.models.torch.charlm.{_class.__name__}", from_torch=_from_torch,
+                  to_torch=_to_torch)
+    saveable(_class)

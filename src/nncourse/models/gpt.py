@@ -21,24 +21,35 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, ShapeError, TargetError
+from ..numpy_nn import Dropout, Embedding, LayerNorm, Linear, Module, Sequential, TransformerBlock
+from ..numpy_nn.registry import load_numpy_state, load_torch_state, numpy_dtype_of, saveable, torch_dtype_of, twin_of
 from ..utils import as_rng
-from .container import Sequential
-from .dropout import Dropout
-from .linear import Linear
-from .module import Module
-from .normalization import LayerNorm
-from .sparse import Embedding
-from .transformer import TransformerBlock
 
-__all__ = ["GPT"]
+__all__ = ["GPT", "sampling_probabilities"]
+
+#: The smallest sampling temperature: below it, logits / temperature overflows float64 (use top_k=1 to
+#: always take the most likely token).
+MIN_TEMPERATURE = 1e-6
 
 
-def _check_positive_int(name, value):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"GPT: {name} must be a positive integer, got {value!r}")
+def _from_torch(layer, where, rng):
+    twin = GPT(layer.vocab_size, layer.context_length, layer.d_model, layer.n_heads, layer.n_layers,
+               layer.drop.p, seed=rng, dtype=numpy_dtype_of(layer, where))
+    return load_torch_state(twin, layer)
 
 
+def _to_torch(layer, where):
+    from .torch.gpt import GPT as TorchGPT
+
+    twin = TorchGPT(layer.vocab_size, layer.context_length, layer.d_model, layer.n_heads, layer.n_layers,
+                    layer.dropout, seed=0, dtype=torch_dtype_of(layer))
+    return load_numpy_state(twin, layer)
+
+
+@saveable
+@twin_of("nncourse.models.torch.gpt.GPT", from_torch=_from_torch, to_torch=_to_torch)
 class GPT(Module):
     """``GPT(vocab_size, context_length, d_model, n_heads, n_layers, dropout=0.0, seed=None)``.
 
@@ -51,17 +62,11 @@ class GPT(Module):
     def __init__(self, vocab_size, context_length, d_model, n_heads, n_layers, dropout=0.0, seed=None,
                  *, dtype=np.float32):
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("context_length", context_length),
-                            ("d_model", d_model), ("n_heads", n_heads), ("n_layers", n_layers)):
-            _check_positive_int(name, value)
-        if d_model % n_heads:
-            divisors = [h for h in range(1, d_model + 1) if d_model % h == 0]
-            raise ConfigError(
-                f"GPT: d_model={d_model} is not divisible by n_heads={n_heads}: every head works on "
-                f"d_model // n_heads features. Choose n_heads from {divisors}, or change d_model.")
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"GPT: dtype must be a floating-point type such as np.float32, got {dtype}")
+        for name, value in (("vocab_size", vocab_size), ("context_length", context_length), ("n_layers", n_layers)):
+            validation.positive_int(value, name, "GPT")
+        validation.divisible(d_model, n_heads, "GPT", width_name="d_model", heads_name="n_heads")
+        validation.probability(dropout, "dropout", "GPT")
+        dtype = validation.float_dtype(dtype, "GPT")
         self.vocab_size, self.context_length = int(vocab_size), int(context_length)
         self.d_model, self.n_heads, self.n_layers = int(d_model), int(n_heads), int(n_layers)
         self.dropout, self.seed, self.dtype = float(dropout), seed, dtype
@@ -78,6 +83,15 @@ class GPT(Module):
         self.lm_head = Linear(C, V, bias=False, init="zeros", dtype=dtype)
         self._init_weights(rng)
         self._shape = None
+
+    def get_config(self):
+        return {"vocab_size": self.vocab_size, "context_length": self.context_length, "d_model": self.d_model,
+                "n_heads": self.n_heads, "n_layers": self.n_layers, "dropout": self.dropout,
+                "dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config, seed=0)
 
     def _init_weights(self, rng):
         """GPT-2's scheme (see the module docstring), drawn in ``named_parameters`` order."""
@@ -125,12 +139,12 @@ class GPT(Module):
         draws from the softmax with ``numpy.random.default_rng(seed)``. Runs in evaluation mode.
         """
         idx = self._check_tokens(idx, check_length=False)
-        _check_sampling(temperature, top_k, self.vocab_size)
+        max_new_tokens = _check_sampling(max_new_tokens, temperature, top_k, self.vocab_size)
         rng = as_rng(seed)
         was_training = self.training
         self.eval()
         try:
-            for _ in range(int(max_new_tokens)):
+            for _ in range(max_new_tokens):
                 logits = self(idx[:, -self.context_length:])[:, -1, :].astype(np.float64)   # (N, V)
                 probs = sampling_probabilities(logits, temperature, top_k)
                 nxt = _sample_rows(probs, rng)                                              # (N,)
@@ -142,22 +156,7 @@ class GPT(Module):
     # ------------------------------------------------------------------ checks
     def _check_tokens(self, idx, check_length=True):
         idx = np.asarray(idx)
-        if idx.dtype.kind not in "iu":
-            raise DTypeError(f"{self._label()} expects integer token ids (N, T), got dtype {idx.dtype}: "
-                             f"encode text with VOCAB.encode(...) or use idx.astype(np.int64)")
-        if idx.ndim != 2 or idx.shape[1] == 0:
-            hint = ": add a batch dimension with idx[None, :]" if idx.ndim == 1 else ""
-            raise ShapeError(f"{self._label()} expects tokens of shape (batch, seq), got {idx.shape}{hint}")
-        if check_length and idx.shape[1] > self.context_length:
-            raise ShapeError(
-                f"{self._label()}: the sequence has {idx.shape[1]} tokens but context_length is "
-                f"{self.context_length} (there are only that many position embeddings). Pass at most "
-                f"the last {self.context_length} tokens, idx[:, -{self.context_length}:], or build the "
-                f"model with a larger context_length.")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.vocab_size):
-            bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-            raise TargetError(f"{self._label()}: token id {bad} is out of range: ids must be in "
-                              f"[0, {self.vocab_size - 1}] for vocab_size={self.vocab_size}")
+        check_tokens(idx, self.vocab_size, self.context_length, check_length=check_length)
         return idx.astype(np.int64, copy=False)
 
     def _label(self):
@@ -168,13 +167,42 @@ class GPT(Module):
                 f"n_heads={self.n_heads}, n_layers={self.n_layers}")
 
 
-def _check_sampling(temperature, top_k, vocab_size):
+def check_tokens(idx, vocab_size, context_length, *, check_length=True, cast="idx.astype(np.int64)"):
+    """What both GPT twins accept as tokens (a NumPy view of them): int ids (N, T), T <= context_length,
+    every id in [0, vocab_size). ``cast`` is how the caller's back end spells the integer cast."""
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"GPT expects integer token ids (N, T), got dtype {idx.dtype}: "
+                         f"encode text with VOCAB.encode(...) or use {cast}")
+    if idx.ndim != 2 or idx.shape[1] == 0:
+        hint = ": add a batch dimension with idx[None, :]" if idx.ndim == 1 else ""
+        raise ShapeError(f"GPT expects tokens of shape (batch, seq), got {idx.shape}{hint}")
+    if check_length and idx.shape[1] > context_length:
+        raise ShapeError(
+            f"GPT: the sequence has {idx.shape[1]} tokens but context_length is "
+            f"{context_length} (there are only that many position embeddings). Pass at most "
+            f"the last {context_length} tokens, idx[:, -{context_length}:], or build the "
+            f"model with a larger context_length.")
+    if idx.size and (idx.min() < 0 or idx.max() >= vocab_size):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise TargetError(f"GPT: token id {bad} is out of range: ids must be in "
+                          f"[0, {vocab_size - 1}] for vocab_size={vocab_size}")
+
+
+def _check_sampling(max_new_tokens, temperature, top_k, vocab_size):
+    """The checks both back ends' ``generate`` make (so the twins fail the same way); returns
+    ``max_new_tokens`` as an int."""
+    max_new_tokens = validation.non_negative_int(max_new_tokens, "max_new_tokens", "GPT.generate")
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not temperature > 0:
         raise ConfigError(f"generate: temperature must be a number > 0 (1.0 = the model's own "
                           f"probabilities), got {temperature!r}")
+    if not MIN_TEMPERATURE <= temperature < float("inf"):
+        raise ConfigError(f"generate: temperature={temperature!r} is too small: logits / temperature overflows and "
+                          f"the probabilities become NaN. Use a temperature >= {MIN_TEMPERATURE:g}, or top_k=1 to "
+                          f"always take the most likely token")
     if top_k is not None and (not isinstance(top_k, numbers.Integral) or isinstance(top_k, bool)
                               or not 1 <= top_k <= vocab_size):
         raise ConfigError(f"generate: top_k must be None or an integer in [1, {vocab_size}], got {top_k!r}")
+    return max_new_tokens
 
 
 def sampling_probabilities(logits, temperature=1.0, top_k=None):

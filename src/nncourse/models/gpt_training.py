@@ -17,34 +17,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import numpy_nn as nn
-from .data.names import PAD_TARGET, VOCAB, padded_batch
-from .errors import DivergenceError
-from .numpy_nn import lr_scheduler as np_sched
+from .. import numpy_nn as nn
+from .. import validation
+from ..data.names import PAD_TARGET, VOCAB, padded_batch
+from ..errors import ConfigError, ShapeError
+from ..numpy_nn import lr_scheduler as np_sched
+from ..train import fit, is_torch
 
-__all__ = ["train_gpt", "name_batches", "evaluate_gpt", "masked_cross_entropy", "sample_sequences",
-           "sample_names", "length_sorted_batches", "addition_problems", "addition_split", "ADDITION_VOCAB",
+__all__ = ["train_gpt", "name_batches", "evaluate_gpt", "sample_sequences", "sample_names",
+           "length_sorted_batches", "addition_problems", "addition_split", "ADDITION_VOCAB",
            "addition_accuracy", "is_torch"]
 
 
-def is_torch(model):
-    return not isinstance(model, nn.Module)
-
-
 # ------------------------------------------------------------------------------------ the loss
-def masked_cross_entropy(logits, targets):
-    """Mean cross-entropy over the positions whose target is not ``PAD_TARGET``, and its gradient.
-
-    ``logits`` (B, T, V) NumPy, ``targets`` (B, T) int. Returns ``(loss, grad_logits)``.
-    """
-    B, T, V = logits.shape
-    flat = targets.reshape(-1)
-    keep = flat != PAD_TARGET                                   # the real predictions
-    loss_fn = nn.CrossEntropyLoss()
-    loss = loss_fn(logits.reshape(B * T, V)[keep], flat[keep])
-    grad = np.zeros((B * T, V), dtype=logits.dtype)
-    grad[keep] = loss_fn.backward()
-    return loss, grad.reshape(B, T, V)
+def _numpy_loss(logits, targets):
+    """Mean cross-entropy over the real targets of (B, T, V) logits (``PAD_TARGET`` is ignored), and
+    ``loss_fn`` holding its gradient."""
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD_TARGET)
+    return loss_fn(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)), loss_fn
 
 
 def _torch_loss(logits, targets):
@@ -89,49 +79,39 @@ def _optimizer_and_schedule(model, lr, weight_decay, warmup, steps):
 
 
 def train_gpt(model, batches, steps, *, lr=3e-3, weight_decay=0.01, warmup=100, clip=1.0, every=None):
-    """Train for ``steps`` steps on ``batches`` (an iterator of ``(inputs, targets)`` NumPy pairs).
+    """Train for ``steps`` steps on ``batches`` (an iterator of ``(inputs, targets)`` NumPy pairs) with ``fit``.
 
     Returns the list of training losses (one float per step). ``every``: also print the loss every so
-    many steps. Raises ``DivergenceError`` if the loss becomes NaN/inf.
+    many steps. Raises ``DivergenceError`` if the run diverges (NaN/inf, or the mean loss of a stretch of
+    steps above 10x the reference).
     """
+    steps = validation.positive_int(steps, "steps", "train_gpt")
+    warmup = validation.positive_int(warmup, "warmup", "train_gpt")
+    if isinstance(batches, (list, tuple)):
+        raise ConfigError(f"train_gpt: batches must be an iterator that yields (inputs, targets) pairs, got a "
+                          f"{type(batches).__name__}; pass iter(batches), or an endless stream such as "
+                          f"name_batches(names, batch_size, seed)")
+    if not hasattr(batches, "__next__"):
+        raise ConfigError(f"train_gpt: batches must be an iterator of (inputs, targets) pairs, such as "
+                          f"name_batches(names, batch_size, seed), got {type(batches).__name__}")
     opt, schedule = _optimizer_and_schedule(model, lr, weight_decay, warmup, steps)
-    model.train()
+    if is_torch(model):
+        import torch
+
+        loss_fn = torch.nn.CrossEntropyLoss(ignore_index=PAD_TARGET)
+    else:
+        loss_fn = nn.CrossEntropyLoss(ignore_index=PAD_TARGET)             # padding counts for nothing
     losses = []
-    for step in range(steps):
-        inputs, targets = next(batches)
-        loss = _torch_step(model, opt, inputs, targets, clip) if is_torch(model) else \
-            _numpy_step(model, opt, inputs, targets, clip)
-        if not np.isfinite(loss):
-            raise DivergenceError(f"train_gpt: the loss became {loss} at step {step}: lower lr (now {lr})")
-        schedule.step()
+
+    def report(step, loss, norm):
         losses.append(loss)
-        if every and (step + 1) % every == 0:
-            print(f"step {step + 1:5d}  loss {np.mean(losses[-every:]):.3f}")
+        if step % every == 0:
+            print(f"step {step:5d}  loss {np.mean(losses[-every:]):.3f}")
+
+    history = fit(model, loss_fn, opt, batches=batches, steps=steps, clip=clip or None, scheduler=schedule,
+                  scheduler_step="step", on_step=report if every else None, quiet=True, who="train_gpt")
     model.eval()
-    return losses
-
-
-def _numpy_step(model, opt, inputs, targets, clip):
-    logits = model(inputs)
-    loss, grad = masked_cross_entropy(logits, targets)
-    opt.zero_grad()
-    model.backward(grad)
-    if clip:
-        nn.clip_grad_norm_(model.parameters(), clip)
-    opt.step()
-    return float(loss)
-
-
-def _torch_step(model, opt, inputs, targets, clip):
-    import torch
-
-    loss = _torch_loss(model(torch.from_numpy(inputs)), torch.from_numpy(targets))
-    opt.zero_grad()
-    loss.backward()
-    if clip:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-    opt.step()
-    return float(loss.item())
+    return history.step_losses
 
 
 # ------------------------------------------------------------------------------------ evaluation
@@ -148,7 +128,7 @@ def evaluate_gpt(model, batches):
             with torch.no_grad():
                 loss = float(_torch_loss(model(torch.from_numpy(inputs)), torch.from_numpy(targets)))
         else:
-            loss = float(masked_cross_entropy(model(inputs), targets)[0])
+            loss = float(_numpy_loss(model(inputs), targets)[0])
         total += loss * n
         count += n
     model.train(was_training)
@@ -178,6 +158,7 @@ def sample_sequences(model, prefixes, max_new_tokens, *, temperature=1.0, top_k=
 
 def sample_names(model, n, *, prefix="", temperature=1.0, top_k=None, seed=0, max_length=14):
     """``n`` names sampled from a names GPT, each starting with ``prefix`` (letters a-z)."""
+    n = validation.positive_int(n, "n (how many names to draw)", "sample_names")
     start = [VOCAB.end_index] + list(VOCAB.encode(prefix))
     rows = sample_sequences(model, [start] * n, max_length - len(prefix), temperature=temperature,
                             top_k=top_k, seed=seed, end=VOCAB.end_index)
@@ -205,6 +186,19 @@ def addition_problems(a, b, n_digits=2):
     (n, L) the sequences shifted by one, with ``PAD_TARGET`` on the question (only the answer is
     learned). Operands are zero-padded to ``n_digits``, so every row has the same length.
     """
+    n_digits = validation.positive_int(n_digits, "n_digits", "addition_problems")
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ShapeError(f"addition_problems: a and b must be 1-D arrays of the same length, got shapes "
+                         f"{a.shape} and {b.shape}")
+    for name, operand in (("a", a), ("b", b)):
+        if operand.dtype.kind not in "iu":
+            raise ConfigError(f"addition_problems: {name} must hold whole numbers, got dtype {operand.dtype}: "
+                              f"use {name}.astype(np.int64)")
+        if operand.size and (operand.min() < 0 or operand.max() >= 10**n_digits):
+            raise ConfigError(f"addition_problems: {name} holds {int(operand.max())}, wider than n_digits={n_digits} "
+                              f"digits (operands must be 0 to {10**n_digits - 1}), which would shift the answer's "
+                              f"positions: pass n_digits={len(str(int(operand.max())))} or smaller operands")
     rows = [f"{x:0{n_digits}d}+{y:0{n_digits}d}={str(x + y).zfill(n_digits + 1)[::-1]}." for x, y in zip(a, b)]
     tokens = np.array([[ADDITION_VOCAB.index(c) for c in row] for row in rows], dtype=np.int64)
     inputs, targets = tokens[:, :-1], tokens[:, 1:].copy()

@@ -1,47 +1,37 @@
-"""A small Sphinx extension for the nncourse book.
+"""A Sphinx extension of the nncourse book: the widgets' and the maths' JavaScript served offline.
 
-It does two things.
+**Offline JavaScript.** By default a Jupyter Book page loads require.js, the ipywidgets HTML
+manager and MathJax from CDNs. When the npm packages listed in ``package.json`` are installed
+(``node_modules/`` exists: ``tools/setup.sh`` runs ``npm ci``), this extension copies the files the
+pages need into a staging folder inside the build directory, adds that folder to
+``html_static_path`` (so Sphinx copies it to ``<output>/_static/nncourse-js/``) and points
+myst-nb's ``nb_ipywidgets_js`` and Sphinx's ``mathjax_path`` at those copies. The site then renders
+widgets and maths with no outside request, also from ``file://``. The folder is deliberately *not*
+the book's ``_static/``: Jupyter Book 1.x injects every ``.js``/``.css`` found there into every page.
 
-1. **Offline JavaScript.** By default a Jupyter Book page loads require.js, the ipywidgets HTML
-   manager and MathJax from CDNs. When the npm packages listed in ``package.json`` are installed
-   (``node_modules/`` exists: ``tools/setup.sh`` runs ``npm ci``), this extension copies the files the
-   pages need into a staging folder inside the build directory, adds that folder to
-   ``html_static_path`` (so Sphinx copies it to ``<output>/_static/nncourse-js/``) and points
-   myst-nb's ``nb_ipywidgets_js`` and Sphinx's ``mathjax_path`` at those copies. The site then renders
-   widgets and maths with no outside request, also from ``file://``. The folder is deliberately *not*
-   the book's ``_static/``: Jupyter Book 1.x injects every ``.js``/``.css`` found there into every page.
+Two snags are handled by ``widgets-setup.js`` (written below, loaded between require.js and the
+widget manager; used with the CDNs too, where both snags exist as well):
 
-   Two snags are handled by ``widgets-setup.js`` (written below, loaded between require.js and the
-   widget manager; used with the CDNs too, where both snags exist as well):
+* the HTML manager computes the URL of its icon fonts from its AMD module name, i.e. it would ask
+  for ``/@jupyter-widgets/html-manager/dist/*.woff2`` at the site root; a ``require.config`` path maps
+  that module folder onto the local copy;
+* ``@jupyter-widgets/base`` calls the MathJax 2 API (``MathJax.Hub.Queue``) whenever
+  ``window.MathJax`` exists; with MathJax 3 that throws for every widget label, so a tiny bridge gives
+  any ``window.MathJax`` object a ``Hub.Queue`` that forwards to MathJax 3's ``typesetPromise``.
 
-   * the HTML manager computes the URL of its icon fonts from its AMD module name, i.e. it would ask
-     for ``/@jupyter-widgets/html-manager/dist/*.woff2`` at the site root; a ``require.config`` path maps
-     that module folder onto the local copy;
-   * ``@jupyter-widgets/base`` calls the MathJax 2 API (``MathJax.Hub.Queue``) whenever
-     ``window.MathJax`` exists; with MathJax 3 that throws for every widget label, so a tiny bridge gives
-     any ``window.MathJax`` object a ``Hub.Queue`` that forwards to MathJax 3's ``typesetPromise``.
-
-   Without ``node_modules/`` (or with ``nncourse_local_js = False``) the pages load the same versions
-   from CDNs (jsDelivr) and MathJax from Sphinx's default CDN address; ``widgets-setup.js`` is still
-   served from the site, pointing the font paths at the CDN.
-
-2. **Launch links.** Roles ``{binder}`` and ``{colab}`` turn a repository path into a link that opens
-   that notebook on Binder or Google Colab, e.g. ``{binder}`exercises/01_perceptron.ipynb``` or
-   ``{colab}`Open the exercises <exercises/01_perceptron.ipynb>```. The addresses are built from the
-   single ``repository:`` section (``url``, ``branch``) and ``launch_buttons:`` of ``_config.yml``.
+Without ``node_modules/`` (or with ``nncourse_local_js = False``) the pages load the same versions
+from CDNs (jsDelivr) and MathJax from Sphinx's default CDN address; ``widgets-setup.js`` is still
+served from the site, pointing the font paths at the CDN.
 """
 
 from __future__ import annotations
 
 import filecmp
 import shutil
-import urllib.parse
 from pathlib import Path
 
-from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
-from sphinx.util.docutils import SphinxRole
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +73,8 @@ CDN_REQUIRE_JS = "https://cdn.jsdelivr.net/npm/requirejs@2.3.8/require.js"
 CDN_HTML_MANAGER = "https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.15"
 
 # Loaded after require.js and before embed-amd.js (see the module docstring).
-_WIDGETS_SETUP_JS = r"""/* nncourse: font paths and a MathJax 2->3 bridge for the ipywidgets HTML manager (written by _ext/nncourse_book.py). */
+_WIDGETS_SETUP_JS = r"""/* nncourse: font paths and a MathJax 2->3 bridge for the ipywidgets HTML manager
+   (written by _ext/offline_js.py). */
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -250,85 +241,10 @@ def _on_build_finished(app: Sphinx, exception) -> None:
             _copy_if_changed(path, dst_root / path.relative_to(src_root))
 
 
-# ----------------------------------------------------------------------------------------------
-# {binder} and {colab} roles
-
-
-def launch_urls(theme_options: dict, path: str) -> dict[str, str]:
-    """Binder and Colab addresses for ``path`` (relative to the repository root).
-
-    ``theme_options`` is Sphinx's ``html_theme_options`` as Jupyter Book fills it from
-    ``_config.yml`` (``repository_url``, ``repository_branch``, ``path_to_docs``, ``launch_buttons``).
-    """
-    repo_url = (theme_options.get("repository_url") or "").rstrip("/")
-    if repo_url.endswith(".git"):
-        repo_url = repo_url[: -len(".git")]
-    branch = theme_options.get("repository_branch") or "main"
-    buttons = theme_options.get("launch_buttons") or {}
-    binderhub = (buttons.get("binderhub_url") or "https://mybinder.org").rstrip("/")
-    colab = (buttons.get("colab_url") or "https://colab.research.google.com").rstrip("/")
-    interface = buttons.get("notebook_interface") or "jupyterlab"
-    book_dir = (theme_options.get("path_to_docs") or "").strip("/")
-    path = path.strip().lstrip("/")
-    if book_dir:
-        path = f"{book_dir}/{path}"
-
-    parsed = urllib.parse.urlparse(repo_url)
-    parts = [p for p in parsed.path.split("/") if p]
-    on_github = parsed.netloc.lower() in {"github.com", "www.github.com"} and len(parts) >= 2
-    quoted_path = urllib.parse.quote(path)
-    query = f"urlpath=lab/tree/{quoted_path}" if interface == "jupyterlab" else f"filepath={quoted_path}"
-    if on_github:
-        org, repo = parts[0], parts[1]
-        binder = f"{binderhub}/v2/gh/{org}/{repo}/{urllib.parse.quote(branch)}?{query}"
-        colab_url = f"{colab}/github/{org}/{repo}/blob/{urllib.parse.quote(branch)}/{quoted_path}"
-    else:
-        enc = urllib.parse.quote(repo_url, safe="")
-        binder = f"{binderhub}/v2/git/{enc}/{urllib.parse.quote(branch)}?{query}"
-        colab_url = ""  # Colab opens notebooks from GitHub only
-    return {"binder": binder, "colab": colab_url}
-
-
-class _LaunchRole(SphinxRole):
-    service = ""  # "binder" or "colab"
-    label = ""
-
-    def run(self):
-        text = self.text.strip()
-        title, path = None, text
-        if text.endswith(">") and "<" in text:
-            title, path = text[: text.rindex("<")].strip(), text[text.rindex("<") + 1 : -1].strip()
-        theme_options = self.config.html_theme_options or {}
-        url = launch_urls(theme_options, path)[self.service]
-        if not url:
-            msg = self.inliner.reporter.warning(
-                f"{self.label}: the repository URL in _config.yml is not on GitHub, so there is no "
-                f"{self.label} link for {path!r}",
-                line=self.lineno,
-            )
-            return [nodes.literal(text, path)], [msg]
-        if not title:
-            title = f"{path} on {self.label}"
-        ref = nodes.reference(self.rawtext, title, refuri=url, classes=["nncourse-launch", self.service])
-        return [ref], []
-
-
-class BinderRole(_LaunchRole):
-    service = "binder"
-    label = "Binder"
-
-
-class ColabRole(_LaunchRole):
-    service = "colab"
-    label = "Colab"
-
-
 def setup(app: Sphinx) -> dict:
     # "auto": local JavaScript when node_modules/ holds the npm packages; True / False to force.
     app.add_config_value("nncourse_local_js", "auto", "html", types=[str, bool])
     # runs before myst-nb reads nb_ipywidgets_js (builder-inited) and Sphinx's mathjax reads its path
     app.connect("config-inited", _on_config_inited, priority=400)
     app.connect("build-finished", _on_build_finished)
-    app.add_role("binder", BinderRole())
-    app.add_role("colab", ColabRole())
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -24,10 +24,10 @@ import numbers
 
 import numpy as np
 
-from . import numpy_nn as nn
-from .data.augmented import augmented_copies
-from .errors import ConfigError
-from .train import fit
+from .. import numpy_nn as nn
+from ..data.augmented import augmented_copies
+from ..errors import ConfigError
+from ..train import fit
 
 __all__ = ["RegularizedRun", "train_regularized"]
 

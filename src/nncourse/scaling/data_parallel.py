@@ -1,0 +1,196 @@
+"""Data parallelism from scratch, in NumPy: N simulated workers and the all-reduce that joins them.
+
+Every worker holds the same copy of the model and a different *shard* of the batch. Each computes the
+gradient of its own shard; an **all-reduce** then leaves every worker with the average of those
+gradients, so each can take the same optimizer step and the copies stay identical.
+
+Why that is exactly the full-batch gradient: with a mean loss over the N examples of the batch,
+
+    L = (1/N) sum_n l_n = sum_w (N_w / N) * L_w,      L_w = (1/N_w) sum_{n in shard w} l_n
+
+and the gradient is linear, so grad L = sum_w (N_w / N) grad L_w. With equal shards every weight
+N_w / N is 1/W and this is the plain mean of the workers' gradients (what DistributedDataParallel
+computes); with uneven shards the mean must be weighted by the shard sizes.
+
+``ring_all_reduce`` is the algorithm that real libraries (NCCL, gloo) use to compute the sum without a
+central server, written out step by step with a counter of the bytes each worker sends.
+
+NumPy only: this module never imports torch.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ConfigError, ShapeError
+
+__all__ = ["shard_indices", "shard_batch", "replicate", "gradients", "worker_gradients", "all_reduce_mean",
+           "data_parallel_gradients", "RingAllReduce", "ring_all_reduce", "ring_bytes_per_worker",
+           "naive_all_reduce_bytes"]
+
+
+def _check_world_size(world_size, n=None):
+    if not isinstance(world_size, (int, np.integer)) or isinstance(world_size, bool) or world_size < 1:
+        raise ConfigError(f"world_size (the number of workers) must be an integer >= 1, got {world_size!r}.")
+    if n is not None and world_size > n:
+        raise ConfigError(f"world_size={world_size} workers for a batch of {n} examples would leave some "
+                          f"workers without data: use at most {n} workers or a larger batch.")
+    return int(world_size)
+
+
+def shard_indices(n: int, world_size: int) -> list[np.ndarray]:
+    """Split ``range(n)`` into ``world_size`` contiguous shards whose sizes differ by at most one."""
+    world_size = _check_world_size(world_size, n)
+    return np.array_split(np.arange(n), world_size)
+
+
+def shard_batch(x, y, world_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The shard ``(x_w, y_w)`` of each worker ``w`` (contiguous rows, sizes differ by at most one)."""
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y):
+        raise ShapeError(f"shard_batch: x has {len(x)} rows but y has {len(y)}: one target per example.")
+    return [(x[idx], y[idx]) for idx in shard_indices(len(x), world_size)]
+
+
+def replicate(model, world_size: int) -> list:
+    """``world_size`` independent copies of ``model`` (the same weights, separate gradients)."""
+    return [copy.deepcopy(model) for _ in range(_check_world_size(world_size))]
+
+
+def gradients(model, loss_fn, x, y) -> tuple[float, dict[str, np.ndarray]]:
+    """One forward and backward pass of a ``numpy_nn`` model: ``(loss, {name: gradient})``.
+
+    The model's gradients are cleared first and left in place afterwards; the returned arrays are copies.
+    """
+    model.zero_grad()
+    loss = loss_fn(model(x), y)
+    model.backward(loss_fn.backward())
+    return float(loss), {name: p.grad.copy() for name, p in model.named_parameters()}
+
+
+def worker_gradients(models, loss_fn, shards) -> list[dict[str, np.ndarray]]:
+    """What each worker computes on its own: the gradient of the mean loss over its shard."""
+    if len(models) != len(shards):
+        raise ConfigError(f"{len(models)} model copies for {len(shards)} shards: one copy per worker.")
+    return [gradients(m, loss_fn, xs, ys)[1] for m, (xs, ys) in zip(models, shards)]
+
+
+def all_reduce_mean(grads: list[dict[str, np.ndarray]], weights=None) -> dict[str, np.ndarray]:
+    """The all-reduce: the (weighted) mean of every worker's gradients, name by name.
+
+    ``weights`` (one per worker, summing to 1) default to ``1 / W`` each; pass the shard fractions
+    ``N_w / N`` when the shards are uneven.
+    """
+    if not grads:
+        raise ConfigError("all_reduce_mean needs the gradients of at least one worker.")
+    W = len(grads)
+    weights = np.full(W, 1.0 / W) if weights is None else np.asarray(weights, dtype=np.float64)
+    if weights.shape != (W,):
+        raise ShapeError(f"all_reduce_mean: {len(weights)} weights for {W} workers: one weight per worker.")
+    if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-12):
+        raise ConfigError(f"all_reduce_mean: the weights sum to {weights.sum():.6g}, not 1: use the shard "
+                          f"fractions N_w / N.")
+    names = list(grads[0])
+    for w, g in enumerate(grads):
+        if list(g) != names:
+            raise ConfigError(f"worker {w} has gradients for {list(g)}, worker 0 for {names}: every worker "
+                              f"must hold a copy of the same model.")
+    return {name: sum(wt * g[name] for wt, g in zip(weights, grads)) for name in names}
+
+
+def data_parallel_gradients(model, loss_fn, x, y, world_size: int, *, weighted: bool = True):
+    """Simulate one data-parallel step: shard, compute on each copy, all-reduce. Returns ``{name: grad}``.
+
+    ``weighted=True`` weights each worker by its shard's size (exact for uneven shards too);
+    ``weighted=False`` takes the plain mean, exact only when the shards are equal.
+    """
+    shards = shard_batch(x, y, world_size)
+    grads = worker_gradients(replicate(model, world_size), loss_fn, shards)
+    weights = [len(xs) / len(x) for xs, _ in shards] if weighted else None
+    return all_reduce_mean(grads, weights)
+
+
+# --------------------------------------------------------------------------------------------------
+# The ring all-reduce
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RingAllReduce:
+    """What ``ring_all_reduce`` returns: each worker's result, its bytes sent, and the steps taken.
+
+    ``log`` holds one entry per transfer: ``(phase, step, sender, receiver, chunk, nbytes)``.
+    """
+
+    results: list[np.ndarray]
+    bytes_sent: list[int]
+    log: list[tuple[str, int, int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def total_bytes(self) -> int:
+        return int(sum(self.bytes_sent))
+
+
+def ring_all_reduce(arrays, *, average: bool = False) -> RingAllReduce:
+    """Sum (or average) one array per worker with the ring algorithm, counting the bytes sent.
+
+    The W workers sit in a ring; worker ``r`` only ever sends to worker ``(r + 1) % W``. Each array is
+    cut into W chunks.
+
+    1. Reduce-scatter, W - 1 steps: at step ``s`` worker ``r`` sends its running sum of chunk
+       ``(r - s) % W`` to its neighbour, which adds it to its own. Afterwards worker ``r`` holds the
+       complete sum of chunk ``(r + 1) % W``.
+    2. All-gather, W - 1 steps: at step ``s`` worker ``r`` passes on the complete chunk ``(r + 1 - s) % W``,
+       which its neighbour stores. Afterwards every worker holds every complete chunk.
+
+    Each worker sends 2 (W - 1) chunks of size/W: ``2 (W - 1) / W * size`` bytes, whatever W is, where
+    sending everything to one server costs that server ``2 (W - 1) * size``.
+    """
+    arrays = [np.asarray(a) for a in arrays]
+    W = _check_world_size(len(arrays))
+    shape, dtype = arrays[0].shape, arrays[0].dtype
+    for r, a in enumerate(arrays):
+        if a.shape != shape or a.dtype != dtype:
+            raise ShapeError(f"ring_all_reduce: worker {r} holds {a.shape} {a.dtype}, worker 0 holds {shape} "
+                             f"{dtype}: every worker must reduce an array of the same shape and dtype.")
+    # chunks[r][c]: worker r's copy of chunk c (np.array_split: sizes differ by at most one element)
+    chunks = [[c.copy() for c in np.array_split(a.reshape(-1), W)] for a in arrays]
+    sent = [0] * W
+    log = []
+
+    for step in range(W - 1):                                   # 1. reduce-scatter
+        outgoing = [(r, (r - step) % W, chunks[r][(r - step) % W].copy()) for r in range(W)]
+        for r, c, payload in outgoing:                          # everyone sends at once, then receives
+            receiver = (r + 1) % W
+            chunks[receiver][c] = chunks[receiver][c] + payload
+            sent[r] += payload.nbytes
+            log.append(("reduce-scatter", step, r, receiver, c, payload.nbytes))
+
+    for step in range(W - 1):                                   # 2. all-gather
+        outgoing = [(r, (r + 1 - step) % W, chunks[r][(r + 1 - step) % W].copy()) for r in range(W)]
+        for r, c, payload in outgoing:
+            receiver = (r + 1) % W
+            chunks[receiver][c] = payload
+            sent[r] += payload.nbytes
+            log.append(("all-gather", step, r, receiver, c, payload.nbytes))
+
+    results = []
+    for r in range(W):
+        out = np.concatenate(chunks[r]).reshape(shape)
+        results.append(out / W if average else out)
+    return RingAllReduce(results, sent, log)
+
+
+def ring_bytes_per_worker(nbytes: int, world_size: int) -> float:
+    """The formula: each worker of a ring all-reduce sends ``2 (W - 1) / W * nbytes``."""
+    W = _check_world_size(world_size)
+    return 2 * (W - 1) / W * nbytes
+
+
+def naive_all_reduce_bytes(nbytes: int, world_size: int) -> int:
+    """Bytes the central worker moves when all send to it and it sends the sum back: ``2 (W - 1) * nbytes``."""
+    W = _check_world_size(world_size)
+    return 2 * (W - 1) * nbytes

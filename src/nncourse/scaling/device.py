@@ -1,0 +1,169 @@
+"""Devices: one helper that chooses where tensors live, and the two mistakes everyone makes.
+
+``pick_device()`` returns ``cuda`` when an NVIDIA (or ROCm) GPU is usable, else ``mps`` on an Apple
+GPU, else ``cpu``: write the rest of the code against the returned ``torch.device`` and the same
+notebook runs everywhere. ``to_device(obj, device)`` moves a model, a tensor, a NumPy array or a
+(nested) tuple / list / dict of them. ``to_numpy(tensor)`` is the safe way back to NumPy.
+
+The mistakes: a batch left on the CPU while the model sits on the GPU (torch: "Expected all tensors
+to be on the same device"), and ``tensor.numpy()`` on a GPU tensor (torch: "can't convert cuda:0
+device type tensor to numpy"). ``check_same_device`` and ``require_cpu`` name them before torch does,
+with the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+
+__all__ = ["DeviceError", "available_devices", "pick_device", "to_device", "to_numpy", "device_of",
+           "check_same_device", "require_cpu", "loader_settings"]
+
+KNOWN_TYPES = ("cpu", "cuda", "mps")
+
+
+class DeviceError(ConfigError):
+    """A tensor or model is on the wrong device, or a device was asked for that this machine lacks."""
+
+
+def available_devices() -> tuple[str, ...]:
+    """The device types usable on this machine, best first (always ends with ``"cpu"``)."""
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found.append("mps")
+    return tuple(found) + ("cpu",)
+
+
+def pick_device(preference: str | torch.device = "auto", *, available=None) -> torch.device:
+    """The ``torch.device`` to train on.
+
+    ``"auto"`` (default) takes the best of ``available`` (``available_devices()`` when not given):
+    cuda, then mps, then cpu. A named device (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``) is
+    returned if this machine has it, otherwise a ``DeviceError`` says so and how to fall back.
+    ``available`` lets a test (or a chapter) ask what would happen on another machine.
+    """
+    simulated = available is not None
+    available = tuple(available_devices() if available is None else available)
+    if preference is None or (isinstance(preference, str) and preference.strip().lower() == "auto"):
+        return torch.device(available[0] if available else "cpu")
+    try:
+        device = torch.device(preference)
+    except (RuntimeError, TypeError):
+        raise DeviceError(f"pick_device: {preference!r} is not a device name. Use 'auto' or one of "
+                          f"{', '.join(KNOWN_TYPES)} (for a second GPU: 'cuda:1').") from None
+    if device.type not in KNOWN_TYPES:
+        raise DeviceError(f"pick_device: device type {device.type!r} is not one the course trains on; use "
+                          f"'auto' or one of {', '.join(KNOWN_TYPES)}.")
+    if device.type not in available:
+        raise DeviceError(
+            f"pick_device: {device.type} was asked for, but this machine has no {device.type} device "
+            f"(available: {', '.join(available)}). Use pick_device('auto'), which falls back to the CPU, "
+            f"or run where a {device.type} device exists.")
+    if device.type == "cuda" and device.index is not None and not simulated and \
+            device.index >= torch.cuda.device_count():
+        raise DeviceError(f"pick_device: cuda:{device.index} does not exist: this machine has "
+                          f"{torch.cuda.device_count()} GPU(s), numbered from 0.")
+    return device
+
+
+def to_device(obj, device, *, non_blocking: bool = False):
+    """Move ``obj`` to ``device`` and return it.
+
+    ``obj`` may be a ``torch.nn.Module`` (moved in place, like ``module.to``), a tensor, a NumPy array
+    (turned into a tensor first), or a tuple / list / dict of these (moved item by item: a batch
+    ``(x, y)`` from a DataLoader). Anything else (an int, a string) is returned unchanged.
+    """
+    device = torch.device(device)
+    if isinstance(obj, torch.nn.Module):
+        return obj.to(device)
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device, non_blocking=non_blocking)
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj).to(device, non_blocking=non_blocking)
+    if isinstance(obj, Mapping):
+        return type(obj)((k, to_device(v, device, non_blocking=non_blocking)) for k, v in obj.items())
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):        # a namedtuple
+        return type(obj)(*(to_device(v, device, non_blocking=non_blocking) for v in obj))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_device(v, device, non_blocking=non_blocking) for v in obj)
+    return obj
+
+
+def device_of(obj) -> torch.device | None:
+    """The device of a tensor, or of a module's first parameter (``None`` for a module without any)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.device
+    if isinstance(obj, torch.nn.Module):
+        for p in obj.parameters():
+            return p.device
+        for b in obj.buffers():
+            return b.device
+        return None
+    raise DeviceError(f"device_of expects a tensor or a torch.nn.Module, got {type(obj).__name__}.")
+
+
+def check_same_device(model, *tensors, names=None) -> torch.device:
+    """Raise ``DeviceError`` unless every tensor is on the model's device; return that device.
+
+    Call it on the first batch of a training loop: it names the tensor that was forgotten and the fix
+    (``batch.to(device)``), where torch would stop deep inside a layer.
+    """
+    where = device_of(model)
+    if where is None:
+        return torch.device("cpu")
+    names = list(names) if names is not None else [f"tensor {i}" for i in range(len(tensors))]
+    for name, t in zip(names, tensors):
+        if isinstance(t, np.ndarray):
+            raise DeviceError(f"{name} is a NumPy array, but the model is a torch model on {where}: "
+                              f"convert it with to_device({name}, device) (torch.from_numpy(...).to(device)).")
+        if isinstance(t, torch.Tensor) and t.device != where:
+            raise DeviceError(
+                f"{name} is on {t.device} but the model's parameters are on {where}: torch would stop "
+                f"with 'Expected all tensors to be on the same device'. Move the batch where the model is: "
+                f"{name} = {name}.to(device) (or to_device(batch, device)), with the same device that "
+                f"model.to(device) used.")
+    return where
+
+
+def require_cpu(tensor, what: str = "the tensor") -> torch.Tensor:
+    """Raise ``DeviceError`` if ``tensor`` is not in CPU memory (NumPy can read only that)."""
+    if isinstance(tensor, torch.Tensor) and tensor.device.type != "cpu":
+        raise DeviceError(
+            f"{what} is on {tensor.device}: NumPy reads CPU memory only, so .numpy() fails there "
+            f"(torch: \"can't convert ... to numpy\"). Copy it first: {what}.detach().cpu().numpy(), "
+            f"or to_numpy({what}).")
+    return tensor
+
+
+def to_numpy(tensor) -> np.ndarray:
+    """``tensor.detach().cpu().numpy()``: works for a tensor on any device, with or without a graph."""
+    if isinstance(tensor, np.ndarray):
+        return tensor
+    if not isinstance(tensor, torch.Tensor):
+        raise DeviceError(f"to_numpy expects a tensor, got {type(tensor).__name__}.")
+    if tensor.device.type == "meta":
+        raise DeviceError("to_numpy: a tensor on the 'meta' device has a shape but no values, so there is "
+                          "nothing to copy; compute it on a real device (cpu, cuda, mps).")
+    if tensor.dtype == torch.bfloat16:             # NumPy has no bfloat16: widen it, exactly
+        tensor = tensor.float()
+    return tensor.detach().cpu().numpy()
+
+
+def loader_settings(device, *, num_workers: int = 0) -> dict:
+    """DataLoader keyword arguments that suit ``device``.
+
+    ``pin_memory`` (page-locked host memory, faster and asynchronous copies to a GPU) only helps
+    with CUDA; ``persistent_workers`` keeps worker processes alive between epochs when there are any.
+    """
+    device = torch.device(device)
+    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
+        raise ConfigError(f"loader_settings: num_workers must be an integer >= 0, got {num_workers!r}.")
+    return {"num_workers": num_workers, "pin_memory": device.type == "cuda",
+            "persistent_workers": num_workers > 0}
