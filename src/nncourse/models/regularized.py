@@ -29,7 +29,7 @@ from ..data.augmented import augmented_copies
 from ..errors import ConfigError
 from ..train import fit
 
-__all__ = ["RegularizedRun", "train_regularized"]
+__all__ = ["RegularizedRun", "train_regularized", "CURVE_GRID", "regularization_curves"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,3 +95,42 @@ def train_regularized(run: RegularizedRun, data, *, seed: int = 0, validation=Tr
                   patience=run.patience, restore_best=run.patience is not None, seed=seed, quiet=True)
     model.eval()
     return model, history
+
+
+#: the grid of chapter 11's regularization explorer (``nncourse.widgets.regularization_explorer``)
+CURVE_GRID = {"n_train": (500, 1000, 2000), "dropout": (0.0, 0.3), "weight_decay": (0.0, 5e-3), "augment": (0, 2)}
+
+
+def regularization_curves(split, grid=None, *, seed: int = 0, epochs: int = 20) -> dict:
+    """Train every setting of ``grid`` (default :data:`CURVE_GRID`) once; return the curves as a plain dict.
+
+    ``split`` is a :class:`nncourse.data.Split`. Each training-set size ``n`` takes a balanced subset of
+    ``split``'s training digits (``balanced_subset(..., n, seed=0)``: for 500 it is the chapter's small set),
+    and every run is scored on ``split``'s validation digits after every epoch. The result (settings, then
+    one entry per run with ``loss``, ``val_loss`` and ``val_accuracy`` per epoch) is what
+    ``benchmarks/bench_regularization.py`` stores in ``chapters/results/regularization_curves.json``.
+    """
+    from ..data.splits import balanced_subset
+
+    grid = dict(CURVE_GRID if grid is None else grid)
+    missing = [k for k in CURVE_GRID if k not in grid]
+    if missing or set(grid) - set(CURVE_GRID):
+        raise ConfigError(f"regularization_curves: the grid needs exactly the keys {list(CURVE_GRID)}, got "
+                          f"{list(grid)}")
+    runs = []
+    for n in grid["n_train"]:
+        X, y = balanced_subset(split.X_train, split.y_train, n, seed=0)
+        data = (X, y, split.X_val, split.y_val)
+        for p in grid["dropout"]:
+            for lam in grid["weight_decay"]:
+                for copies in grid["augment"]:
+                    settings = RegularizedRun(n_train=n, dropout=p, weight_decay=lam, augment=copies, epochs=epochs)
+                    _, history = train_regularized(settings, data, seed=seed)
+                    runs.append({"n_train": n, "dropout": p, "weight_decay": lam, "augment": copies,
+                                 "loss": [round(float(v), 6) for v in history["loss"]],
+                                 "val_loss": [round(float(v), 6) for v in history["val_loss"]],
+                                 "val_accuracy": [round(float(v), 4) for v in history["val_accuracy"]]})
+    return {"settings": {"grid": {k: list(v) for k, v in grid.items()}, "seed": seed, "epochs": epochs,
+                         "model": "784-64-10 MLP, He init, float64, SGD lr 0.05 momentum 0.9, batch 32",
+                         "validation": f"{len(split.y_val)} digits (validation_split(..., seed=0))"},
+            "runs": runs}
