@@ -47,7 +47,7 @@ def toc():
 
 
 PART_TWO_NAMES = ["07_cnn", "08_sequences", "09_attention", "10_transformer"]
-PART_THREE_NAMES = ["12_deep_networks", "13_autograd", "14_tokenization", "15_scaling"]
+PART_THREE_NAMES = ["11_generalization", "12_deep_networks", "13_autograd", "14_tokenization", "15_scaling"]
 CHAPTER_NAMES = [
     "01_perceptron",
     "02_forward_pass",

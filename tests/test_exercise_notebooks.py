@@ -23,8 +23,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_perceptron", "02_forward_pass", "03_loss_functions", "04_backpropagation", "05_optimizers",
-             "06_mnist", "07_cnn", "08_sequences", "09_attention", "10_transformer", "12_deep_networks",
-             "13_autograd", "14_tokenization", "15_scaling"]
+             "06_mnist", "07_cnn", "08_sequences", "09_attention", "10_transformer", "11_generalization",
+             "12_deep_networks", "13_autograd", "14_tokenization", "15_scaling"]
 CHECKS = {
     "01_perceptron": ["step", "perceptron_update", "train_perceptron", "trained_gates", "is_separable", "n_separable"],
     "02_forward_pass": ["dense_forward", "sigmoid", "sigmoid_derivative", "relu", "softmax", "parameter_counts",
@@ -40,6 +40,8 @@ CHECKS = {
                      "mha_parameters"],
     "10_transformer": ["layer_norm_forward", "layer_norm_backward", "causal_attention_head", "gpt_parameter_count",
                        "top_k_probabilities", "residual_backward"],
+    "11_generalization": ["dropout_forward", "dropout_backward", "l2_gradient", "should_stop", "best_epoch",
+                          "shift_image"],
     "12_deep_networks": ["init_std", "batchnorm_forward", "running_stats_update", "batchnorm_backward",
                          "residual_block_backward"],
     "13_autograd": ["add_backward", "mul_backward", "tanh_backward", "topological_sort", "exp_op"],

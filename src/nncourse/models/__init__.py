@@ -6,7 +6,9 @@
 - ``attention_tagger.py`` (chapter 9): ``AttentionTagger``, with ``train_tagger``, ``exact_match``,
   ``predict_tokens``;
 - ``gpt.py`` (chapter 10): ``GPT``; ``gpt_training.py``: ``train_gpt``, the batches, sampling and the
-  addition task.
+  addition task;
+- ``regularized.py`` (chapter 11): ``RegularizedRun`` and ``train_regularized``, the chapter's small MLP
+  on MNIST digits with any mix of dropout, weight decay, early stopping and shifted copies.
 
 Each model declares its torch twin and how it is saved in its own file (``numpy_nn.registry``). The
 building blocks (layers, losses, optimizers) are in ``nncourse.numpy_nn``, which never imports this package.
@@ -16,4 +18,5 @@ from .attention_tagger import *  # noqa: F403  AttentionTagger, train_tagger, ex
 from .charlm import BigramCounts, BigramNet, RecurrentLM, WindowMLP  # noqa: F401
 from .gpt import *  # noqa: F403  GPT
 from .perceptron import *  # noqa: F403  Perceptron
+from .regularized import RegularizedRun, train_regularized  # noqa: F401
 from .resnet import *  # noqa: F403  ResNet, BasicBlock

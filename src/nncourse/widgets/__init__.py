@@ -20,6 +20,7 @@ Main entry points::
     next_char_explorer(models)     P(next character | prefix) for several models (chapter 8)
     attention_explorer(model, seqs) attention heatmaps per input, layer and head (chapter 9)
     sampling_explorer(...)         GPT samples by temperature, top-k and prefix (chapter 10)
+    regularization_explorer(curves) training/validation curves for size x dropout x decay x shifts (chapter 11)
     depth_explorer()               activations per layer for depth x activation x init (chapter 12)
 """
 
@@ -35,6 +36,7 @@ from .kernels import PRESET_KERNELS, feature_map, kernel_explorer
 from .sampling import next_char_explorer, temperature_sampler
 from .attention import attention_explorer
 from .gpt_sampling import sampling_explorer
+from .regularization import regularization_explorer
 from .depth import depth_explorer
 
 __all__ = [
@@ -45,5 +47,6 @@ __all__ = [
     "PRESET_KERNELS", "feature_map", "kernel_explorer",          # chapter 7
     "temperature_sampler", "next_char_explorer",                  # chapter 8
     "sampling_explorer",                                          # chapter 10
+    "regularization_explorer",                                    # chapter 11
     "depth_explorer",                                             # chapter 12
 ]

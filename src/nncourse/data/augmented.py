@@ -1,0 +1,71 @@
+"""Augmented training sets for the one training loop (``nncourse.train.fit``) without changing it.
+
+``fit`` trains on the arrays it is given, so augmentation happens *before* the call, in one of two ways:
+
+- ``augmented_copies(X, y, copies=3)``: the training set followed by ``copies`` randomly shifted (and
+  optionally rotated) versions of it, made once. ``fit`` shuffles them together, so every epoch shows
+  each digit in ``copies + 1`` positions. Cheap and reproducible; the chapter uses it.
+- ``augmented_epochs(X, y, epochs)``: a generator of freshly augmented ``(X, y)``, one per epoch, for
+  a loop that calls ``fit(..., epochs=1)`` once per epoch (new random shifts every epoch).
+
+Both accept rows of pixels ``(N, H*W)`` (as ``load_mnist`` returns them) or images ``(N, H, W)`` /
+``(N, C, H, W)``, and return the same layout and dtype. The shifts are drawn by
+``nncourse.data.augment.random_shift``, the rotations by ``random_rotation``.
+"""
+
+import numbers
+
+import numpy as np
+
+from ..errors import ConfigError, ShapeError
+from ..utils import as_rng
+from .augment import random_rotation, random_shift
+
+__all__ = ["augment_batch", "augmented_copies", "augmented_epochs"]
+
+
+def _as_images(X, image_shape, who):
+    if not isinstance(X, np.ndarray):
+        raise ShapeError(f"{who} expects a NumPy array, got {type(X).__name__}")
+    if X.ndim == 2:
+        height, width = image_shape
+        if X.shape[1] != height * width:
+            raise ShapeError(f"{who}: rows of {X.shape[1]} pixels cannot be images of shape {image_shape}; "
+                             f"pass image_shape=(height, width) with height * width = {X.shape[1]}")
+        return X.reshape(len(X), height, width)
+    return X
+
+
+def augment_batch(X, *, max_shift=2, max_degrees=0.0, image_shape=(28, 28), rng=None, seed=None):
+    """One random shift (and rotation, if ``max_degrees > 0``) per example; same layout as ``X``."""
+    who = "augment_batch"
+    images = _as_images(X, image_shape, who)
+    generator = as_rng(seed, rng)
+    moved = images
+    if max_degrees:
+        moved = random_rotation(moved, max_degrees, rng=generator)
+    moved = random_shift(moved, max_shift, rng=generator)
+    return moved.reshape(X.shape)
+
+
+def augmented_copies(X, y, copies=3, *, max_shift=2, max_degrees=0.0, image_shape=(28, 28), seed=0):
+    """``(X_big, y_big)``: the originals then ``copies`` augmented versions of every example."""
+    if isinstance(copies, bool) or not isinstance(copies, numbers.Integral) or copies < 1:
+        raise ConfigError(f"augmented_copies: copies must be a whole number >= 1 (how many moved versions "
+                          f"of each digit to add), got {copies!r}")
+    if len(X) != len(y):
+        raise ShapeError(f"augmented_copies: X has {len(X)} examples but y has {len(y)} labels")
+    generator = as_rng(seed)
+    parts = [X] + [augment_batch(X, max_shift=max_shift, max_degrees=max_degrees, image_shape=image_shape,
+                                 rng=generator) for _ in range(copies)]
+    return np.concatenate(parts), np.concatenate([y] * (copies + 1))
+
+
+def augmented_epochs(X, y, epochs, *, max_shift=2, max_degrees=0.0, image_shape=(28, 28), seed=0):
+    """Yield ``epochs`` pairs ``(X_moved, y)``, each with new random shifts (seeded as a whole)."""
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        raise ConfigError(f"augmented_epochs: epochs must be a whole number >= 1, got {epochs!r}")
+    generator = as_rng(seed)
+    for _ in range(int(epochs)):
+        yield augment_batch(X, max_shift=max_shift, max_degrees=max_degrees, image_shape=image_shape,
+                            rng=generator), y
