@@ -1,10 +1,10 @@
-"""Chapter 12: the signal through a deep MLP (nncourse.deep_signal) and the depth explorer widget."""
+"""Chapter 12: the signal through a deep MLP (nncourse.models.deep_signal) and the depth explorer widget."""
 
 import ipywidgets as W
 import numpy as np
 import pytest
 
-from nncourse.deep_signal import INITS, init_std, signal_through_depth
+from nncourse.models.deep_signal import INITS, init_std, signal_through_depth
 from nncourse.errors import ConfigError
 from nncourse.widgets import depth_explorer
 from nncourse.widgets.depth import shown_layers

@@ -8,7 +8,9 @@
 - ``gpt.py`` (chapter 10): ``GPT``; ``gpt_training.py``: ``train_gpt``, the batches, sampling and the
   addition task;
 - ``regularized.py`` (chapter 11): ``RegularizedRun`` and ``train_regularized``, the chapter's small MLP
-  on MNIST digits with any mix of dropout, weight decay, early stopping and shifted copies.
+  on MNIST digits with any mix of dropout, weight decay, early stopping and shifted copies;
+- ``resnet.py`` (chapter 12): ``ResNet`` and ``BasicBlock``; ``deep_signal.py``: the chapter's deep MLP
+  experiment, ``signal_through_depth`` (activations and gradients per layer under each initialization).
 
 Each model declares its torch twin and how it is saved in its own file (``numpy_nn.registry``). The
 building blocks (layers, losses, optimizers) are in ``nncourse.numpy_nn``, which never imports this package.

@@ -3,7 +3,7 @@ every layer (chapter 12).
 
 Each picture holds the histograms of the activations at six layers spread from the first to the
 chosen depth, and the standard deviation of the activations and of the gradients at every layer (log
-scale). Everything is precomputed with ``nncourse.deep_signal.signal_through_depth`` (the first ``d``
+scale). Everything is precomputed with ``nncourse.models.deep_signal.signal_through_depth`` (the first ``d``
 layers of the deepest network are the network of depth ``d``, so one run per activation and init
 serves every depth), and the controls flip between pictures in the browser: it works in the
 published book with no kernel.
@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..deep_signal import INITS, signal_through_depth
+from ..models.deep_signal import INITS, signal_through_depth
 from ..errors import ConfigError
 from .static import PAGE_PNG, Axis, figure_png, precomputed_widget
 

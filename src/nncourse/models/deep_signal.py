@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
-from .validation import positive_int
+from ..errors import ConfigError
+from ..validation import positive_int
 
 __all__ = ["INITS", "ACTIVATIONS", "init_std", "signal_through_depth", "Signal"]
 
