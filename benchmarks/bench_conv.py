@@ -9,11 +9,14 @@ innermost, see ``numpy_nn/conv.py``). Then, in interleaved rounds (NumPy, torch,
 
 * **layers**: every convolution's forward + backward, NumPy against its torch twin fed the same numbers
   (contiguous NCHW tensors, as inside a torch network); the first layer skips d input in both;
+* **each layer**: the same, one convolution at a time;
 * **network**: ``--steps`` whole training steps (forward, loss, backward, SGD) of the network in each
   back end.
 
-Printed: the medians of the per-round ratios NumPy / torch, then where the NumPy convolutions' time goes
-(im2col, the three matrix products, col2im, the rest: checks, bias, allocation), from separate timings.
+Printed: the medians of the per-round ratios NumPy / torch, then where the NumPy convolutions' time goes,
+from separate timings: im2col, the forward and d weight products, then d input by the road each layer
+takes (``numpy_nn/conv.py``): ``W.T @ G`` + col2im, or, for the stride-1 layers, im2col of ``G`` + the
+product with the turned kernel; the rest is checks, bias and allocation.
 
 A measurement, not a test: it never fails. Quote ratios measured in one run (the machine is shared).
 """
@@ -114,7 +117,8 @@ def seconds(fn, repeats):
 
 def breakdown(records, repeats=10):
     """Milliseconds per batch in each part of the NumPy convolutions, summed over the layers."""
-    parts = dict.fromkeys(["im2col", "W @ cols", "G @ cols.T", "W.T @ G", "col2im", "total fwd+bwd"], 0.0)
+    parts = dict.fromkeys(["im2col", "W @ cols", "G @ cols.T", "W.T @ G", "col2im", "im2col of G",
+                           "rot180(W) @ G cols", "total fwd+bwd"], 0.0)
     for layer, x, g, first in records:
         n, c, h, w = x.shape
         ho, wo = conv._output_hw((h, w), layer.kernel_size, layer.stride, layer.padding)
@@ -123,13 +127,24 @@ def breakdown(records, repeats=10):
         x_chwn = conv.channels_last_batch(x)
         cols = conv._fill_columns(x_chwn, columns, *args).reshape(-1, ho * wo * n)
         weight = layer.weight.data.reshape(layer.out_channels, -1)
-        G = conv.channels_last_batch(g).reshape(layer.out_channels, -1)
-        grad_cols = weight.T @ G
-        grad_x = np.zeros((c, h, w, n), dtype=x.dtype)
+        g_ohwn = conv.channels_last_batch(g)
+        G = g_ohwn.reshape(layer.out_channels, -1)
         parts["im2col"] += seconds(lambda: conv._fill_columns(conv.channels_last_batch(x), columns, *args), repeats)
         parts["W @ cols"] += seconds(lambda: weight @ cols, repeats)
         parts["G @ cols.T"] += seconds(lambda: G @ cols.T, repeats)
-        if not first:
+        if first:
+            pass                                                    # no d input
+        elif layer._input_grad_is_a_convolution((h, w), (ho, wo)):
+            pad = layer._transposed_padding()
+            g_columns = np.zeros((layer.out_channels, *layer.kernel_size, h, w, n), dtype=g.dtype)
+            g_cols = conv._fill_columns(g_ohwn, g_columns, layer.kernel_size, (1, 1), pad).reshape(-1, h * w * n)
+            turned = np.ascontiguousarray(layer.weight.data[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
+            parts["im2col of G"] += seconds(lambda: conv._fill_columns(g_ohwn, g_columns, layer.kernel_size, (1, 1),
+                                                                       pad), repeats)
+            parts["rot180(W) @ G cols"] += seconds(lambda: turned @ g_cols, repeats)
+        else:
+            grad_cols = weight.T @ G
+            grad_x = np.zeros((c, h, w, n), dtype=x.dtype)
             parts["W.T @ G"] += seconds(lambda: weight.T @ G, repeats)
             parts["col2im"] += seconds(lambda: conv._add_columns(grad_cols.reshape(columns.shape), grad_x, *args),
                                        repeats)
@@ -180,11 +195,19 @@ def main():
         print(f"  {args.steps} training steps of the network: NumPy {statistics.median(times['numpy steps']):.2f} s, "
               f"torch {statistics.median(times['torch steps']):.2f} s; NumPy / torch median "
               f"{statistics.median(step_ratios):.2f} (range {min(step_ratios):.2f} to {max(step_ratios):.2f})")
+        print("  each convolution alone, forward + backward, NumPy / torch (median of interleaved rounds):")
+        for record, torch_record in zip(records, torch_records):
+            ratios = [seconds(lambda: numpy_layers([record]), 5) / seconds(lambda: torch_layers([torch_record]), 5)
+                      for _ in range(args.rounds)]
+            layer, x = record[0], record[1]
+            (kh, kw), size = layer.kernel_size, f"{x.shape[2]}x{x.shape[3]}"
+            print(f"    {layer.in_channels:2d} -> {layer.out_channels:2d}, {kh}x{kw}, stride {layer.stride[0]}, "
+                  f"on {size}: {statistics.median(ratios):.2f}")
         parts = breakdown(records)
         total = parts["total fwd+bwd"]
         print("  where the NumPy convolutions' time goes (ms per batch, summed over the layers, timed apart):")
         for key, value in parts.items():
-            print(f"    {key:14s} {value:6.2f} ms  {value / total:5.1%}")
+            print(f"    {key:18s} {value:6.2f} ms  {value / total:5.1%}")
 
 
 if __name__ == "__main__":

@@ -397,3 +397,33 @@ def test_banded_backward_gives_torchs_gradient(monkeypatch, stride, padding):
     twin(xt).backward(torch.from_numpy(g))
     np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.weight.grad, twin.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("c, o, kernel, stride, padding, as_convolution", [
+    (3, 4, 3, 1, 1, False),       # more outputs than inputs: G's columns would be larger, col2im
+    (4, 4, 3, 1, 1, True),        # "same" padding, as many outputs as inputs (the ResNet's 3x3 layers)
+    (5, 3, (3, 5), 1, (1, 2), True),
+    (4, 1, 3, 1, 0, True),        # no padding: G is padded by kernel - 1 = 2 on every side
+    (4, 4, 3, 2, 1, False),       # stride 2: col2im
+    (4, 4, 1, 1, 1, False),       # padding > kernel - 1 has no transposed convolution: col2im
+])
+def test_both_input_gradient_routes_give_torchs_gradient_call_after_call(c, o, kernel, stride, padding,
+                                                                           as_convolution):
+    """d x is computed either as a convolution of G with the turned kernel (stride 1) or by col2im;
+    each must be torch's gradient, also on later calls that reuse the zero-padded buffer with other
+    numbers, and after a change of batch size."""
+    rng = np.random.default_rng(11)
+    layer = nn.Conv2d(c, o, kernel, stride=stride, padding=padding, seed=2, dtype=np.float64)
+    twin = torch_nn.from_numpy(layer)
+    for n in (2, 2, 3):
+        x = rng.normal(size=(n, c, 7, 6))
+        out = layer(x)
+        assert layer._input_grad_is_a_convolution(x.shape[2:], out.shape[2:]) is as_convolution
+        g = rng.normal(size=out.shape)
+        layer.zero_grad()
+        gx = layer.backward(g)
+        xt = torch.tensor(x, requires_grad=True)
+        twin.zero_grad()
+        twin(xt).backward(torch.from_numpy(g))
+        np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.weight.grad, twin.weight.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -24,6 +24,17 @@ How it is computed (vectorised, no loop over pixels):
 * Backward, two more matrix products: ``d weight = G @ cols.T`` and ``d cols = weight.T @ G`` with
   ``G (O, P*N)`` the upstream gradient; col2im adds the ``kh*kw`` slices of ``d cols`` back where
   they came from (overlapping windows add up).
+* **The input gradient is a convolution too.** With stride 1, pixel ``x[c, u, v]`` meets weight
+  ``weight[o, c, i, j]`` in output ``out[o, u + p - i, v + p - j]``, so::
+
+      d x[c, u, v] = sum_{o, i, j} weight[o, c, kh-1-i, kw-1-j] * Gpad[o, u + i, v + j]
+
+  a convolution of ``G`` (padded by ``kh-1-p``, ``kw-1-p``) with the kernel turned by 180° and its
+  in/out channels swapped. Computed like the forward pass (im2col of ``G``, one matrix product), it
+  replaces col2im's ``kh*kw`` read-add-write passes by plain copies. ``Conv2d`` takes this road when
+  the stride is 1 and ``G``'s columns are no larger than ``d cols`` (``O*H*W <= C*Ho*Wo``: "same"
+  padding with as many outputs as inputs, chapter 12's ResNet), and col2im otherwise (strides, or a
+  layer that shrinks its input such as LeNet's 5 × 5 without padding).
 * **In bands of output rows.** ``cols`` is ``kh*kw`` times larger than the input (14 MB for a batch of
   64 images of 8 × 28 × 28 under a 3 × 3 kernel): written to memory, read back by the product, written
   again as ``d cols`` and read back by col2im, the array is mostly waiting for memory. Since the
@@ -266,6 +277,7 @@ class Conv2d(Module):
         self._input_shape = None
         self._buffer = None        # reused zero-padded im2col buffer (its padding entries stay zero)
         self._grad_columns = None  # reused buffer for one band of d cols
+        self._grad_buffer = None   # reused zero-padded im2col buffer of G (the input gradient as a convolution)
 
     def get_config(self):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
@@ -308,6 +320,8 @@ class Conv2d(Module):
             self.bias.accumulate_grad(g.sum(axis=1))                                  # (O,)
         if not need_input_grad:
             return None
+        if self._input_grad_is_a_convolution((h, w), (ho, wo)):
+            return self._input_grad_as_convolution(g.reshape(self.out_channels, ho, wo, n), (n, c, h, w))
         weight_t = self._weight_matrix().T                         # (K, O)
         grad_x = np.zeros((c, h, w, n), dtype=g.dtype)             # batch innermost, like the columns
         k = self._cols.shape[0]
@@ -317,6 +331,30 @@ class Conv2d(Module):
             _add_columns(grad_cols, grad_x, self.kernel_size, self.stride, self.padding,
                          rows=(y0, y1), out_height=ho)
         return grad_x.transpose(3, 0, 1, 2)                        # (N, C, H, W), a view
+
+    def _transposed_padding(self):
+        """The padding of the input gradient's convolution: ``kernel - 1 - padding`` on each axis."""
+        return tuple(k - 1 - p for k, p in zip(self.kernel_size, self.padding))
+
+    def _input_grad_is_a_convolution(self, in_hw, out_hw):
+        """Stride 1, padding < kernel, and G's columns (O*H*W per offset) no larger than d cols (C*Ho*Wo)."""
+        return (self.stride == (1, 1) and min(self._transposed_padding()) >= 0
+                and self.out_channels * in_hw[0] * in_hw[1] <= self.in_channels * out_hw[0] * out_hw[1])
+
+    def _input_grad_as_convolution(self, g_ohwn, input_shape):
+        """d x = G ⋆ rot180(weight) with padding ``kernel - 1 - padding`` (module docstring), for stride 1.
+
+        ``g_ohwn`` is G as ``(O, Ho, Wo, N)`` (batch innermost); returns ``(N, C, H, W)``, a view of memory
+        ordered ``(C, H, W, N)`` like the input.
+        """
+        n, c, h, w = input_shape
+        shape = (self.out_channels, *self.kernel_size, h, w, n)             # im2col of G: (O, kh, kw, H, W, N)
+        if self._grad_buffer is None or self._grad_buffer.shape != shape or self._grad_buffer.dtype != g_ohwn.dtype:
+            self._grad_buffer = np.zeros(shape, dtype=g_ohwn.dtype)         # padding entries stay 0 for good
+        cols = _fill_columns(g_ohwn, self._grad_buffer, self.kernel_size, (1, 1), self._transposed_padding())
+        flipped = self.weight.data[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)   # (C, O, kh, kw): turned by 180°
+        grad_x = np.ascontiguousarray(flipped).reshape(c, -1) @ cols.reshape(-1, h * w * n)   # (C, H*W*N)
+        return grad_x.reshape(c, h, w, n).transpose(3, 0, 1, 2)            # (N, C, H, W), a view
 
     def _band_buffer(self, shape, dtype):
         """A C-contiguous array of ``shape`` in a reused buffer (grown when a larger band needs it)."""
