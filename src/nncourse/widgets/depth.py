@@ -15,8 +15,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..models.deep_signal import INITS, signal_through_depth
 from ..errors import ConfigError
+from ..models.deep_signal import INITS, signal_through_depth
 from .static import PAGE_PNG, Axis, figure_png, precomputed_widget
 
 __all__ = ["depth_explorer", "shown_layers"]
