@@ -18,6 +18,9 @@
 # Results (one JUnit XML per setting, and the summary) go to $NNCOURSE_ARTIFACTS/reproducible
 # (default artifacts/reproducible). Exit status: 0 when no setting has a failing cell, 1 otherwise.
 set -euo pipefail
+# Each setting is exactly what its name says: no BLAS kernel choice inherited from the caller
+# (tools/test-all.sh runs the tests under OPENBLAS_CORETYPE=Sandybridge).
+unset OPENBLAS_CORETYPE
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"   # venv, one BLAS thread, PYTHONHASHSEED=0; cd repo
 cd "$OLDPWD" 2>/dev/null || true
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -20,30 +20,33 @@ start=$(date +%s)
 jupyter-book build . -W -n --keep-going 2>&1 | tee artifacts/book-build.log
 echo "[test-all] book built in $(( $(date +%s) - start )) s"
 
-# Library tests, every notebook (chapters, exercises and solutions: strict nbval), and the built site.
-# Two pytest workers (pytest-xdist), one per core, each with one BLAS thread; --dist loadfile keeps a
-# notebook's cells (and a test file's tests) on one worker, in order. NNCOURSE_TEST_WORKERS=0 runs
-# everything in one process.
+# Library tests, every notebook (chapters, exercises and solutions: strict nbval), and the built site,
+# all in one session and each notebook executed once. Two pytest workers (pytest-xdist), one per core,
+# each with one BLAS thread; --dist loadfile keeps a notebook's cells (and a test file's tests) on one
+# worker, in order, and the longest files go first so that none is left running alone at the
+# end. NNCOURSE_TEST_WORKERS=0 runs everything in one process.
+#
+# Everything runs under another CPU's BLAS kernels: a stored output that holds only on the CPU that
+# wrote it (a chaotic float64 run, an epoch of divergence) fails here even on that CPU, because
+# tools/execute-notebook.sh writes outputs with the native kernels (Haswell/Zen with AVX2, SkylakeX with
+# AVX-512) and Sandybridge's (AVX, no FMA) differ from all of them. On a CPU without AVX2, where the
+# native kernels may be Sandybridge's, Nehalem's are used. NNCOURSE_EXTRA_CORETYPE picks another one,
+# "none" keeps the native kernels. The whole matrix of settings: tools/check-reproducible.sh.
 workers="${NNCOURSE_TEST_WORKERS:-2}"
 parallel=()
 [ "$workers" != 0 ] && parallel=(-n "$workers" --dist loadfile)
-status=0
-python -m pytest "${parallel[@]}" tests chapters exercises solutions --nbval \
-  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 "$@" || status=$?
-
-# The chapters once more under another CPU's BLAS kernels: a stored output that holds only on the CPU
-# that wrote it (a chaotic float64 run, an epoch of divergence) fails here even on that CPU. Sandybridge's
-# kernels differ from both Haswell's (AVX2) and SkylakeX's (AVX-512); on a CPU without AVX2, where the
-# native kernels may be Sandybridge's, Nehalem's are used. NNCOURSE_EXTRA_CORETYPE picks another one,
-# "none" skips the run. The whole matrix of settings: tools/check-reproducible.sh.
 extra="${NNCOURSE_EXTRA_CORETYPE:-Sandybridge}"
 if [ "$extra" = Sandybridge ] && ! grep -qw avx2 /proc/cpuinfo 2>/dev/null; then extra=Nehalem; fi
+kernels=()
 if [ "$extra" != none ]; then
-  echo
-  echo "[test-all] ===== second run: chapters/ under OPENBLAS_CORETYPE=$extra (another CPU's BLAS kernels) ====="
-  extra_start=$(date +%s)
-  OPENBLAS_CORETYPE="$extra" python -m pytest "${parallel[@]}" -p no:cacheprovider -q chapters --nbval \
-    --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 || status=$?
-  echo "[test-all] second run (OPENBLAS_CORETYPE=$extra) took $(( $(date +%s) - extra_start )) s"
+  kernels=(env OPENBLAS_CORETYPE="$extra")
+  echo "[test-all] BLAS kernels: OPENBLAS_CORETYPE=$extra (another CPU's; NNCOURSE_EXTRA_CORETYPE=none keeps the native ones)"
 fi
+start=$(date +%s)
+status=0
+${kernels[@]+"${kernels[@]}"} python -m pytest "${parallel[@]}" \
+  chapters/10_transformer.ipynb chapters/14_tokenization.ipynb tests/test_mnist_training.py \
+  tests chapters exercises solutions --nbval \
+  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 "$@" || status=$?
+echo "[test-all] tests took $(( $(date +%s) - start )) s"
 exit "$status"
