@@ -138,7 +138,7 @@ def breakdown(records, repeats=10):
             pad = layer._transposed_padding()
             g_columns = np.zeros((layer.out_channels, *layer.kernel_size, h, w, n), dtype=g.dtype)
             g_cols = conv._fill_columns(g_ohwn, g_columns, layer.kernel_size, (1, 1), pad).reshape(-1, h * w * n)
-            turned = np.ascontiguousarray(layer.weight.data[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(c, -1)
+            turned = conv.turned_kernel(layer.weight.data).reshape(c, -1)
             parts["im2col of G"] += seconds(lambda: conv._fill_columns(g_ohwn, g_columns, layer.kernel_size, (1, 1),
                                                                        pad), repeats)
             parts["rot180(W) @ G cols"] += seconds(lambda: turned @ g_cols, repeats)

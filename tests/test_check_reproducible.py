@@ -79,3 +79,14 @@ def test_ci_runs_every_notebook_once_under_another_kernel():
     assert " tests chapters exercises solutions --nbval" in run
     assert text.count("python -m pytest") == 1             # one session: no notebook is executed twice
     assert 'exit "$status"' in text
+
+
+def test_ci_refuses_a_kernel_name_openblas_would_ignore():
+    """OpenBLAS runs its native kernels when OPENBLAS_CORETYPE holds a name it does not know; test-all.sh
+    must say so before it installs or runs anything."""
+    env = dict(os.environ, NNCOURSE_EXTRA_CORETYPE="Sandybrige")
+    result = subprocess.run(["bash", str(REPO / "tools" / "test-all.sh")], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert "NNCOURSE_EXTRA_CORETYPE=Sandybrige is not an OpenBLAS x86 core type" in result.stderr
+    assert "use Sandybridge (the default)" in result.stderr

@@ -2,6 +2,14 @@
 # README command 2: set up, build the book, and run every test:
 #   the library and data tests, every notebook under nbval, and the built site in headless Chromium.
 set -euo pipefail
+# A name OpenBLAS does not know is ignored without a word (the native kernels run), so refuse it here.
+case "${NNCOURSE_EXTRA_CORETYPE:-Sandybridge}" in
+  none|Nehalem|Sandybridge|Haswell|SkylakeX|CooperLake|SapphireRapids|Zen|Penryn|Core2|Prescott) ;;
+  *) echo "[test-all] NNCOURSE_EXTRA_CORETYPE=$NNCOURSE_EXTRA_CORETYPE is not an OpenBLAS x86 core type this" \
+          "script knows: use Sandybridge (the default), Nehalem, Haswell, SkylakeX, Zen, or none for the" \
+          "native kernels" >&2
+     exit 2 ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 if [ -z "${NNCOURSE_MNIST_SAMPLE:-}" ]; then

@@ -177,6 +177,21 @@ def _add_columns(columns, grad_x_chwn, kernel_size, stride, padding, rows=None, 
     return grad_x_chwn
 
 
+def _zero_padded_buffer(buffer, shape, dtype):
+    """``buffer`` if it already has this shape and dtype, else a new array of zeros. im2col writes only
+    the entries inside the image, always the same ones for the same shape, so the padding entries of a
+    reused buffer stay 0 for good."""
+    if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+        buffer = np.zeros(shape, dtype=dtype)
+    return buffer
+
+
+def turned_kernel(weight):
+    """``weight (O, C, kh, kw)`` turned by 180° with its channels swapped: ``(C, O, kh, kw)``, C-contiguous.
+    The kernel of the convolution that gives a stride-1 layer's input gradient (module docstring)."""
+    return np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+
+
 #: a band's columns take about this many bytes: small enough to stay in a CPU's L2/L3 cache
 BAND_BYTES = 1 << 20
 
@@ -289,9 +304,7 @@ class Conv2d(Module):
         x = self._check_input(x)
         n, c, h, w = x.shape
         ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)
-        shape = (c, *self.kernel_size, ho, wo, n)
-        if self._buffer is None or self._buffer.shape != shape or self._buffer.dtype != x.dtype:
-            self._buffer = np.zeros(shape, dtype=x.dtype)        # padding entries stay 0 for good
+        self._buffer = _zero_padded_buffer(self._buffer, (c, *self.kernel_size, ho, wo, n), x.dtype)
         cols = _fill_columns(channels_last_batch(x), self._buffer, self.kernel_size, self.stride, self.padding)
         self._cols = cols.reshape(-1, ho * wo * n)                # (K, P*N): every window of the batch
         self._input_shape = x.shape
@@ -348,12 +361,10 @@ class Conv2d(Module):
         ordered ``(C, H, W, N)`` like the input.
         """
         n, c, h, w = input_shape
-        shape = (self.out_channels, *self.kernel_size, h, w, n)             # im2col of G: (O, kh, kw, H, W, N)
-        if self._grad_buffer is None or self._grad_buffer.shape != shape or self._grad_buffer.dtype != g_ohwn.dtype:
-            self._grad_buffer = np.zeros(shape, dtype=g_ohwn.dtype)         # padding entries stay 0 for good
+        self._grad_buffer = _zero_padded_buffer(self._grad_buffer, (self.out_channels, *self.kernel_size, h, w, n),
+                                                g_ohwn.dtype)                # im2col of G: (O, kh, kw, H, W, N)
         cols = _fill_columns(g_ohwn, self._grad_buffer, self.kernel_size, (1, 1), self._transposed_padding())
-        flipped = self.weight.data[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)   # (C, O, kh, kw): turned by 180°
-        grad_x = np.ascontiguousarray(flipped).reshape(c, -1) @ cols.reshape(-1, h * w * n)   # (C, H*W*N)
+        grad_x = turned_kernel(self.weight.data).reshape(c, -1) @ cols.reshape(-1, h * w * n)   # (C, H*W*N)
         return grad_x.reshape(c, h, w, n).transpose(3, 0, 1, 2)            # (N, C, H, W), a view
 
     def _band_buffer(self, shape, dtype):
