@@ -144,7 +144,8 @@ def test_sphinx_extensions(config):
     sphinx = config["sphinx"]
     assert "sphinx_exercise" in sphinx["extra_extensions"]
     local = sphinx["local_extensions"]
-    assert local == {"offline_js": "_ext", "launch_links": "_ext", "output_report": "_ext"}
+    assert local == {"offline_js": "_ext", "launch_links": "_ext", "output_report": "_ext",
+                     "solution_markers": "_ext"}
     for name in local:
         assert (REPO / "_ext" / f"{name}.py").is_file()
 
