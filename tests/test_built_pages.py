@@ -148,3 +148,49 @@ def test_no_solution_markers(docname, built_site):
 @pytest.mark.parametrize("docname", NOTEBOOK_PAGES)
 def test_no_error_output(docname, built_site):
     assert not read_page(built_site, docname).errors, f"{docname}: error output in the page"
+
+
+def _load(name: str, path: Path):
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_pages_drop_exactly_the_lines_make_exercises_reads_as_markers():
+    """No build needed: _ext/solution_markers.py removes from each solution code cell the marker lines
+    of tools/make_exercises.py, and nothing else (the answer itself stays on the page)."""
+    import nbformat
+
+    ext = _load("solution_markers", REPO / "_ext" / "solution_markers.py")
+    tool = _load("make_exercises", REPO / "tools" / "make_exercises.py")
+    cells = 0
+    for path in sorted((REPO / "solutions").glob("*.ipynb")):
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            if cell.cell_type != "code" or "SOLUTION" not in cell.source:
+                continue
+            lines = cell.source.split("\n")
+            kept = [line for line in lines if not (tool.BEGIN_CODE.match(line) or tool.END_CODE.match(line))]
+            assert ext.strip_markers(cell.source) == "\n".join(kept), f"{path.name}: {cell.source[:80]}"
+            assert len(kept) < len(lines)
+            cells += 1
+    assert cells >= 15, "every chapter's solutions have marked regions"
+    assert ext.strip_markers("def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION") == \
+        "def f():\n    return 1"
+
+
+def test_learning_objectives_in_one_form():
+    """Every chapter opens with its learning objectives in the same tip box (chapter 11's form)."""
+    import nbformat
+
+    chapters = sorted((REPO / "chapters").glob("[0-9][0-9]_*.ipynb"))
+    assert len(chapters) >= 15
+    for path in chapters:
+        text = "\n".join(c.source for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "markdown")
+        assert text.count("```{admonition} Learning objectives\n:class: tip\nAfter this chapter you can\n") == 1, \
+            f"{path.name}: no learning-objectives box (or more than one)"
+        assert "**Learning objectives" not in text, f"{path.name}: learning objectives as bold text"
