@@ -190,7 +190,7 @@ REQUIRED_TERMS = [
     "gradient", "backpropagation", "chain rule", "gradient check", "learning rate", "epoch",
     "batch size", "mini-batch", "optimizer", "momentum", "hyperparameter", "parameter",
     "initialization", "regularization", "overfitting", "training set", "test set", "accuracy",
-    "dropout",
+    "dropout", "underfitting", "variance", "learning curve", "early stopping",
 ]
 
 
@@ -207,6 +207,15 @@ def test_glossary_defines_the_required_terms():
     missing = [t for t in REQUIRED_TERMS if t not in terms]
     assert not missing, f"glossary lacks: {missing}"
     assert len(terms) == len(set(terms)), "a glossary term is defined twice"
+
+
+def test_glossary_in_one_alphabetical_order():
+    """One ```{glossary} block, its entries in alphabetical order (letter case ignored), so that a reader
+    finds a word where the alphabet says it is."""
+    text = (REPO / "pages" / "glossary.md").read_text(encoding="utf-8")
+    assert text.count("```{glossary}") == 1, "the glossary is split into several blocks"
+    terms = glossary_terms()
+    assert terms == sorted(terms, key=str.lower), "glossary entries out of alphabetical order"
 
 
 def test_term_references_in_sources_exist():
