@@ -195,3 +195,13 @@ def test_a_resumable_run_asked_for_fewer_steps_than_its_checkpoint_says_so(tmp_p
     with pytest.raises(ConfigError, match=r"resume must be True or False"):
         train(tmp_path, 10, 5, resume="False")
     train(tmp_path, 10, 5)                                       # exactly the saved step: nothing to do
+
+
+def test_a_hand_edited_checkpoint_without_its_contents_is_refused_before_the_model_is_touched(tmp_path):
+    path = tmp_path / "edited.pt"
+    torch.save({"format": ck.FORMAT, "step": 1, "model": _model(seed=2).state_dict(), "rng": {}}, path)
+    model = _model()
+    before = _snapshot(model)
+    with pytest.raises(DataError, match=r"marker but not its contents.*earlier checkpoint"):
+        ck.load_checkpoint(path, model=model)
+    assert _same(before, _snapshot(model))

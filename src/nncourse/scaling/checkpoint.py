@@ -300,6 +300,12 @@ def load_checkpoint(path, *, model, optimizer=None, scheduler=None, restore_rng:
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise DataError(f"load_checkpoint: {path} was not written by save_checkpoint (no "
                         f"{FORMAT!r} marker). For a bare state_dict use model.load_state_dict(torch.load(path)).")
+    rng = state.get("rng")
+    complete = isinstance(rng, dict) and {"python", "numpy", "torch"} <= set(rng)
+    if not isinstance(state.get("model"), dict) or not complete:
+        raise DataError(f"load_checkpoint: {path} has the checkpoint marker but not its contents (no model weights "
+                        f"or generator states): it was edited or written by another program. Resume from an "
+                        f"earlier checkpoint.")
     own_state = model.state_dict()
     own, saved = set(own_state), set(state["model"])
     if own != saved:
