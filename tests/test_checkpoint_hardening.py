@@ -205,3 +205,22 @@ def test_a_hand_edited_checkpoint_without_its_contents_is_refused_before_the_mod
     with pytest.raises(DataError, match=r"marker but not its contents.*earlier checkpoint"):
         ck.load_checkpoint(path, model=model)
     assert _same(before, _snapshot(model))
+
+
+def test_checkpoints_written_before_the_class_names_were_stored_still_load(tmp_path):
+    saved = _model(seed=1)
+    adam = torch.optim.Adam(saved.parameters())
+    _trained(saved, adam)
+    sched = torch.optim.lr_scheduler.StepLR(adam, step_size=2)
+    path = ck.save_checkpoint(tmp_path / "c.pt", model=saved, optimizer=adam, scheduler=sched, step=2)
+    state = torch.load(path, weights_only=True)
+    for name in ("optimizer", "scheduler"):
+        del state[name]["nncourse_kind"]                   # the layout of an older checkpoint
+    torch.save(state, path)
+    model = _model()
+    optimizer = torch.optim.Adam(model.parameters())
+    assert ck.load_checkpoint(path, model=model, optimizer=optimizer,
+                              scheduler=torch.optim.lr_scheduler.StepLR(optimizer, step_size=2))["step"] == 2
+    assert _same(model.state_dict(), saved.state_dict())
+    with pytest.raises(ConfigError, match="another kind of optimizer"):   # the settings still tell SGD apart
+        ck.load_checkpoint(path, model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
