@@ -9,6 +9,12 @@ the inputs in reverse topological order and applies the chain rule at every node
 
 As in PyTorch, the gradients of the inputs (the leaves) **accumulate** over calls of ``backward``;
 reset them with ``zero_grad()``. The gradients of inner nodes are recomputed by every call.
+
+A Value holds one finite number (NumPy numbers are welcome; NaN and infinity are refused). An
+operation with no finite result is refused as ``log`` of x <= 0 is: a division by zero, 0 to a
+negative power, a negative number to a fractional power. ``backward()`` refuses a graph whose inputs
+changed after the forward pass (``w.data -= lr * w.grad`` before ``backward()``): its gradient would
+be wrong.
 """
 
 import math
