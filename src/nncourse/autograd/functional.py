@@ -10,30 +10,32 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, DTypeError, ShapeError, TargetError
-from .tensor import Tensor
+from .tensor import Tensor, _axis
 
 __all__ = ["softmax", "log_softmax", "gelu", "masked_fill", "cat", "embedding", "cross_entropy", "linear"]
 
 
 def softmax(x, dim=-1):
     """exp(x) / sum(exp(x)) along ``dim``. Backward: s * (g - sum(g * s))."""
+    dim = _axis(dim, x.ndim, x.shape, "softmax")
     z = x.data - x.data.max(axis=dim, keepdims=True)          # same result, no overflow
     e = np.exp(z)
     s = e / e.sum(axis=dim, keepdims=True)
 
     def backward(g):
         return (s * (g - (g * s).sum(axis=dim, keepdims=True)),)
-    return Tensor.from_op(s, (x,), backward, "softmax")
+    return Tensor.from_op(s, (x,), backward, "softmax", saved=("out",))
 
 
 def log_softmax(x, dim=-1):
     """x - log(sum(exp(x))) along ``dim``. Backward: g - softmax(x) * sum(g)."""
+    dim = _axis(dim, x.ndim, x.shape, "log_softmax")
     z = x.data - x.data.max(axis=dim, keepdims=True)
     out = z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
 
     def backward(g):
         return (g - np.exp(out) * g.sum(axis=dim, keepdims=True),)
-    return Tensor.from_op(out, (x,), backward, "log_softmax")
+    return Tensor.from_op(out, (x,), backward, "log_softmax", saved=("out",))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -71,7 +73,7 @@ def masked_fill(x, mask, value):
     if out.shape != x.shape:
         raise ShapeError(f"masked_fill: mask of shape {mask.shape} would change the tensor's shape "
                          f"{x.shape} to {out.shape}; the mask must broadcast to the tensor, not beyond it")
-    return Tensor.from_op(out, (x,), lambda g: (np.where(mask, 0, g),), "masked_fill")
+    return Tensor.from_op(out, (x,), lambda g: (np.where(mask, 0, g),), "masked_fill", saved=())
 
 
 def cat(tensors, dim=0):
@@ -79,13 +81,14 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors or not all(isinstance(t, Tensor) for t in tensors):
         raise DTypeError("cat: pass a non-empty list of Tensors")
+    dim = _axis(dim, tensors[0].ndim, tensors[0].shape, "cat")
     try:
         out = np.concatenate([t.data for t in tensors], axis=dim)
     except ValueError:
         raise ShapeError(f"cat: shapes {[t.shape for t in tensors]} cannot be joined along dim={dim}: all "
                          f"other axes must have the same size") from None
     ends = np.cumsum([t.shape[dim] for t in tensors])[:-1]
-    return Tensor.from_op(out, tensors, lambda g: tuple(np.split(g, ends, axis=dim)), "cat")
+    return Tensor.from_op(out, tensors, lambda g: tuple(np.split(g, ends, axis=dim)), "cat", saved=())
 
 
 def embedding(indices, weight):

@@ -17,6 +17,16 @@ through it raises ``CourseError`` unless the first one was asked to ``retain_gra
 **Broadcasting.** ``a + b`` with ``a`` (3, 4) and ``b`` (4,) uses ``b`` once per row, so
 d loss / d b is the *sum* over the rows of d loss / d (a + b). ``unbroadcast`` does this for every
 elementwise operation: it sums the gradient over the axes that broadcasting added or stretched.
+
+**In-place changes.** Every tensor has a version counter, as in torch: assigning ``t.data`` (which
+``p.data -= lr * p.grad`` and ``SGD.step()`` do) increments it. An operation records the versions of
+the tensors its backward function reads; if one changed before ``backward()``, the gradient would mix
+old and new numbers, so ``backward()`` raises and says to call it before ``step()``.
+
+**Values with no finite result are refused**, as ``log`` refuses x <= 0 (torch returns -inf or NaN
+there): a division by zero, 0 to a negative power, a negative number to a fractional power. Where the
+value is finite but the slope is not (``x ** 0.5`` at 0), the gradient is torch's (inf); the gradient
+of ``x ** 0`` is 0 everywhere, also at 0, as in torch.
 """
 
 import contextlib
@@ -24,6 +34,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import CourseError, DTypeError, ShapeError
 
 __all__ = ["Tensor", "no_grad", "is_grad_enabled", "unbroadcast", "tensor"]
@@ -77,22 +88,56 @@ class Tensor:
             raise DTypeError(f"Tensor holds floating-point numbers, got dtype {data.dtype}: convert with "
                              f"np.asarray(data, dtype=np.float64) (integer class labels and indices stay "
                              f"NumPy arrays)")
-        self.data = data
-        self.requires_grad = bool(requires_grad)
+        self._data = data
+        self._versions = [0]           # +1 each time data is assigned (or changed in place with -=); shared by views
+        self.requires_grad = requires_grad if requires_grad is True or requires_grad is False else \
+            validation.boolean(requires_grad, "requires_grad", "Tensor")
         self.grad = None
         self._parents = _parents
         self._backward = _backward     # g -> tuple of gradients, one per parent (None once freed)
         self._op = _op
+        self._saved = ()               # (parent, its version) for each parent the backward function reads
+        self._saves_output = False     # whether it also reads this tensor's own numbers (then at _own_version)
+        self._own_version = 0
+
+    @property
+    def data(self):
+        """The array of numbers. Assigning it (``p.data -= lr * p.grad`` too) counts as an in-place change."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = value
+        self._versions[0] += 1
+
+    @property
+    def _version(self):
+        """How many times ``data`` was assigned; a view (``w.T``, ``x[1:]``) shares the count of its base."""
+        return self._versions[0]
 
     @classmethod
-    def from_op(cls, data, parents, backward, op=""):
+    def from_op(cls, data, parents, backward, op="", *, saved=None):
         """The result of an operation on ``parents``: ``backward(g)`` returns one gradient per parent.
 
-        No graph is recorded when no parent requires a gradient, or inside ``no_grad()``.
+        No graph is recorded when no parent requires a gradient, or inside ``no_grad()``. ``saved``
+        lists the parents whose numbers ``backward`` reads, and ``"out"`` for the result's own (leave
+        it out: every parent and the result); ``backward()`` refuses to run if one of them was changed
+        in place since.
         """
         parents = tuple(parents)
         if _grad_enabled and any(p.requires_grad for p in parents):
-            return cls(data, requires_grad=True, _parents=parents, _backward=backward, _op=op)
+            out = cls(data, requires_grad=True, _parents=parents, _backward=backward, _op=op)
+            base = _base_array(out._data)
+            if base is not out._data:      # a view (w.T, x[1:], a reshape): changing the base changes it
+                for p in parents:
+                    if _base_array(p._data) is base:
+                        out._versions = p._versions
+                        break
+            kept = (*parents, "out") if saved is None else tuple(saved)
+            out._saved = tuple((t, t._version) for t in kept if isinstance(t, Tensor))
+            out._saves_output = any(isinstance(t, str) and t == "out" for t in kept)
+            out._own_version = out._version
+            return out
         return cls(data)
 
     # ---------------------------------------------------------------- basics
@@ -126,7 +171,7 @@ class Tensor:
         self.grad = None
 
     def requires_grad_(self, flag=True):
-        self.requires_grad = bool(flag)
+        self.requires_grad = validation.boolean(flag, "requires_grad", "Tensor.requires_grad_")
         return self
 
     # ---------------------------------------------------------------- backward
@@ -152,8 +197,20 @@ class Tensor:
             if gradient.shape != self.shape:
                 raise ShapeError(f"backward(gradient): gradient has shape {gradient.shape} but the tensor "
                                  f"has shape {self.shape}; they must match exactly")
+        retain_graph = validation.boolean(retain_graph, "retain_graph", "backward")
+        order = _topological_order(self)
+        for node in order:                 # all checked before any gradient is written
+            saved = (*node._saved, (node, node._own_version)) if node._saves_output else node._saved
+            for t, version in saved:
+                if t._version != version:
+                    raise CourseError(
+                        f"backward(): a tensor of shape {t.shape} that the '{node._op}' operation uses to compute "
+                        f"its gradient was changed in place after the forward pass (version {version} then, "
+                        f"{t._version} now), for example by optimizer.step() or p.data -= ...; the gradient would "
+                        f"mix old and new numbers. Call backward() before step() (zero_grad, forward, backward, "
+                        f"step), or run the forward pass again after the change")
         grads = {id(self): gradient}       # d self / d node for the nodes reached so far
-        for node in reversed(_topological_order(self)):
+        for node in reversed(order):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
@@ -176,37 +233,58 @@ class Tensor:
     def __add__(self, other):
         a, b = self, _as_tensor(other, self)
         out = _broadcast(np.add, a, b, "+")
-        return Tensor.from_op(out, (a, b), lambda g: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)), "add")
+        return Tensor.from_op(out, (a, b), lambda g: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)), "add",
+                              saved=())
 
     def __sub__(self, other):
         a, b = self, _as_tensor(other, self)
         out = _broadcast(np.subtract, a, b, "-")
-        return Tensor.from_op(out, (a, b), lambda g: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)), "sub")
+        return Tensor.from_op(out, (a, b), lambda g: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)), "sub",
+                              saved=())
 
     def __mul__(self, other):
         a, b = self, _as_tensor(other, self)
         out = _broadcast(np.multiply, a, b, "*")
         return Tensor.from_op(out, (a, b),
                               lambda g: (unbroadcast(g * b.data, a.shape), unbroadcast(g * a.data, b.shape)),
-                              "mul")
+                              "mul", saved=(a, b))
 
     def __truediv__(self, other):
         a, b = self, _as_tensor(other, self)
+        if not b.data.all():
+            raise CourseError(f"/: the divisor holds {int(b.size - np.count_nonzero(b.data))} zero(s) of its "
+                              f"{b.size} entries, a division by zero (no finite value or gradient, as log refuses "
+                              f"x <= 0); keep the divisor away from 0, e.g. a / (b + 1e-12), or mask those entries")
         out = _broadcast(np.divide, a, b, "/")
         return Tensor.from_op(out, (a, b),
                               lambda g: (unbroadcast(g / b.data, a.shape),
                                          unbroadcast(-g * out / b.data, b.shape)), "div")
 
     def __neg__(self):
-        return Tensor.from_op(-self.data, (self,), lambda g: (-g,), "neg")
+        return Tensor.from_op(-self.data, (self,), lambda g: (-g,), "neg", saved=())
 
     def __pow__(self, exponent):
         if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
             raise DTypeError(f"Tensor ** exponent: the exponent must be a plain number, got "
                              f"{type(exponent).__name__}; for x ** y with y a Tensor write (y * x.log()).exp()")
+        if not np.isfinite(exponent):
+            raise DTypeError(f"Tensor ** exponent: the exponent must be a finite number, got {exponent!r}")
         x = self.data
-        return Tensor.from_op(x ** exponent, (self,), lambda g: (g * exponent * x ** (exponent - 1),),
-                              f"pow{exponent:g}")
+        if exponent < 0 and not x.all():
+            raise CourseError(f"Tensor ** {exponent:g}: {int(x.size - np.count_nonzero(x))} entries are 0, and 0 to "
+                              f"a negative power is a division by zero (no finite value, as log refuses x <= 0); "
+                              f"keep the base away from 0, e.g. (x + 1e-12) ** {exponent:g}")
+        if exponent != int(exponent) and (x < 0).any():
+            raise CourseError(f"Tensor ** {exponent:g}: {int((x < 0).sum())} entries are negative, and a negative "
+                              f"number to a fractional power has no real value; use an integer exponent, or apply "
+                              f"it to abs(x) or to a positive quantity")
+
+        def backward(g):                   # n x^(n-1); for n = 0 the slope is 0 everywhere, also at x = 0
+            if exponent == 0:
+                return (np.zeros_like(g),)
+            with np.errstate(divide="ignore"):     # x ** 0.5 at 0: an infinite slope, as torch gives
+                return (g * exponent * x ** (exponent - 1),)
+        return Tensor.from_op(x ** exponent, (self,), backward, f"pow{exponent:g}", saved=(self,))
 
     def __radd__(self, other):
         return _as_tensor(other, self) + self
@@ -223,7 +301,7 @@ class Tensor:
     # ---------------------------------------------------------------- elementwise functions
     def exp(self):
         out = np.exp(self.data)
-        return Tensor.from_op(out, (self,), lambda g: (g * out,), "exp")
+        return Tensor.from_op(out, (self,), lambda g: (g * out,), "exp", saved=("out",))
 
     def log(self):
         x = self.data
@@ -231,21 +309,21 @@ class Tensor:
             raise CourseError(f"log(): {int((x <= 0).sum())} of the {x.size} entries are <= 0, where the "
                               f"logarithm is not defined; for a loss use log_softmax, or add a small "
                               f"constant (x + 1e-12).log()")
-        return Tensor.from_op(np.log(x), (self,), lambda g: (g / x,), "log")
+        return Tensor.from_op(np.log(x), (self,), lambda g: (g / x,), "log", saved=(self,))
 
     def tanh(self):
         out = np.tanh(self.data)
-        return Tensor.from_op(out, (self,), lambda g: (g * (1 - out ** 2),), "tanh")
+        return Tensor.from_op(out, (self,), lambda g: (g * (1 - out ** 2),), "tanh", saved=("out",))
 
     def sigmoid(self):
         x = self.data
         e = np.exp(-np.abs(x))                                 # never overflows
         out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        return Tensor.from_op(out, (self,), lambda g: (g * out * (1 - out),), "sigmoid")
+        return Tensor.from_op(out, (self,), lambda g: (g * out * (1 - out),), "sigmoid", saved=("out",))
 
     def relu(self):
         x = self.data
-        return Tensor.from_op(np.maximum(x, 0), (self,), lambda g: (g * (x > 0),), "relu")
+        return Tensor.from_op(np.maximum(x, 0), (self,), lambda g: (g * (x > 0),), "relu", saved=(self,))
 
     # ---------------------------------------------------------------- matrix product
     def __matmul__(self, other):
@@ -265,19 +343,26 @@ class Tensor:
             da = unbroadcast(g @ np.swapaxes(b.data, -1, -2), a.shape) if a.requires_grad else None
             db = unbroadcast(np.swapaxes(a.data, -1, -2) @ g, b.shape) if b.requires_grad else None
             return da, db
-        return Tensor.from_op(out, (a, b), backward, "matmul")
+        return Tensor.from_op(out, (a, b), backward, "matmul", saved=(a, b))
 
     # ---------------------------------------------------------------- reductions
     def sum(self, axis=None, keepdims=False):
         shape = self.shape
+        axis = _axes(axis, self.ndim, shape, "sum")
+        keepdims = keepdims if keepdims is True or keepdims is False else validation.boolean(keepdims, "keepdims",
+                                                                                             "sum")
         out = self.data.sum(axis=axis, keepdims=keepdims)
-        return Tensor.from_op(out, (self,), lambda g: (_expand(g, shape, axis, keepdims),), "sum")
+        return Tensor.from_op(out, (self,), lambda g: (_expand(g, shape, axis, keepdims),), "sum", saved=())
 
     def mean(self, axis=None, keepdims=False):
         shape = self.shape
+        axis = _axes(axis, self.ndim, shape, "mean")
+        keepdims = keepdims if keepdims is True or keepdims is False else validation.boolean(keepdims, "keepdims",
+                                                                                             "mean")
         out = self.data.mean(axis=axis, keepdims=keepdims)
         count = self.data.size / max(np.size(out), 1)     # how many entries each mean averages
-        return Tensor.from_op(out, (self,), lambda g: (_expand(g, shape, axis, keepdims) / count,), "mean")
+        return Tensor.from_op(out, (self,), lambda g: (_expand(g, shape, axis, keepdims) / count,), "mean",
+                              saved=())
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
@@ -288,20 +373,23 @@ class Tensor:
         except ValueError:
             raise ShapeError(f"reshape: cannot reshape a tensor of shape {old} ({self.size} entries) into "
                              f"{tuple(shape)}; the number of entries must stay the same") from None
-        return Tensor.from_op(out, (self,), lambda g: (g.reshape(old),), "reshape")
+        return Tensor.from_op(out, (self,), lambda g: (g.reshape(old),), "reshape", saved=())
 
     def permute(self, *dims):
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        if sorted(np.arange(self.ndim)[list(dims)]) != list(range(self.ndim)):
+        dims = tuple(_axis(d, self.ndim, self.shape, "permute") for d in dims)
+        if sorted(dims) != list(range(self.ndim)):
             raise ShapeError(f"permute: {tuple(dims)} is not an ordering of the {self.ndim} axes of shape "
                              f"{self.shape}")
         inverse = np.argsort(np.arange(self.ndim)[list(dims)])
-        return Tensor.from_op(self.data.transpose(dims), (self,), lambda g: (g.transpose(inverse),), "permute")
+        return Tensor.from_op(self.data.transpose(dims), (self,), lambda g: (g.transpose(inverse),), "permute",
+                              saved=())
 
     def transpose(self, dim0, dim1):
         """Swap two axes (torch's ``transpose``; NumPy's full reordering is ``permute``)."""
+        dim0, dim1 = (_axis(d, self.ndim, self.shape, "transpose") for d in (dim0, dim1))
         return Tensor.from_op(np.swapaxes(self.data, dim0, dim1), (self,),
-                              lambda g: (np.swapaxes(g, dim0, dim1),), "transpose")
+                              lambda g: (np.swapaxes(g, dim0, dim1),), "transpose", saved=())
 
     @property
     def T(self):
@@ -317,13 +405,17 @@ class Tensor:
             raise DTypeError("index a Tensor with NumPy integer or boolean arrays, not with a Tensor: "
                              "use index.data, or keep indices as NumPy arrays")
         shape = self.shape
-        out = self.data[index]
+        try:
+            out = self.data[index]
+        except IndexError as error:
+            raise ShapeError(f"indexing a tensor of shape {shape}: {error}; each index must lie in "
+                             f"-size..size-1 of its axis (and there are {len(shape)} axes)") from None
 
         def backward(g):                   # every use of an entry adds to its gradient (np.add.at)
             full = np.zeros(shape, dtype=g.dtype)
             np.add.at(full, index, g)
             return (full,)
-        return Tensor.from_op(out, (self,), backward, "index")
+        return Tensor.from_op(out, (self,), backward, "index", saved=())
 
     def gather(self, dim, index):
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (torch's ``gather``)."""
@@ -334,6 +426,7 @@ class Tensor:
         if index.ndim != self.ndim:
             raise ShapeError(f"gather: index must have as many dimensions as the tensor ({self.ndim}), got "
                              f"shape {index.shape}")
+        dim = _axis(dim, self.ndim, self.shape, "gather")
         size = self.shape[dim]
         if index.size and (index.min() < 0 or index.max() >= size):
             raise CourseError(f"gather: index out of range: axis {dim} has {size} entries (0..{size - 1}), "
@@ -347,7 +440,7 @@ class Tensor:
             where[dim] = index
             np.add.at(full, tuple(where), g)
             return (full,)
-        return Tensor.from_op(out, (self,), backward, "gather")
+        return Tensor.from_op(out, (self,), backward, "gather", saved=())
 
     # ---------------------------------------------------------------- functions with their own module
     def softmax(self, dim=-1):
@@ -384,6 +477,36 @@ def _as_tensor(x, like):
         return Tensor(np.asarray(x, dtype=like.dtype))
     x = np.asarray(x)
     return Tensor(x.astype(like.dtype) if x.dtype.kind in "iub" else x)
+
+
+def _base_array(array):
+    """The array that owns the memory ``array`` looks into (itself when it is not a view)."""
+    while isinstance(array, np.ndarray) and array.base is not None and isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _axis(axis, ndim, shape, who):
+    """``axis`` as an int in 0..ndim-1, after checking it names an axis of a tensor of ``shape``."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise ShapeError(f"{who}: an axis must be a whole number, got {axis!r} ({type(axis).__name__})")
+    if not -ndim <= axis < ndim:
+        valid = f"0..{ndim - 1} or -{ndim}..-1" if ndim else "none: it is a scalar"
+        raise ShapeError(f"{who}: axis {axis} is out of range for a tensor of shape {shape} ({ndim} axes, "
+                         f"valid: {valid}); count the axes of the input")
+    return int(axis) % ndim
+
+
+def _axes(axis, ndim, shape, who):
+    """``None``, one axis or a tuple of distinct axes, checked as ``_axis`` does."""
+    if axis is None:
+        return None
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(_axis(a, ndim, shape, who) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ShapeError(f"{who}: axis {tuple(axis)} names the same axis twice; list each axis once")
+        return axes
+    return _axis(axis, ndim, shape, who)
 
 
 def _broadcast(fn, a, b, symbol):

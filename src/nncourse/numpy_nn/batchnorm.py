@@ -24,7 +24,7 @@ the classic batch-norm bug (chapter 12 runs it).
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, NonFiniteError, ShapeError
 from .. import validation
 from .module import Module, check_float_array
 from .parameter import Parameter
@@ -91,15 +91,14 @@ class _BatchNorm(Module):
         use_batch_statistics = self.training or not self.track_running_stats
         if use_batch_statistics:
             m = x.size // self.num_features                       # numbers per channel
-            if self.training and m == 1:
-                raise ShapeError(
-                    f"{self._label()} in training mode got one value per channel (input of shape {x.shape}): "
-                    f"the variance of a single number is 0, so there is nothing to normalise with. Use a "
-                    f"batch of at least 2, or call model.eval() to use the running statistics"
-                )
-            mu = x.mean(axis=axes)                                 # (C,)
-            centred = x - mu.reshape(shape)
-            var = (centred * centred).mean(axis=axes)               # (C,), biased: divide by m
+            if m == 1:
+                raise ShapeError(self._single_value_message(x.shape))
+            with np.errstate(over="ignore", invalid="ignore"):     # an overflow is reported just below
+                mu = x.mean(axis=axes)                             # (C,)
+                centred = x - mu.reshape(shape)
+                var = (centred * centred).mean(axis=axes)           # (C,), biased: divide by m
+            if not (np.isfinite(mu).all() and np.isfinite(var).all()):   # 2C numbers: cheap
+                raise NonFiniteError(self._overflow_message(mu, var))
             if self.training and self.track_running_stats:
                 self._update_running_stats(mu, var, m)
         else:                                                      # evaluation: fixed estimates
@@ -152,6 +151,35 @@ class _BatchNorm(Module):
         mean_g = g.mean(axis=axes).reshape(shape)
         mean_gx = (g * x_hat).mean(axis=axes).reshape(shape)
         return rstd.reshape(shape) * (g - mean_g - x_hat * mean_gx)
+
+    def _single_value_message(self, shape):
+        if self.training:
+            return (f"{self._label()} in training mode got one value per channel (input of shape {shape}): "
+                    f"the variance of a single number is 0, so there is nothing to normalise with. Use a "
+                    f"batch of at least 2, or call model.eval() to use the running statistics")
+        return (f"{self._label()} has track_running_stats=False, so even in evaluation mode it normalises with "
+                f"the batch's own statistics, and input of shape {shape} has one value per channel (variance 0, "
+                f"every output would equal the bias). Pass a batch of at least 2, or build the layer with "
+                f"track_running_stats=True and train it so that eval() has running statistics to use")
+
+    def _overflow_message(self, mu, var):
+        bad = np.flatnonzero(~(np.isfinite(mu) & np.isfinite(var)))
+        kept = " (running statistics unchanged)" if self.training and self.track_running_stats else ""
+        return (f"{self._label()}: the batch statistics of channel(s) {bad[:5].tolist()} overflow {self.dtype} "
+                f"(mean {mu[bad[0]]}, variance {var[bad[0]]}): the inputs are too large to square in "
+                f"{self.dtype}{kept}. Scale or standardise the input (or find where such values come from), or "
+                f"build the model with dtype=np.float64")
+
+    def _check_loaded_buffer(self, attribute, value, where):
+        """Running statistics must be finite (and the variance >= 0): NaN ones would poison every output."""
+        if attribute in ("running_mean", "running_var"):
+            if not np.isfinite(value).all():
+                raise NonFiniteError(f"{where} holds NaN or infinite running statistics, which would turn every "
+                                     f"output in evaluation mode into NaN; load the state of a run that had not "
+                                     f"diverged, or call reset_running_stats() and train again")
+            if attribute == "running_var" and (value < 0).any():
+                raise NonFiniteError(f"{where} holds negative variances ({value.min()}); a variance is >= 0: "
+                                     f"load the state saved by the layer itself, or call reset_running_stats()")
 
     # ------------------------------------------------------------------ input checks
     def _check_input(self, x):

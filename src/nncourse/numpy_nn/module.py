@@ -189,9 +189,16 @@ class Module:
                 raise DTypeError(
                     f"{type(self).__name__}.load_state_dict: '{name}' must hold numbers, got dtype {value.dtype}"
                 )
+            module._check_loaded_buffer(attribute, value, f"{type(self).__name__}.load_state_dict: '{name}'")
         for name, (module, attribute, current, _) in own.items():
             np.copyto(current, np.asarray(state_dict[name]), casting="unsafe")
         return self
+
+    def _check_loaded_buffer(self, attribute, value, where):
+        """Refuse a value ``load_state_dict`` would put in this module (a layer with buffers overrides it).
+
+        Called for every entry before anything is copied, so that a refused state dict changes nothing.
+        """
 
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode=True):

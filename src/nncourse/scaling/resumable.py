@@ -25,6 +25,7 @@ import torch
 
 from .. import torch_nn
 from ..errors import ConfigError
+from ..validation import boolean, non_negative_int, positive_int
 from .checkpoint import checkpoint_name, latest_checkpoint, load_checkpoint, save_checkpoint
 
 __all__ = ["build_run", "train"]
@@ -52,9 +53,13 @@ def train(folder, steps: int = 40, every: int = 5, *, seed: int = 0, resume: boo
     chapter: the hardest crash, no clean-up runs). ``restore_rng=False`` shows what goes wrong when
     the generators are not restored.
     """
-    for name, value in (("steps", steps), ("every", every)):
-        if not isinstance(value, int) or value < 1:
-            raise ConfigError(f"train: {name} must be a positive integer, got {value!r}.")
+    steps = positive_int(steps, "steps", "train")
+    every = positive_int(every, "every", "train")
+    resume = boolean(resume, "resume", "train")
+    restore_rng = boolean(restore_rng, "restore_rng", "train")
+    if crash_after is not None:
+        crash_after = positive_int(crash_after, "crash_after", "train")
+    seed = non_negative_int(seed, "seed", "train")
     folder = Path(folder)
     random.seed(seed)
     np.random.seed(seed)
@@ -64,7 +69,12 @@ def train(folder, steps: int = 40, every: int = 5, *, seed: int = 0, resume: boo
     last = latest_checkpoint(folder) if resume else None
     if last is not None:
         start = load_checkpoint(last, model=model, optimizer=optimizer, scheduler=scheduler,
-                                restore_rng=restore_rng)["step"]
+                                restore_rng=restore_rng)["step"]    # this run's own model: nothing else changes
+        if start > steps:
+            raise ConfigError(f"train: the newest checkpoint in {folder} ({last.name}) is at step {start}, "
+                              f"more than steps={steps}: the run is already past that point. Ask for "
+                              f"steps >= {start}, load that checkpoint to use its weights, or pass "
+                              f"resume=False (or another folder) to start from scratch.")
     model.train()
     for step in range(start, steps):
         idx = torch.randint(0, N_EXAMPLES, (BATCH,))                               # torch's generator

@@ -10,12 +10,14 @@ that the slider switches in the browser, so it works in the published book).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
 
+from .. import validation
 from ..autograd.value import Value, topological_order
 from ..errors import ConfigError
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
@@ -23,6 +25,20 @@ from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 __all__ = ["draw_graph", "backward_frames", "backward_stepper", "Frame"]
 
 DONE, PENDING, CURRENT = "#c7e9c0", "#f0f0f0", "#fdd49e"     # final gradient, not yet, just computed
+MAX_STEPPER_NODES = 30     # one picture per node, each showing every node: 30 nodes take a few seconds
+MAX_GRAPH_NODES = 200      # one picture: beyond this the boxes no longer fit a page
+
+
+def _check_root(root, who):
+    if not isinstance(root, Value):
+        raise ConfigError(f"{who} expects a Value (an expression built from nncourse.autograd.Value), got "
+                          f"{type(root).__name__}; for a Tensor graph count its nodes instead of drawing them")
+
+
+def _check_size(order, limit, who, advice):
+    if len(order) > limit:
+        raise ConfigError(f"{who}: the graph has {len(order)} nodes, more than max_nodes={limit} that it can draw "
+                          f"in a few seconds; {advice}")
 
 
 def _name(node):
@@ -54,7 +70,12 @@ def layout(root):
 
 def draw_graph(root, ax=None, *, grads=None, done=(), current=None, show_grad=True, title=""):
     """Draw the graph of ``root``. ``grads`` (id -> number) overrides the ``.grad`` shown on the nodes;
-    nodes whose id is in ``done`` are green (their gradient is final), ``current`` is orange."""
+    nodes whose id is in ``done`` are green (their gradient is final), ``current`` is orange.
+    Graphs of more than ``MAX_GRAPH_NODES`` nodes are refused (they would not fit a page)."""
+    _check_root(root, "draw_graph")
+    _check_size(topological_order(root), MAX_GRAPH_NODES, "draw_graph",
+                "draw one part of the expression (one term of the loss) instead")
+    show_grad = validation.boolean(show_grad, "show_grad", "draw_graph")
     order, pos = layout(root)
     if ax is None:
         width = 1.9 * (1 + max(x for x, _ in pos.values()))
@@ -101,9 +122,7 @@ class Frame:
 
 def backward_frames(root):
     """Replay ``root.backward()`` one node at a time; the graph's gradients are left as they were."""
-    if not isinstance(root, Value):
-        raise ConfigError(f"backward_frames expects a Value (an expression built from nncourse.autograd."
-                          f"Value), got {type(root).__name__}")
+    _check_root(root, "backward_frames")
     order = topological_order(root)
     saved = {id(n): n.grad for n in order}
     try:
@@ -142,8 +161,23 @@ def _frame_png(root, frame, figsize):
     return png
 
 
-def backward_stepper(root, *, static=True, figsize=(8, 3.4)):
-    """A slider over the steps of ``root``'s backward pass (step 0: after the forward pass)."""
+def backward_stepper(root, *, static=True, figsize=(8, 3.4), max_nodes=MAX_STEPPER_NODES):
+    """A slider over the steps of ``root``'s backward pass (step 0: after the forward pass).
+
+    It draws one picture per node of the graph, so a graph of more than ``max_nodes`` nodes (30 by
+    default: a few seconds) is refused at once with a ``ConfigError`` rather than drawn for minutes.
+    """
+    who = "backward_stepper"
+    _check_root(root, who)
+    static = validation.boolean(static, "static", who)
+    max_nodes = validation.positive_int(max_nodes, "max_nodes", who)
+    if not (isinstance(figsize, (tuple, list)) and len(figsize) == 2
+            and all(isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v <= 50 for v in figsize)):
+        raise ConfigError(f"{who}: figsize must be (width, height) in inches, two numbers in (0, 50], got "
+                          f"{figsize!r}; e.g. figsize=(8, 3.4)")
+    _check_size(topological_order(root), max_nodes, who,
+                "step through a smaller expression (one term of the loss, or a neuron), draw the whole graph "
+                "once with draw_graph(root), or raise max_nodes (about 0.1 s per node per picture)")
     frames = backward_frames(root)
     labels = [f"{i}" for i in range(len(frames))]
     if static:
