@@ -415,7 +415,7 @@ def test_publish_workflow():
     wf = workflow("publish.yml")
     assert wf["on"]["push"]["branches"] == ["main"]
     test_job, deploy = wf["jobs"]["test"], wf["jobs"]["deploy"]
-    assert test_job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11"]
+    assert test_job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
     wanted = {"actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-pages-artifact"}
     assert wanted <= set(uses(wf))
     text = runs(wf)
