@@ -68,24 +68,18 @@ def chapters_by_part(text: str, item: re.Pattern) -> dict[int, str | None]:
     return found
 
 
-def test_readme_lists_every_chapter_under_its_part(chapters):
-    listed = chapters_by_part(read("README.md"), re.compile(r"^(\d+)\. \*\*[^*]+\*\*"))
+@pytest.mark.parametrize("page, item, form", [
+    ("README.md", r"^(\d+)\. \*\*[^*]+\*\*", "chapter list (lines 'N. **Title**: ...')"),
+    ("intro.md", r"^\| (\d+)\. ", "tables (rows '| N. Title | ...')"),
+])
+def test_front_pages_list_every_chapter_under_its_part(chapters, page, item, form):
+    listed = chapters_by_part(read(page), re.compile(item))
     missing = sorted(set(chapters) - set(listed))
-    assert not missing, f"README.md's chapter list (lines 'N. **Title**: ...') lacks chapters {missing}"
+    assert not missing, f"{page}'s {form} lacks chapters {missing}"
     unknown = sorted(set(listed) - set(chapters))
-    assert not unknown, f"README.md lists chapters {unknown}, which _toc.yml does not have"
+    assert not unknown, f"{page} lists chapters {unknown}, which _toc.yml does not have"
     wrong = {n: (listed[n], part) for n, (_, part) in chapters.items() if listed[n] != part}
-    assert not wrong, f"README.md puts these chapters under another part than _toc.yml (README, toc): {wrong}"
-
-
-def test_intro_tables_list_every_chapter_under_its_part(chapters):
-    listed = chapters_by_part(read("intro.md"), re.compile(r"^\| (\d+)\. "))
-    missing = sorted(set(chapters) - set(listed))
-    assert not missing, f"intro.md's tables (rows '| N. Title | ...') lack chapters {missing}"
-    unknown = sorted(set(listed) - set(chapters))
-    assert not unknown, f"intro.md lists chapters {unknown}, which _toc.yml does not have"
-    wrong = {n: (listed[n], part) for n, (_, part) in chapters.items() if listed[n] != part}
-    assert not wrong, f"intro.md puts these chapters under another part than _toc.yml (intro, toc): {wrong}"
+    assert not wrong, f"{page} puts these chapters under another part than _toc.yml ({page}, toc): {wrong}"
 
 
 def test_contributing_chapter_table_lists_every_chapter(chapters):
