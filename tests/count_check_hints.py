@@ -1,10 +1,10 @@
 """Count the wrong answers in the tests of the exercise checks, and how many get a hint that names the mistake.
 
-    python tests/count_check_hints.py                    # chapters 7-10, a table and the totals
+    python tests/count_check_hints.py                    # chapters 7-15, a table and the totals
     python tests/count_check_hints.py --min 80           # exit 1 below 80 % specific, or if one is let through
     python tests/count_check_hints.py tests/test_checks_ch07.py
 
-It runs the given test files (default: ``tests/test_checks_ch07.py`` ... ``ch10.py``) with pytest in
+It runs the given test files (default: ``tests/test_checks_ch07.py`` ... ``ch15.py``) with pytest in
 this process. Every result a test hands to ``check_helpers.assert_hint`` is a plausible wrong answer;
 ``assert_hint`` keeps it before asserting anything, so an answer that the check lets through is counted
 too (as not caught), whether or not its test then fails. A wrong answer is
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_FILES = [HERE / f"test_checks_ch{n:02d}.py" for n in (7, 8, 9, 10)]
+DEFAULT_FILES = [HERE / f"test_checks_ch{n:02d}.py" for n in range(7, 16)]
 
 sys.path.insert(0, str(HERE))
 import check_helpers  # noqa: E402  (the very module the tests import: pytest puts tests/ on the path too)

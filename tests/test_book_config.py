@@ -390,8 +390,7 @@ def test_binder_environment():
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
-    names = {re.split(r"[<>=!~\[ ]", line)[0].lower() for line in lines if not line.startswith("-")}
-    assert {"torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "tqdm"} <= names
+    # which packages must be listed is derived from the imports: tests/test_binder_dependencies.py
     assert not any(line.startswith("-e") for line in lines), "-e . cannot work from binder/requirements.txt"
     post_build = (REPO / "binder" / "postBuild").read_text(encoding="utf-8")
     assert "pip install" in post_build and "-e ." in post_build
@@ -425,7 +424,7 @@ def test_publish_workflow():
     wf = workflow("publish.yml")
     assert wf["on"]["push"]["branches"] == ["main"]
     test_job, deploy = wf["jobs"]["test"], wf["jobs"]["deploy"]
-    assert test_job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11"]
+    assert test_job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
     wanted = {"actions/checkout", "actions/setup-python", "actions/setup-node", "actions/upload-pages-artifact"}
     assert wanted <= set(uses(wf))
     text = runs(wf)

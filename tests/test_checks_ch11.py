@@ -45,7 +45,7 @@ _RIGHT = lambda x, u, p: x * (u >= p) / (1 - p)   # noqa: E731
     (_dropout(lambda x, u, p: x * (u >= p) / p), ["probability of *keeping*", "not by the drop rate p"]),
     (_dropout(lambda x, u, p: x * (u >= p) * (1 - p)), ["non-inverted"]),
     (_dropout(lambda x, u, p: x * (u < p) / (1 - p)), ["u < p keeps a share p"]),
-    (_dropout(lambda x, u, p: x * (u > p) / (1 - p)), ["should be"]),     # u == p is kept: generic message
+    (_dropout(lambda x, u, p: x * (u > p) / (1 - p)), ["u equals p exactly is kept", "u >= p, not u > p"]),
     (_dropout(lambda x, u, p: x / (1 - p)), ["the mask is missing"]),
     (_dropout(lambda x, u, p: x), ["in training mode (training=True)"]),
     (_dropout(_RIGHT, _RIGHT), ["evaluation mode (training=False) dropout is the identity"]),
@@ -121,9 +121,36 @@ def _rising(losses):
     (lambda v, k: len(v) - 1 - int(np.argmin(v)) >= k, ["np.argmin picks a NaN"]),
     (lambda v, k: len(v) >= k, ["not all the epochs"]),
     (lambda v, k: int(_since_best(v) >= k), ["should return True or False"]),
+    (lambda v, k: _never_reset(v) >= k, ["set the count back to 0 whenever the loss improves"]),
+    (lambda v, k: _since_best(v) == k, ["use >=, not =="]),
+    (lambda v, k: _since_first_as_best(v) >= k, ["best = val_losses[0] takes a NaN first epoch"]),
+    (lambda v, k: False, ["for every other case too", "a fixed value"]),
+    (lambda v, k: True, ["for every other case too", "a fixed value"]),
 ])
 def test_should_stop_names_the_mistake(wrong, needles):
     assert_hint(run(ch11.should_stop, wrong), *needles)
+
+
+def _never_reset(losses):
+    """A learner's count that is never set back to 0."""
+    best, bad = math.inf, 0
+    for loss in losses:
+        if loss < best:
+            best = loss
+        else:
+            bad += 1
+    return bad
+
+
+def _since_first_as_best(losses):
+    """A learner's loop that starts from best = losses[0]."""
+    best, since = losses[0], 0
+    for loss in losses[1:]:
+        if loss < best:
+            best, since = loss, 0
+        else:
+            since += 1
+    return since
 
 
 # ------------------------------------------------------------------------------- best_epoch
@@ -145,9 +172,20 @@ def _first_best(losses):
     (lambda tr, va: len(va) - int(np.nanargmin(va[::-1])), ["keep the earlier one"]),
     (lambda tr, va: int(np.argmin(va)) + 1, ["np.argmin picks a NaN"]),
     (lambda tr, va: float(np.nanmin(va)), ["not its loss"]),
+    (lambda tr, va: 2, ["for every other case too", "a fixed value"]),
+    (lambda tr, va: _best_from_the_first(va), ["best = val_losses[0] takes a NaN first epoch"]),
 ])
 def test_best_epoch_names_the_mistake(wrong, needles):
     assert_hint(run(ch11.best_epoch, wrong), *needles)
+
+
+def _best_from_the_first(losses):
+    """A learner's loop that starts from best = losses[0], epoch 1."""
+    best, epoch = losses[0], 1
+    for i, loss in enumerate(losses[1:], start=2):
+        if loss < best:
+            best, epoch = loss, i
+    return epoch
 
 
 # ------------------------------------------------------------------------------- shift_image
@@ -163,7 +201,17 @@ def _shift(image, dy, dx):
     (lambda im, dy, dx: _shift(im, -dy, -dx), ["a positive dy moves the digit *down*"]),
     (lambda im, dy, dx: np.roll(im, (dx, dy), axis=(0, 1)), ["dy moves the rows (axis 0), dx the columns",
                                                              "wraps around"]),
+    (lambda im, dy, dx: _edge_padded(im, dy, dx), ["mode='edge'", "background, 0"]),
     (lambda im, dy, dx: _shift(im, dy, dx).astype(np.float32), ["float32"]),
 ])
 def test_shift_image_names_the_mistake(wrong, needles):
     assert_hint(run(ch11.shift_image, wrong), *needles)
+
+
+def _edge_padded(image, dy, dx):
+    """A learner's shift that pads with np.pad(mode='edge') and crops."""
+    h, w = image.shape
+    padded = np.pad(image, ((max(dy, 0), max(-dy, 0)), (max(dx, 0), max(-dx, 0))), mode="edge")
+    rows = slice(0, h) if dy >= 0 else slice(-dy, -dy + h)
+    cols = slice(0, w) if dx >= 0 else slice(-dx, -dx + w)
+    return padded[rows, cols]

@@ -53,6 +53,8 @@ _XAVIER = lambda i, o: math.sqrt(2 / (i + o))  # noqa: E731
     (_init(_XAVIER, lambda i, o: math.sqrt(2 / o)), ["counts the inputs", "fan_in"]),
     (_init(_XAVIER, lambda i, o: math.sqrt(2) / i), ["whole fraction"]),
     (_init(_XAVIER, lambda i, o: 2 / i), ["variance 2 / fan_in"]),
+    (_init(_XAVIER, _XAVIER), ["that is Xavier's rule", "He (for ReLU) uses sqrt(2 / fan_in)"]),
+    (_init(_HE, _HE), ["that is He's rule", "Xavier uses both fans"]),
 ])
 def test_init_std_names_the_mistake(wrong, needles):
     assert_hint(run(ch12.init_std, wrong), *needles)
@@ -81,6 +83,8 @@ def _bn(x, gamma, beta, mean, var, eps):
      if training else _bn(x, g, b, rm, rv, eps), ["LayerNorm", "axis 0"]),
     (lambda x, g, b, rm, rv, training, eps=1e-5: _bn(x, 1.0, 0.0, x.mean(0), x.var(0), eps) if training
      else _bn(x, 1.0, 0.0, rm, rv, eps), ["gamma and beta are missing"]),
+    (lambda x, g, b, rm, rv, training, eps=1e-5: _bn(x, b, g, x.mean(0), x.var(0), eps) if training
+     else _bn(x, b, g, rm, rv, eps), ["gamma and beta are swapped"]),
 ])
 def test_batchnorm_forward_names_the_mistake(wrong, needles):
     assert_hint(run(ch12.batchnorm_forward, wrong), *needles)
@@ -90,7 +94,17 @@ def test_batchnorm_forward_refuses_to_change_the_running_statistics_in_place():
     def in_place(x, g, b, rm, rv, training, eps=1e-5):
         rm *= 0.9
         return _bn(x, g, b, x.mean(0), x.var(0), eps)
-    assert_hint(run(ch12.batchnorm_forward, in_place), "in place", "leave the arrays you receive")
+    assert_hint(run(ch12.batchnorm_forward, in_place), "changed its input rm in place", "leave rm as it was")
+
+
+def test_batchnorm_forward_that_centres_x_in_place_is_told_about_x():
+    def centre_in_place(x, g, b, rm, rv, training, eps=1e-5):
+        mu, var = (x.mean(0), x.var(0)) if training else (rm, rv)
+        x -= mu
+        return g * x / np.sqrt(var + eps) + b
+    result = run(ch12.batchnorm_forward, centre_in_place)
+    assert_hint(result, "changed its input x in place", "leave x as it was")
+    assert "running_mean" not in f"{result.message} {result.hint}"
 
 
 # ------------------------------------------------------------------------------- running_stats_update
@@ -105,6 +119,8 @@ def test_batchnorm_forward_refuses_to_change_the_running_statistics_in_place():
      ["not standard deviations"]),
     (lambda rm, rv, x, m=0.1: ((1 - m) * rm + m * x.mean(0), (1 - m) * rv + m * x.var(0, ddof=1),
                                None), ["should return 2 arrays"]),
+    (lambda rm, rv, x, m=0.1: ((1 - m) * rv + m * x.var(0, ddof=1), (1 - m) * rm + m * x.mean(0)),
+     ["returns new_var, new_mean", "wrong order", "return new_mean, new_var"]),
 ])
 def test_running_stats_update_names_the_mistake(wrong, needles):
     assert_hint(run(ch12.running_stats_update, wrong), *needles)
@@ -139,6 +155,27 @@ def _bn_backward(x, gamma, grad_out, eps=1e-5, *, mean_term=True, var_term=True,
 def test_batchnorm_backward_names_the_mistake(kwargs, needles):
     assert_hint(run(ch12.batchnorm_backward, lambda x, g, go, eps=1e-5: _bn_backward(x, g, go, eps, **kwargs)),
                 *needles)
+
+
+@pytest.mark.parametrize("order, needles", [
+    ((0, 2, 1), ["returns grad_x, grad_beta, grad_gamma", "return grad_x, grad_gamma, grad_beta"]),
+    ((2, 1, 0), ["returns grad_beta, grad_gamma, grad_x", "wrong order"]),
+])
+def test_batchnorm_backward_in_another_order(order, needles):
+    def wrong(x, gamma, grad_out, eps=1e-5):
+        grads = _bn_backward(x, gamma, grad_out, eps)
+        return tuple(grads[k] for k in order)
+    assert_hint(run(ch12.batchnorm_backward, wrong), *needles)
+
+
+def test_batchnorm_backward_with_sums_instead_of_means():
+    def wrong(x, gamma, grad_out, eps=1e-5):
+        r = 1 / np.sqrt(x.var(axis=0) + eps)
+        x_hat = (x - x.mean(axis=0)) * r
+        g = grad_out * gamma
+        grad_x = r * (g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))
+        return grad_x, (grad_out * x_hat).sum(0), grad_out.sum(0)
+    assert_hint(run(ch12.batchnorm_backward, wrong), "*means* over the batch, not sums")
 
 
 def test_batchnorm_backward_with_x_instead_of_x_hat_for_gamma():

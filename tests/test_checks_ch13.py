@@ -53,6 +53,7 @@ def _unbroadcast(g, shape):
                            if len(s) < g.ndim else g.mean() for s in (a, b)), ["do not average"]),
     (lambda g, a, b: _unbroadcast(g, a), ["two arrays", "return grad_a, grad_b"]),
     (lambda g, a, b: ([1, 2], [3]), ["NumPy array"]),
+    (lambda g, a, b: solution()["add_backward"](g, a, b)[::-1], ["returns grad_b, grad_a", "wrong order"]),
 ])
 def test_add_backward_mistakes(wrong, needles):
     assert_hint(run(ch13.add_backward, wrong), *needles)
@@ -74,6 +75,7 @@ def test_add_backward_in_place_is_rejected():
     (lambda g, a, b: (_leading_only(g * b, np.shape(a)), _leading_only(g * a, np.shape(b))),
      ["size-1 axes", "keepdims=True"]),
     (lambda g, a, b: None, ["two arrays"]),
+    (lambda g, a, b: solution()["mul_backward"](g, a, b)[::-1], ["returns grad_b, grad_a", "return grad_a, grad_b"]),
 ])
 def test_mul_backward_mistakes(wrong, needles):
     assert_hint(run(ch13.mul_backward, wrong), *needles)
@@ -149,6 +151,7 @@ def _endless(root):
     (lambda root: None, ["return statement"]),
     (_endless, ["visited BEFORE"]),
     (lambda root: [root.data], ["missing"]),
+    (lambda root: solution()["topological_sort"](root)[:-1], ["missing", "the root itself belongs in the list"]),
 ])
 def test_topological_sort_mistakes(wrong, needles):
     assert_hint(run(ch13.topological_sort, wrong), *needles)

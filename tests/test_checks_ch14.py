@@ -67,9 +67,15 @@ def _str_count(ids):
     (lambda ids: _pairs(ids + ids[:1]) if len(ids) > 1 else {}, ["does not wrap around"]),
     (lambda ids: list(zip(ids, ids[1:])), ["dict", "Counter"]),
     (lambda ids: {(a, b): 2 for a, b in zip(ids, ids[1:])}, ["zip(ids, ids[1:])"]),
+    (lambda ids: _pairs(ids) if len(ids) > 1 else None, ["returned None", "return an empty dict {}"]),
 ])
 def test_count_pairs_mistakes(wrong, needles):
     assert_hint(run(ch14.count_pairs, wrong), *needles)
+
+
+def test_a_none_from_count_pairs_is_not_told_about_wrap_around():
+    result = run(ch14.count_pairs, lambda ids: _pairs(ids) if len(ids) > 1 else None)
+    assert "wrap" not in f"{result.message} {result.hint}"
 
 
 # ---------------------------------------------------------------------------------------- merge
@@ -104,9 +110,17 @@ def _in_place(ids, pair, new_id):
     (lambda ids, pair, new_id: [new_id if x == pair[0] else x for x in ids], ["completes the pair"]),
     (_in_place, ["changed the list it was given", "new list"]),
     (lambda ids, pair, new_id: "".join(map(str, _merge(ids, pair, new_id))), ["list of token ids"]),
+    (lambda ids, pair, new_id: _merge_as_text(ids, pair, new_id, ","), ["compared as text", "'12,3'"]),
+    (lambda ids, pair, new_id: _merge_as_text(ids, pair, new_id, " "), ["compared as text", "whole ids"]),
 ])
 def test_merge_mistakes(wrong, needles):
     assert_hint(run(ch14.merge, wrong), *needles)
+
+
+def _merge_as_text(ids, pair, new_id, sep):
+    """A learner's merge on the ids written as text: str.replace finds the pair across two ids' digits."""
+    text = sep.join(map(str, ids)).replace(f"{pair[0]}{sep}{pair[1]}", str(new_id))
+    return [int(s) for s in text.split(sep) if s]
 
 
 # ---------------------------------------------------------------------------------------- encode

@@ -44,18 +44,18 @@ def test_checkpoint_solution_passes_stubs_do_not():
 
 # -- exercise 1: train_step -------------------------------------------------------------------------
 
-def _step(move=True, zero=True, step=True, item=True, unpack=True):
+def _step(move=True, zero=True, step=True, item=True, unpack=True, order="zero_grad, backward, step",
+          loss=torch.nn.functional.cross_entropy):
     def train_step(model, batch, optimizer, device):
         x, y = batch if unpack else (batch, None)
         if move:
             x, y = x.to(device), y.to(device)
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        if zero:
-            optimizer.zero_grad()
-        loss.backward()
-        if step:
-            optimizer.step()
-        return loss.item() if item else loss
+        value = loss(model(x), y)
+        calls = {"zero_grad": optimizer.zero_grad if zero else (lambda: None), "backward": value.backward,
+                 "step": optimizer.step if step else (lambda: None)}
+        for name in order.split(", "):
+            calls[name]()
+        return value.item() if item else value
     return train_step
 
 
@@ -75,6 +75,13 @@ def _moves_only_x(model, batch, optimizer, device):
     (_step(step=False), ["have not changed", "optimizer.step()"]),
     (_step(item=False), ["returns a tensor", "loss.item()"]),
     (lambda model, batch, optimizer, device: None, ["as a float", "return loss.item()"]),
+    (_step(order="backward, zero_grad, step"), ["every gradient was zero", "between loss.backward() and"]),
+    (_step(loss=lambda z, y: torch.nn.functional.nll_loss(z, y)), ["nll_loss expects log-probabilities",
+                                                                    "are logits"]),
+    (_step(loss=lambda z, y: torch.nn.functional.cross_entropy(torch.softmax(z, dim=1), y)),
+     ["applies log_softmax itself", "not softmax's probabilities"]),
+    (_step(loss=lambda z, y: torch.nn.functional.nll_loss(torch.softmax(z, dim=1), y)),
+     ["softmax gives probabilities"]),
 ])
 def test_train_step_mistakes(wrong, needles):
     assert_hint(run(ch15.train_step, wrong), *needles)
@@ -150,6 +157,12 @@ def _count(per_param):
     (_count(lambda p: 3 * p.numel() * p.element_size()), ["one of the four is missing"]),
     (lambda model: str(sum(4 * p.numel() * p.element_size() for p in model.parameters())),
      ["should return an int", "str"]),
+    (lambda model: sum(4.0 * p.numel() * p.element_size() for p in model.parameters()),
+     ["should return an int", "the float", "a whole number"]),
+    (lambda model: sum(4 * p.numel() * p.element_size() for p in model.parameters()) / 1,
+     ["should return an int", "the float"]),
+    (lambda model: 4 * sum(v.numel() * v.element_size() for v in model.state_dict().values()),
+     ["state_dict() also holds the buffers", "tied weight", "model.parameters()"]),
 ])
 def test_adam_memory_mistakes(wrong, needles):
     assert_hint(run(ch15.adam_memory_bytes, wrong), *needles)
@@ -186,3 +199,26 @@ def _load(optimizer_too=True, model_too=True, returns=True):
 ])
 def test_checkpoint_mistakes(save, load, needles):
     assert_hint(run(ch15.checkpoint_round_trip, save, load), *needles)
+
+
+def _load_into_a_new_optimizer(path, model, optimizer):
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)     # a new, local optimizer
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    return checkpoint["step"]
+
+
+def _save_step_as_tensor(path, model, optimizer, step):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": torch.tensor(step)},
+               path)
+
+
+@pytest.mark.parametrize("save, load, needles", [
+    (_save(), _load_into_a_new_optimizer, ["went into another optimizer", "created inside load_checkpoint"]),
+    (_save_step_as_tensor, _load(), ["should be int 3, yours returns torch.Tensor 3 (0-d)", ".item()"]),
+])
+def test_checkpoint_mistakes_named_precisely(save, load, needles):
+    result = run(ch15.checkpoint_round_trip, save, load)
+    assert_hint(result, *needles)
+    assert "should be 3, yours returns 3" not in result.message

@@ -511,3 +511,43 @@ def test_ndarray_keeps_a_float32_answer_so_the_comparison_can_name_its_dtype():
 
     assert_hint(run(demo, lambda z: (np.exp(z) / np.exp(z).sum()).astype(np.float32)), "is float32",
                 "the dtype is the problem")
+
+
+# -- values that print alike, and results in another order -------------------------------------------
+
+@check("demo_step")
+def _demo_step(t: Tester, load) -> None:
+    t.equal(load(), 3, "the step")
+
+
+@pytest.mark.parametrize("value, needles", [
+    (lambda: torch.tensor(3), ["should be int 3, yours returns torch.Tensor 3 (0-d)", "its type is not", ".item()"]),
+    (lambda: np.array(3), ["should be int 3, yours returns numpy.ndarray 3 (0-d)", "return a plain int"]),
+    (lambda: torch.tensor([3]), ["yours returns torch.Tensor [3] of shape (1,)", "its type is not"]),
+])
+def test_a_value_that_prints_like_the_answer_shows_its_type(value, needles):
+    result = run(_demo_step, value)
+    assert_hint(result, *needles)
+    assert not result.generic
+
+
+def test_equal_still_takes_a_float_for_an_int_and_stays_generic_otherwise():
+    assert run(_demo_step, lambda: 3.0) and run(_demo_step, lambda: np.int64(3))
+    wrong = run(_demo_step, lambda: 4)
+    assert not wrong and wrong.generic and wrong.message == "the step should be 3, yours returns 4"
+
+
+@check("demo_order")
+def _demo_order(t: Tester, fn) -> None:
+    a, b = fn()
+    t.in_order([a, b], [np.ones((2, 3)), np.zeros(3)], "f(x)", "grad_w, grad_b")
+    t.close(a, np.ones((2, 3)), "grad_w")
+    t.close(b, np.zeros(3), "grad_b")
+
+
+def test_results_in_another_order_are_named():
+    assert run(_demo_order, lambda: (np.ones((2, 3)), np.zeros(3)))
+    assert_hint(run(_demo_order, lambda: (np.zeros(3), np.ones((2, 3)))),
+                "f(x) returns grad_b, grad_w: the right values in the wrong order", "return grad_w, grad_b")
+    # a wrong value in the right order is left to the comparisons that follow
+    assert_hint(run(_demo_order, lambda: (np.ones((2, 3)), np.ones(3))), "grad_b should be")

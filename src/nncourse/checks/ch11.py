@@ -49,6 +49,10 @@ def _rule_check(t: Tester, fn, name: str, cases, rule, mistakes, answer) -> None
             for pattern, hint in patterns:
                 if pattern == gots:
                     t.fail(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", hint)
+            if len({repr(g) for g in gots}) == 1 and len({repr(w) for w in wants}) > 1:
+                t.fail(f"{what} should be {fmt(want)}, yours returns {fmt(got)}, and {fmt(got)} for every "
+                       f"other case too", "the answer must be computed from the losses: a fixed value (a "
+                       "hard-coded answer, or a loop that never runs) cannot follow the curve.")
             for pattern, hint in patterns:
                 if pattern[:i + 1] == gots[:i + 1]:
                     t.fail(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", hint)
@@ -83,6 +87,8 @@ def _forward_mistakes(x, u, p, training, *, backward=False):
                                  "time; inverted dropout divides by (1 - p) in training instead."),
             (x * kept_p / (1 - p), "u < p keeps a share p of the values; a value is kept where u >= p, which "
                                    "happens with probability 1 - p."),
+            (x * (u > p) / (1 - p), "a value whose u equals p exactly is kept: compare u >= p, not u > p (torch "
+                                    "keeps a value with probability 1 - p, and P(u >= p) = 1 - p)."),
             (x / (1 - p), "the mask is missing: the values where u < p must be zeroed."),
             (x, "in training mode (training=True) dropout zeroes the values where u < p and scales the rest."),
         ]
@@ -193,6 +199,28 @@ def _should_stop(losses, patience):
     return _epochs_since_best(losses) >= patience
 
 
+def _never_reset(losses) -> int:
+    """Every epoch without improvement since the start, the count never set back to 0 (wrong)."""
+    best, count = math.inf, 0
+    for loss in losses:
+        if loss < best:
+            best = loss
+        else:
+            count += 1
+    return count
+
+
+def _since_first_as_best(losses) -> int:
+    """Epochs since the best, with best started from the first loss even if it is NaN (wrong)."""
+    best, since = losses[0], 0
+    for loss in losses[1:]:
+        if loss < best:
+            best, since = loss, 0
+        else:
+            since += 1
+    return since
+
+
 def _rising_run(losses) -> int:
     run = 0
     for before, after in zip(losses, losses[1:]):
@@ -211,6 +239,9 @@ _STOP_CASES = [
     ([1.0, 0.9, 0.8, 0.7, 0.6], 10),
     ([1.0, float("nan"), float("nan")], 2),
     ([0.7, 0.6, 0.65], 1),
+    ([1.0, 1.1, 0.9, 1.0], 2),              # an improvement after a bad epoch sets the count back to 0
+    ([1.0, 1.1, 1.2, 1.3], 2),              # 3 epochs without improvement: more than patience, still stop
+    ([float("nan"), 1.0, 0.9], 2),          # a diverged first epoch is no best to beat
 ]
 
 _STOP_MISTAKES = [
@@ -232,6 +263,15 @@ _STOP_MISTAKES = [
      "Compare with `loss < best`, which is False for NaN, or use np.nanargmin."),
     (lambda losses, patience: len(losses) >= patience,
      "count the epochs since the best loss, not all the epochs so far."),
+    (lambda losses, patience: _never_reset(losses) >= patience,
+     "set the count back to 0 whenever the loss improves: patience counts the epochs *in a row* without "
+     "improvement (1.0, 1.1, 0.9, 1.0 has one such epoch since the best, 0.9, not two)."),
+    (lambda losses, patience: _epochs_since_best(losses) == patience,
+     "use >=, not ==: once patience epochs have passed without improvement the answer stays True, also "
+     "when more epochs than patience have passed (a caller may ask late)."),
+    (lambda losses, patience: _since_first_as_best(losses) >= patience,
+     "starting from best = val_losses[0] takes a NaN first epoch as the best, and nothing is ever lower than "
+     "NaN: start from best = math.inf (NaN < inf is False, so a diverged epoch never counts)."),
 ]
 
 
@@ -269,7 +309,17 @@ _BEST_CASES = [
     ([1.5, 1.0, 0.8, 0.6, 0.5], [1.0, 0.7, _NAN, 0.6, 0.9]),
     ([1.0, 0.6, 0.4, 0.3], [1.2, 0.9, 0.8, 0.75]),
     ([0.9, 0.5, 0.2], [0.8, 0.9, 1.1]),
+    ([1.2, 0.8, 0.6], [_NAN, 0.9, 0.7]),     # a diverged first epoch is never the best
 ]
+
+
+def _best_from_first(train_losses, val_losses):
+    """The best epoch with best started from the first loss, even if it is NaN (wrong)."""
+    best, epoch = val_losses[0], 1
+    for i, loss in enumerate(val_losses[1:], start=2):
+        if loss < best:
+            best, epoch = loss, i
+    return epoch
 
 _BEST_MISTAKES = [
     (lambda tr, va: int(np.argmin(va)),
@@ -288,6 +338,9 @@ _BEST_MISTAKES = [
     (lambda tr, va: next((i for i in range(1, len(va)) if va[i] > va[i - 1]), len(va)) + 1,
      "that is the epoch at which the validation loss first rose; the weights to keep are those of the epoch "
      "before it, the best one."),
+    (_best_from_first,
+     "starting from best = val_losses[0] takes a NaN first epoch as the best, and nothing is ever lower than "
+     "NaN: start from best = math.inf (NaN < inf is False, so a diverged epoch is never the best)."),
 ]
 
 
@@ -318,6 +371,13 @@ def _roll(image, dy, dx):
     return np.roll(image, (dy, dx), axis=(0, 1))
 
 
+def _shift_edge(image, dy, dx):
+    """The move with the uncovered border copied from the nearest edge pixels (np.pad mode='edge'; wrong)."""
+    H, W = image.shape
+    padded = np.pad(image, ((abs(dy), abs(dy)), (abs(dx), abs(dx))), mode="edge")
+    return padded[abs(dy) - dy:abs(dy) - dy + H, abs(dx) - dx:abs(dx) - dx + W]
+
+
 @check("shift_image")
 def shift_image(t: Tester, shift_image) -> None:
     """``shift_image(image, dy, dx) -> moved``: the (H, W) image moved down by ``dy`` and right by ``dx``
@@ -337,6 +397,9 @@ def shift_image(t: Tester, shift_image) -> None:
             (lambda: shift_images(image[None, None], -dy, -dx)[0, 0],
              "the direction: a positive dy moves the digit *down* (row r goes to row r + dy), a positive dx to "
              "the right."),
+            (lambda: _shift_edge(image, dy, dx),
+             "the uncovered border copies the edge pixels (np.pad's mode='edge'): it must be background, 0; pad "
+             "with zeros (np.pad's default, mode='constant') or start from np.zeros_like(image)."),
             (lambda: _roll(image, dx, dy),
              "dy moves the rows (axis 0), dx the columns (axis 1), and np.roll wraps around: fill the uncovered "
              "border with 0 instead."),

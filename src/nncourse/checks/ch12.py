@@ -24,6 +24,7 @@ from .framework import Tester, check
 __all__ = ["init_std", "batchnorm_forward", "running_stats_update", "batchnorm_backward",
            "residual_block_backward"]
 
+# for the running statistics only; elsewhere the framework's hint names the array that was changed
 _INPLACE_HINT = ("build new arrays (momentum * mu + (1 - momentum) * running_mean, not running_mean *= ...): "
                  "leave the arrays you receive as they are, because the caller still needs them.")
 
@@ -66,7 +67,9 @@ def _tuple_of(t: Tester, result, count: int, what: str, names: str):
 def init_std(t: Tester, init_std) -> None:
     """``init_std(init, fan_in, fan_out) -> float``: the std of normal weights, ``init`` "xavier" or "he"."""
     t.callable(init_std, "init_std")
-    for fan_in, fan_out in [(256, 256), (784, 128), (72, 16), (10, 400)]:
+    # the equal fans last: there Xavier's sqrt(2 / (fan_in + fan_out)) is sqrt(1 / fan_in), and a wrong
+    # answer would be told about the other mistake with that value
+    for fan_in, fan_out in [(784, 128), (72, 16), (10, 400), (256, 256)]:
         for init in ("xavier", "he"):
             what = f"init_std({init!r}, fan_in={fan_in}, fan_out={fan_out})"
             got = t.call(init_std, init, fan_in, fan_out)
@@ -124,13 +127,14 @@ def batchnorm_forward(t: Tester, batchnorm_forward) -> None:
                 torch.from_numpy(np.array(x)), torch.from_numpy(np.array(running_mean)),
                 torch.from_numpy(np.array(running_var)), torch.from_numpy(np.array(gamma)),
                 torch.from_numpy(np.array(beta)), training=training, eps=eps).numpy()
-            got = t.call(batchnorm_forward, x, gamma, beta, running_mean, running_var, training, eps, mutation_hint=_INPLACE_HINT)
+            got = t.call(batchnorm_forward, x, gamma, beta, running_mean, running_var, training, eps)
             got = _numpy_result(t, got, "batchnorm_forward")
             mode = "training" if training else "evaluation"
             what = f"batchnorm_forward in {mode} mode for {description}"
             mu, var = x.mean(axis=0), x.var(axis=0)
             batch_y = gamma * (x - mu) / np.sqrt(var + eps) + beta
             running_y = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+            x_hat = (x - mu) / np.sqrt(var + eps) if training else (x - running_mean) / np.sqrt(running_var + eps)
             t.close(got, want, what, rtol=1e-6, atol=1e-8, mistakes=[
                 (running_y, "in training mode BatchNorm normalises with the statistics of the batch itself "
                             "(x.mean(axis=0), x.var(axis=0)); the running statistics are for evaluation mode."),
@@ -150,6 +154,8 @@ def batchnorm_forward(t: Tester, batchnorm_forward) -> None:
                                                         "y = gamma * x_hat + beta."),
                 (lambda: (x - running_mean) / np.sqrt(running_var + eps),
                  "normalised correctly, but gamma and beta are missing: y = gamma * x_hat + beta."),
+                (lambda: beta * x_hat + gamma, "gamma and beta are swapped: gamma scales and beta shifts, "
+                                               "y = gamma * x_hat + beta."),
             ])
 
 
@@ -175,6 +181,8 @@ def running_stats_update(t: Tester, running_stats_update) -> None:
         want_mean, want_var = rm.numpy(), rv.numpy()
         result = t.call(running_stats_update, running_mean, running_var, x, momentum, mutation_hint=_INPLACE_HINT)
         got_mean, got_var = _tuple_of(t, result, 2, "running_stats_update", "new_mean, new_var")
+        t.in_order([got_mean, got_var], [want_mean, want_var], f"running_stats_update for {description}",
+                   "new_mean, new_var", rtol=1e-9, atol=1e-12)
         mu, biased, unbiased = x.mean(axis=0), x.var(axis=0), x.var(axis=0, ddof=1)
         swapped_hint = ("momentum weighs the *new* batch: (1 - momentum) * running + momentum * batch value "
                         "(torch's convention; some libraries use the opposite).")
@@ -219,8 +227,10 @@ def batchnorm_backward(t: Tester, batchnorm_backward) -> None:
         torch.nn.functional.batch_norm(xt, None, None, gt, bt, training=True, eps=eps).backward(
             torch.from_numpy(np.array(grad_out)))
         want_x, want_gamma, want_beta = xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()
-        result = t.call(batchnorm_backward, x, gamma, grad_out, eps, mutation_hint=_INPLACE_HINT)
+        result = t.call(batchnorm_backward, x, gamma, grad_out, eps)
         got_x, got_gamma, got_beta = _tuple_of(t, result, 3, "batchnorm_backward", "grad_x, grad_gamma, grad_beta")
+        t.in_order([got_x, got_gamma, got_beta], [want_x, want_gamma, want_beta],
+                   f"batchnorm_backward for {description}", "grad_x, grad_gamma, grad_beta", rtol=1e-6, atol=1e-9)
         rstd = 1 / np.sqrt(x.var(axis=0) + eps)
         x_hat = (x - x.mean(axis=0)) * rstd
         g = grad_out * gamma
@@ -243,6 +253,9 @@ def batchnorm_backward(t: Tester, batchnorm_backward) -> None:
              "gamma is missing: the gradient reaching x_hat is g = grad_out * gamma."),
             (lambda: rstd * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True)),
              "the means run over the batch (axis 0), where BatchNorm's statistics come from; axis 1 is LayerNorm's."),
+            (lambda: rstd * (g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0)),
+             "the two corrections are *means* over the batch, not sums: mean(g) and x_hat * mean(g * x_hat) "
+             "(the batch mean and variance divide by N, and so do their derivatives)."),
         ])
 
 
@@ -266,7 +279,7 @@ def residual_block_backward(t: Tester, residual_block_backward) -> None:
         w1, w2 = torch.from_numpy(np.array(W1)), torch.from_numpy(np.array(W2))
         torch.relu(xt + torch.relu(xt @ w1.T) @ w2.T).backward(torch.from_numpy(np.array(grad_y)))
         want = xt.grad.numpy()
-        got = t.call(residual_block_backward, x, W1, W2, grad_y, mutation_hint=_INPLACE_HINT)
+        got = t.call(residual_block_backward, x, W1, W2, grad_y)
         got = _numpy_result(t, got, "residual_block_backward")
         z1 = x @ W1.T
         h = np.maximum(z1, 0)

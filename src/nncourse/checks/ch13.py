@@ -85,6 +85,7 @@ def add_backward(t: Tester, add_backward) -> None:
         (grad,) = _float64(rng.normal(size=np.broadcast_shapes(a_shape, b_shape)))
         want_a, want_b = _torch_grads(lambda x, y: x + y, a, b, grad)
         got_a, got_b = _pair(t, t.call(add_backward, grad, a_shape, b_shape, mutation_hint=_INPLACE_HINT), "add_backward")
+        t.in_order([got_a, got_b], [want_a, want_b], f"add_backward for {description}", "grad_a, grad_b")
         for got, want, shape, name in ((got_a, want_a, a_shape, "grad_a"), (got_b, want_b, b_shape, "grad_b")):
             t.close(got, want, f"{name} for {description}", shape_hint=_SHAPE_HINT, mistakes=[
                 (grad, "that is the upstream gradient itself, with the output's shape: an input used many "
@@ -125,6 +126,7 @@ def mul_backward(t: Tester, mul_backward) -> None:
         want_a, want_b = _torch_grads(lambda x, y: x * y, a, b, grad)
         got_a, got_b = _pair(t, t.call(mul_backward, grad, a, b, mutation_hint=_INPLACE_HINT),
                              "mul_backward")
+        t.in_order([got_a, got_b], [want_a, want_b], f"mul_backward for {description}", "grad_a, grad_b")
         for got, want, mine, other, name in ((got_a, want_a, a, b, "grad_a"), (got_b, want_b, b, a, "grad_b")):
             shape = mine.shape
             t.close(got, want, f"{name} for {description}", shape_hint=_SHAPE_HINT, mistakes=[
@@ -230,10 +232,15 @@ def topological_sort(t: Tester, topological_sort) -> None:
         missing = [n for n in everything if id(n) not in set(ids)]
         if missing:
             leaves = all(not n._parents for n in missing)
-            t.fail(f"{what}: {len(missing)} of the {len(everything)} nodes are missing from your list",
-                   "the inputs (leaves, nodes without _parents) belong in the list too: append every node "
-                   "you visit, not only those with parents." if leaves else
-                   "visit every parent of every node (for parent in node._parents: visit(parent)).")
+            if any(n is root for n in missing):
+                hint = ("the root itself belongs in the list, last: visit(root) appends it after its parents "
+                        "like every other node (backward() walks the list from the end, starting at the root).")
+            elif leaves:
+                hint = ("the inputs (leaves, nodes without _parents) belong in the list too: append every node "
+                        "you visit, not only those with parents.")
+            else:
+                hint = "visit every parent of every node (for parent in node._parents: visit(parent))."
+            t.fail(f"{what}: {len(missing)} of the {len(everything)} nodes are missing from your list", hint)
         extra = len(set(ids) - {id(n) for n in everything})
         if extra:
             t.fail(f"{what}: your list holds {extra} object(s) that are not nodes of this graph",

@@ -48,6 +48,11 @@ def _pairs(ids):
     return counts
 
 
+def _no_such_mistake():
+    """For a mistake that gives the right answer in this case: the framework skips a value that raises."""
+    raise LookupError("this mistake cannot be told apart here")
+
+
 def _non_overlapping(ids):
     """Pairs counted like str.count: a pair that overlaps the previous occurrence is skipped."""
     counts, last = {}, {}
@@ -75,9 +80,13 @@ def count_pairs(t: Tester, count_pairs) -> None:
             t.fail(f"count_pairs({description}) should return a dict {{pair: count}}, yours returns a "
                    f"{type(got).__name__} of pairs", "count them: counts[pair] = counts.get(pair, 0) + 1, "
                    "or collections.Counter(zip(ids, ids[1:])).")
-        if got is not None and not isinstance(got, dict):
+        if got is None:
+            t.fail(f"count_pairs({description}) returned None, expected a dict",
+                   "did you forget the return statement? With fewer than two ids there is no pair: return an "
+                   "empty dict {}, not None." if len(ids) < 2 else "did you forget the return statement?")
+        if not isinstance(got, dict):
             t.fail(f"count_pairs({description}) should return a dict, yours returns {type(got).__name__} {got!r:.60}")
-        got = None if got is None else {tuple(k) if isinstance(k, list) else k: v for k, v in got.items()}
+        got = {tuple(k) if isinstance(k, list) else k: v for k, v in got.items()}
         want = _pairs(ids)
         t.equal(got, want, f"count_pairs({description})", mistakes=[
             (lambda: _non_overlapping(ids), "pairs overlap: 'aaa' holds the pair (a, a) twice, at positions 0 and 1."),
@@ -85,7 +94,7 @@ def count_pairs(t: Tester, count_pairs) -> None:
             (lambda: _pairs(ids[:-1]), "the last pair is missing: zip(ids, ids[1:]) pairs every id with the next."),
             (lambda: {(b, a): c for (a, b), c in want.items()},
              "the key is (left, right): (ids[i], ids[i + 1]), in reading order."),
-            (lambda: _pairs(ids + ids[:1]) if len(ids) > 1 else None,
+            (lambda: _pairs(ids + ids[:1]) if len(ids) > 1 else _no_such_mistake(),
              "there is no pair between the last id and the first: the list does not wrap around."),
         ], hint="pair every id with the next one, zip(ids, ids[1:]), and count each pair.")
 
@@ -117,6 +126,12 @@ def _merge_overlapping(ids, pair, new_id):
             out.append(ids[i])
         i += 1
     return out
+
+
+def _merge_as_text(ids, pair, new_id):
+    """The ids joined as text and the pair replaced as a substring (wrong): "12,3" holds "2,3"."""
+    text = ",".join(str(i) for i in ids).replace(f"{pair[0]},{pair[1]}", str(new_id))
+    return [int(s) for s in text.split(",") if s]
 
 
 def _merge_first(ids, pair, new_id):
@@ -152,7 +167,9 @@ def merge(t: Tester, merge) -> None:
              ("the bytes of 'the cat the hat'", list(b"the cat the hat"), (116, 104), 257),
              ("[4, 1, 2, 9] ending in a lone id", [4, 1, 2, 9], (2, 9), 260),
              ("[7, 8, 7] without the pair", [7, 8, 7], (8, 8), 256),
-             ("[3]", [3], (3, 3), 256)]
+             ("[3]", [3], (3, 3), 256),
+             ("[12, 3], where the pair (2, 3) appears only in the digits", [12, 3], (2, 3), 256),
+             ("[1, 23], where the pair (1, 2) appears only in the digits", [1, 23], (1, 2), 256)]
     for description, ids, pair, new_id in cases:
         got = t.call(merge, list(ids), pair, new_id,
                      mutation_hint=f"merge changed the list it was given ({description}): build a new list "
@@ -166,6 +183,9 @@ def merge(t: Tester, merge) -> None:
              "go from left to right: in [5, 5, 5] the left pair is merged, giving [new, 5]."),
             (lambda: _merge_dropping_last(ids, pair, new_id),
              "the last id was lost: when i reaches the last position there is no pair, but ids[i] still goes out."),
+            (lambda: _merge_as_text(ids, pair, new_id),
+             "the ids were compared as text: joined, [12, 3] reads '12,3', which contains '2,3' although the "
+             "ids are 12 and 3. Compare whole ids, (ids[i], ids[i + 1]) == pair, walking the list."),
             (lambda: [new_id if x == pair[0] else x for x in ids],
              "a symbol is replaced only when the next one completes the pair (ids[i], ids[i + 1]) == pair."),
         ], hint="walk with an index i: if (ids[i], ids[i + 1]) == pair, append new_id and skip two; "

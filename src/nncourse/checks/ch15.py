@@ -15,6 +15,7 @@ their hints.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import tempfile
@@ -34,6 +35,16 @@ def _mlp(seed, sizes=(4, 6, 3), dtype=None):
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [torch.nn.Linear(a, b, dtype=dtype or torch.float64), torch.nn.Tanh()]
     return torch.nn.Sequential(*layers[:-1])
+
+
+def _tied(vocab, dim):
+    """An embedding and an output layer that share one weight (weight tying, as in GPT-2)."""
+    import torch
+
+    torch.manual_seed(0)
+    embedding, head = torch.nn.Embedding(vocab, dim), torch.nn.Linear(dim, vocab, bias=False)
+    head.weight = embedding.weight
+    return torch.nn.Sequential(embedding, head)
 
 
 def _weights(model):
@@ -85,7 +96,13 @@ def train_step(t: Tester, train_step) -> None:
     model = _mlp(0)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     start = _weights(model)
+    with torch.no_grad():
+        logits = model(x)
     got_losses = []
+    # for each optimizer.step(): were all the gradients zero (or None) when it ran?
+    steps_on_zero = []
+    hook = opt.register_step_pre_hook(lambda optimizer, args, kwargs: steps_on_zero.append(all(
+        p.grad is None or not bool(p.grad.any()) for group in optimizer.param_groups for p in group["params"])))
     for step in range(2):
         xb, yb = x.clone().as_subclass(Tracked), y.clone().as_subclass(Tracked)
         got = t.call(train_step, model, (xb, yb), opt, device, copy_args=False, errors=[
@@ -104,11 +121,30 @@ def train_step(t: Tester, train_step) -> None:
                    "on a GPU the model's weights are on cuda and the batch on the CPU: call "
                    "x, y = x.to(device), y.to(device) on both tensors of the batch (a no-op on the CPU).")
         got_losses.append(float(got))
+    hook.remove()
     want_model, want_losses = reference(2)
     now = _weights(model)
     if np.array_equal(now, start):
+        if steps_on_zero and all(steps_on_zero):
+            t.fail("after train_step the weights have not changed: optimizer.step() ran, but every gradient was "
+                   "zero (or None) when it did", "optimizer.zero_grad() between loss.backward() and "
+                   "optimizer.step() erases the gradients backward() just computed: the order is zero_grad(), "
+                   "backward(), step().")
         t.fail("after train_step the weights have not changed", "call optimizer.step() after loss.backward().")
-    t.close(got_losses[0], want_losses[0], "the loss returned by the first step", rtol=1e-10, mistakes=[])
+    F = torch.nn.functional
+    t.close(got_losses[0], want_losses[0], "the loss returned by the first step", rtol=1e-10, mistakes=[
+        (F.nll_loss(logits, y).item(), "nll_loss expects log-probabilities, and the model's outputs are logits: "
+                                       "use F.cross_entropy(logits, y), which applies log_softmax itself."),
+        (F.cross_entropy(F.softmax(logits, dim=1), y).item(),
+         "cross_entropy applies log_softmax itself: give it the logits, not softmax's probabilities (a second "
+         "softmax flattens the loss and shrinks its gradients)."),
+        (F.nll_loss(F.softmax(logits, dim=1), y).item(),
+         "nll_loss expects log-probabilities, and softmax gives probabilities: use F.cross_entropy(logits, y) "
+         "on the logits."),
+        (F.nll_loss(F.log_softmax(logits, dim=0), y).item(),
+         "log_softmax over dim=0 normalises over the batch; the classes are dim=1. F.cross_entropy(logits, y) "
+         "does it for you."),
+    ])
     no_zero = _mlp(0)
     opt_nz = torch.optim.SGD(no_zero.parameters(), lr=0.1, momentum=0.9)
     for _ in range(2):
@@ -252,7 +288,12 @@ def adam_memory_bytes(t: Tester, adam_memory_bytes) -> None:
              ("a float32 MLP 10-32-5", torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.ReLU(),
                                                            torch.nn.Linear(32, 5))),
              ("a float64 Linear(6, 3)", torch.nn.Linear(6, 3, dtype=torch.float64)),
-             ("a bfloat16 Linear(100, 100, bias=False)", torch.nn.Linear(100, 100, bias=False, dtype=torch.bfloat16))]
+             ("a bfloat16 Linear(100, 100, bias=False)", torch.nn.Linear(100, 100, bias=False, dtype=torch.bfloat16)),
+             # buffers (BatchNorm's running statistics) have no gradient and no moments; a tied weight is one
+             # parameter under two names in state_dict()
+             ("an MLP with a BatchNorm1d(8)", torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.BatchNorm1d(8),
+                                                                  torch.nn.ReLU(), torch.nn.Linear(8, 2))),
+             ("an embedding whose weight the output layer shares (tied)", _tied(20, 8))]
     for description, model in cases:
         # the real thing: one Adam step (on zero gradients), then count what is in memory
         opt = torch.optim.Adam(model.parameters())
@@ -264,13 +305,21 @@ def adam_memory_bytes(t: Tester, adam_memory_bytes) -> None:
         want += sum(p.grad.numel() * p.grad.element_size() for p in params)                # gradients
         want += sum(s[k].numel() * s[k].element_size() for s in opt.state.values() for k in ("exp_avg", "exp_avg_sq"))
         got = t.call(adam_memory_bytes, model, copy_args=False)
-        if isinstance(got, float) and got == int(got):
-            got = int(got)
+        what = f"adam_memory_bytes for {description}"
+        if isinstance(got, (float, np.floating)):
+            t.fail(f"{what} should return an int (a number of bytes), yours returns the float {got!r}",
+                   "bytes are a whole number: numel() and element_size() are ints, and so are their products "
+                   "and sums; a division (/) or a float factor makes a float. Use ints, or // (or int(...)).")
         if not isinstance(got, numbers.Integral) or isinstance(got, bool):
-            t.fail(f"adam_memory_bytes should return an int (bytes), yours returns {type(got).__name__}")
+            t.fail(f"{what} should return an int (bytes), yours returns {type(got).__name__} {got!r:.60}",
+                   "return the number of bytes itself, an int: sum(... for p in model.parameters()).")
         n = sum(p.numel() for p in params)
         bytes_w = sum(p.numel() * p.element_size() for p in params)
-        t.equal(int(got), want, f"adam_memory_bytes for {description}", mistakes=[
+        bytes_state_dict = sum(v.numel() * v.element_size() for v in model.state_dict().values())
+        t.equal(int(got), want, what, mistakes=[
+            (4 * bytes_state_dict, "state_dict() also holds the buffers (BatchNorm's running statistics, which "
+                                   "have no gradient and no Adam moments) and lists a tied weight once per name: "
+                                   "count model.parameters(), which yields each parameter once."),
             (n, "that is the number of parameters; multiply each tensor's numel() by its element_size() (bytes)."),
             (4 * n, "that counts four numbers per parameter, not their bytes: multiply by p.element_size() "
                     "(4 for float32, 8 for float64, 2 for bfloat16)."),
@@ -284,6 +333,24 @@ def adam_memory_bytes(t: Tester, adam_memory_bytes) -> None:
 # --------------------------------------------------------------------------------------------------
 # Exercise 5: a checkpoint round trip
 # --------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _optimizer_loads():
+    """Collect every optimizer whose ``load_state_dict`` runs inside the block."""
+    import torch
+
+    loaded, original = [], torch.optim.Optimizer.load_state_dict
+
+    def recording(self, state_dict):
+        loaded.append(self)
+        return original(self, state_dict)
+
+    torch.optim.Optimizer.load_state_dict = recording
+    try:
+        yield loaded
+    finally:
+        torch.optim.Optimizer.load_state_dict = original
 
 
 @check("checkpoint_round_trip")
@@ -318,13 +385,19 @@ def checkpoint_round_trip(t: Tester, save_checkpoint, load_checkpoint) -> None:
                    "torch.save({...}, path) with the path argument.")
         steps(model, opt, 4)                                  # the uninterrupted run continues
         fresh, fresh_opt = setup(9)                           # another start: load must overwrite it
-        step = t.call(load_checkpoint, path, fresh, fresh_opt, copy_args=False, errors=[
-            (Exception, "weights_only", "torch.load(path, weights_only=True) refuses objects: save "
-                                        "state_dict()s (plain tensors and numbers), not the model itself."),
-        ])
+        with _optimizer_loads() as loaded_into:
+            step = t.call(load_checkpoint, path, fresh, fresh_opt, copy_args=False, errors=[
+                (Exception, "weights_only", "torch.load(path, weights_only=True) refuses objects: save "
+                                            "state_dict()s (plain tensors and numbers), not the model itself."),
+            ])
     if step is None:
         t.fail("load_checkpoint returned None", "return the step that was saved, so the loop knows where to go on.")
     t.equal(step, 3, "the step returned by load_checkpoint")
+    if not fresh_opt.state and any(opt is not fresh_opt for opt in loaded_into):
+        t.fail("after load_checkpoint the optimizer has no state (Adam's moments are lost): the state went into "
+               "another optimizer", "load it into the optimizer load_checkpoint was given, "
+               "optimizer.load_state_dict(checkpoint['optimizer']): an optimizer created inside load_checkpoint "
+               "is lost when the function returns, and the training loop keeps using its own.")
     if not fresh_opt.state:
         t.fail("after load_checkpoint the optimizer has no state (Adam's moments are lost)",
                "save optimizer.state_dict() in the checkpoint and call optimizer.load_state_dict(...) "

@@ -78,6 +78,14 @@ def fmt(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def typed(value: Any) -> str:
+    """:func:`fmt` with the type in front, for two values that print alike: ``"torch.Tensor 3"``, ``"int 3"``."""
+    if is_tensor(value) or isinstance(value, np.ndarray):
+        shape = tuple(value.shape)
+        return f"{type_name(value)} {fmt(value)}" + (" (0-d)" if shape == () else f" of shape {shape}")
+    return f"{type_name(value)} {fmt(value)}"
+
+
 def is_tensor(x: Any) -> bool:
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")
 

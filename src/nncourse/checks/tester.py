@@ -6,6 +6,7 @@ See :mod:`nncourse.checks.framework` for the rules every call of learner code fo
 from __future__ import annotations
 
 import copy
+import itertools
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
@@ -13,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .answers import AnswerRules
-from .formatting import difference, fmt, is_tensor, to_numpy
+from .formatting import difference, fmt, is_tensor, to_numpy, typed
 from .inputs import changed_argument, function_name
 from .results import Failure, LearnerRaised, NotImplementedYet, Stop
 from .time_limit import TimeUp, alarm, limit_seconds
@@ -192,12 +193,55 @@ class Tester(AnswerRules):
                 continue
             if type(got) is type(wrong_value) and got == wrong_value:
                 self.fail(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", mistake_hint)
+        # the right value in another type (a 0-d tensor or a one-element array for an int), or another value
+        # that prints alike: show the types, since "should be 3, yours returns 3" explains nothing
+        if _same_value(got, want):
+            self.fail(f"{what} should be {typed(want)}, yours returns {typed(got)}",
+                      f"the value is right, its type is not: return a plain {type(want).__name__}"
+                      + (", e.g. int(x) or x.item() for a one-element tensor or array."
+                         if is_tensor(got) or isinstance(got, np.ndarray) else "."))
+        if fmt(got) == fmt(want):
+            raise Failure(f"{what} should be {typed(want)}, yours returns {typed(got)}", hint, generic=True)
         raise Failure(f"{what} should be {fmt(want)}, yours returns {fmt(got)}", hint, generic=True)
+
+    def in_order(self, gots: Sequence[Any], wants: Sequence[Any], what: str, names: str, *,
+                 rtol: float = 1e-5, atol: float = 1e-7) -> None:
+        """Fail when the learner's results are the right values in another order (``return b, a`` for
+        ``return a, b``): "``what`` returns new_var, new_mean: the right values in the wrong order"."""
+        got_arrs, want_arrs = [], []
+        for value in (*gots, *wants):
+            try:
+                (got_arrs if len(got_arrs) < len(gots) else want_arrs).append(
+                    np.asarray(to_numpy(value), dtype=np.float64))
+            except Exception:
+                return
+        labels = [name.strip() for name in names.split(",")]
+
+        def same(a: np.ndarray, b: np.ndarray) -> bool:
+            return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+
+        if all(same(g, w) for g, w in zip(got_arrs, want_arrs)):
+            return
+        for perm in itertools.permutations(range(len(want_arrs))):
+            if list(perm) != sorted(perm) and all(same(g, want_arrs[k]) for g, k in zip(got_arrs, perm)):
+                self.fail(f"{what} returns {', '.join(labels[k] for k in perm)}: the right values in the wrong "
+                          f"order", f"return them in the order the exercise asks for: return {names}")
 
 
 # The precision of float16 and float32 (machine epsilon): an answer in one of them that is this close to the
 # float64 reference, relative to the reference's size, is right but for its dtype.
 _EPSILON = {"float16": float(np.finfo(np.float16).eps), "float32": float(np.finfo(np.float32).eps)}
+
+
+def _same_value(got: Any, want: Any) -> bool:
+    """Whether ``got``, of another type than ``want``, holds its value: ``tensor(3)`` or ``[3]`` for ``3``."""
+    if type(got) is type(want) or not isinstance(want, (int, float)) or isinstance(want, bool):
+        return False
+    try:
+        arr = to_numpy(got)
+        return arr.size == 1 and bool(arr.reshape(()).item() == want)
+    except Exception:
+        return False
 
 
 def _low_precision(value: Any) -> str | None:
