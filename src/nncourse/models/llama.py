@@ -171,7 +171,8 @@ class Llama(Module):
         else:
             g = self.lm_head.backward(g)                                  # (N·T, C)
         g = self.norm.backward(g.reshape(N, T, self.d_model))
-        g = self.layers.backward(g)                                       # (N, T, C)
+        for block in reversed(list(self.layers)):                         # the blocks in reverse order
+            g = block.backward(g)                                         # (N, T, C)
         self.embed_tokens.backward(g)                                     # the input use: each token's row
         return None
 
