@@ -319,6 +319,7 @@ def test_bad_configs(change, error, words):
     (np.array([[1, V]]), TargetError, f"token id {V} is out of range"),
     (np.array([[-1, 2]]), TargetError, "token id -1"),
     ("hello", DTypeError, "tokenizer"),
+    ([[1, 2], [3]], ShapeError, "different lengths"),
 ])
 def test_bad_tokens_in_both_twins(idx, error, words):
     model = models.Llama(**_config(2), seed=0)

@@ -34,7 +34,7 @@ import numbers
 import numpy as np
 
 from .. import validation
-from ..errors import ConfigError, CourseError, DTypeError, ShapeError, TargetError
+from ..errors import ConfigError, CourseError, DTypeError, NonFiniteError, ShapeError, TargetError
 from ..numpy_nn import DecoderBlock, Embedding, KVCache, Linear, Module, RMSNorm, Sequential
 from ..numpy_nn.registry import load_numpy_state, load_torch_state, numpy_dtype_of, saveable, torch_dtype_of, twin_of
 from ..utils import as_rng
@@ -162,6 +162,7 @@ class Llama(Module):
         self._require_forward(self._shape)
         N, T = self._shape
         self._check_grad_output(grad_logits, (N, T, self.vocab_size), self.dtype)
+        validation.finite(grad_logits, "Llama.backward", argument="grad_logits")
         g = grad_logits.reshape(N * T, self.vocab_size)
         if self.tie_embeddings:
             E = self.embed_tokens.weight
@@ -227,7 +228,7 @@ class Llama(Module):
         if isinstance(idx, (str, bytes)):
             raise DTypeError(f"Llama expects integer token ids (N, T), got text {idx!r}: encode it with the "
                              f"tokenizer first")
-        idx = np.asarray(idx)
+        idx = as_token_array(idx)
         check_tokens(idx, self.vocab_size, self.context_length)
         return idx.astype(np.int64, copy=False)
 
@@ -251,6 +252,15 @@ class Llama(Module):
 
 
 # ------------------------------------------------------------------ shared by both twins
+def as_token_array(idx):
+    """``idx`` as a NumPy array, or ``ShapeError`` for a ragged list of rows."""
+    try:
+        return np.asarray(idx)
+    except ValueError:
+        raise ShapeError("Llama expects token ids of shape (batch, seq), got rows of different lengths: pad or "
+                         "crop them to one length, or generate one row at a time") from None
+
+
 def check_context(stored, new, context_length):
     """The one refusal past ``context_length``, for a forward pass, a cached step and ``generate``."""
     if stored + new > context_length:
@@ -318,7 +328,15 @@ def sampling_probabilities(logits, temperature=1.0, top_k=None, top_p=None):
     softmax(logits / temperature) restricted to the ``top_k`` largest, then to the nucleus: the most
     likely tokens, in order, up to and including the one whose cumulative probability reaches ``top_p``
     (the most likely token always stays), renormalised."""
-    p = _gpt_probabilities(logits, temperature, top_k)                  # (N, V)
+    who = "sampling_probabilities"
+    if not isinstance(logits, np.ndarray) or logits.ndim != 2 or logits.dtype.kind != "f" or 0 in logits.shape:
+        got = f"shape {logits.shape}, dtype {logits.dtype}" if isinstance(logits, np.ndarray) else type(logits).__name__
+        raise ShapeError(f"{who}: logits must be a non-empty float array (N, V), one row per sequence, got {got}: "
+                         f"take the last position with logits[:, -1, :]")
+    if np.isnan(logits).any() or np.isposinf(logits).any():
+        raise NonFiniteError(f"{who}: logits contain NaN or +inf; the model has diverged or was fed bad weights")
+    check_generation((logits.shape[0], 0), 0, temperature, top_k, top_p, None, True, logits.shape[1], 0)
+    p = _gpt_probabilities(logits.astype(np.float64), temperature, top_k)   # (N, V)
     if top_p is not None and top_p < 1:
         order = np.argsort(-p, axis=-1, kind="stable")                  # most likely first
         sorted_p = np.take_along_axis(p, order, axis=-1)

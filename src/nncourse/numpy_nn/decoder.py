@@ -42,7 +42,16 @@ from .module import Module, check_float_array
 from .normalization import RMSNorm
 from .registry import saveable
 
-__all__ = ["SwiGLU", "GroupedQueryAttention", "DecoderBlock", "KVCache", "LayerKVCache"]
+__all__ = ["SwiGLU", "GroupedQueryAttention", "DecoderBlock", "KVCache"]
+
+#: The most weights one projection may hold (2**31 numbers = 8 GiB in float32; a 70B model's largest is 2**30).
+MAX_WEIGHTS = 2**31
+
+
+def _check_size(who, rows, columns, names):
+    if rows * columns > MAX_WEIGHTS:
+        raise ConfigError(f"{who}: {names} = {rows} x {columns} weights is more than a NumPy model can hold "
+                          f"({MAX_WEIGHTS}); use the sizes of a real checkpoint at most")
 
 
 def _normal_linear(in_features, out_features, rng, dtype, std=0.02):
@@ -67,6 +76,7 @@ class SwiGLU(Module):
         self.d_model = validation.positive_int(d_model, "d_model", "SwiGLU")
         self.d_ff = validation.positive_int(d_ff, "d_ff", "SwiGLU")
         self.dtype = validation.float_dtype(dtype, "SwiGLU")
+        _check_size("SwiGLU", self.d_model, self.d_ff, "d_model x d_ff")
         std = validation.positive_float(std, "std", "SwiGLU")
         down_std = std if down_std is None else validation.positive_float(down_std, "down_std", "SwiGLU")
         rng = as_rng(seed, rng)
@@ -198,6 +208,7 @@ class GroupedQueryAttention(Module):
         if isinstance(rope_theta, bool) or not isinstance(rope_theta, numbers.Real) \
                 or not 1 < rope_theta < float("inf"):
             raise ConfigError(f"{who}: rope_theta must be a finite number > 1 (10000.0 in Llama 2), got {rope_theta!r}")
+        _check_size(who, int(d_model), int(d_model), "d_model x d_model")
         self.d_model, self.n_heads, self.n_kv_heads, self.head_dim = int(d_model), int(n_heads), n_kv_heads, D
         self.rope_theta = float(rope_theta)
         self.dtype = validation.float_dtype(dtype, who)

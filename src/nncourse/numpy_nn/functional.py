@@ -388,6 +388,9 @@ def halves_to_interleaved(weight, n_heads):
 
 def _check_head_dim(head_dim, who):
     D = validation.positive_int(head_dim, "head_dim", who)
+    if D > 2**16:
+        raise ConfigError(f"{who}: head_dim={D} is far larger than any attention head (64 or 128 in practice); "
+                          f"pass d_model // n_heads")
     if D % 2:
         raise ConfigError(f"{who}: head_dim must be even (rotary positions turn the features in pairs), got {D}; "
                           f"choose d_model and n_heads so that d_model // n_heads is even")

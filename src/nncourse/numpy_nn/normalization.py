@@ -200,6 +200,9 @@ class RMSNorm(Module):
                               f"got {normalized_shape!r}") from None
         if not shape or any(n < 1 for n in shape):
             raise ConfigError(f"RMSNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
+        if int(np.prod(shape, dtype=object)) > 2**31:
+            raise ConfigError(f"RMSNorm: normalized_shape={normalized_shape!r} is too large (more than 2**31 "
+                              f"weights); pass the number of features of one vector, e.g. d_model")
         if eps is not None and (isinstance(eps, bool) or not isinstance(eps, numbers.Real)
                                 or not 0 < eps < float("inf")):
             raise ConfigError(f"RMSNorm: eps must be None (the dtype's machine epsilon, as in torch) or a small "
@@ -244,6 +247,7 @@ class RMSNorm(Module):
         self._require_forward(self._cache)
         x_hat, rstd = self._cache
         self._check_grad_output(grad_output, x_hat.shape, x_hat.dtype)
+        validation.finite(grad_output, self._label(), argument="grad_output")
         if self.elementwise_affine:
             if self.weight.requires_grad:
                 batch_axes = tuple(range(x_hat.ndim - len(self.normalized_shape)))

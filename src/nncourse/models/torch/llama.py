@@ -136,6 +136,10 @@ class Llama(torch.nn.Module):
     def new_cache(self, batch_size=1):
         """An empty ``KVCache`` for ``batch_size`` sequences, with room for ``context_length`` positions."""
         batch_size = validation.positive_int(batch_size, "batch_size", "Llama.new_cache")
+        numpy_llama.KVCache(self.n_layers, batch_size, self.n_kv_heads, 1, self.head_dim)   # the size checks
+        if batch_size * self.context_length > 2**26:
+            raise numpy_llama.ConfigError(f"Llama.new_cache: batch_size={batch_size} x context_length="
+                                          f"{self.context_length} positions is too large; lower batch_size")
         return KVCache(self.n_layers, batch_size, self.n_kv_heads, self.context_length, self.head_dim,
                        self.embed_tokens.weight.dtype)
 
@@ -203,7 +207,7 @@ class Llama(torch.nn.Module):
         if isinstance(idx, np.ndarray):
             idx = torch.from_numpy(idx)
         if not isinstance(idx, torch.Tensor):
-            idx = torch.as_tensor(np.asarray(idx))
+            idx = torch.as_tensor(numpy_llama.as_token_array(idx))
         numpy_llama.check_tokens(idx.detach().cpu().numpy(), self.vocab_size, self.context_length,
                                  cast="idx.long()")
         return idx.long()
