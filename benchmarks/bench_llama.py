@@ -78,7 +78,7 @@ def generation(repeats):
     prompt = np.random.default_rng(1).integers(0, CONFIG["vocab_size"], size=(1, PROMPT))
     times = {True: [], False: []}
     outputs = {}
-    for _ in range(max(1, repeats // 3)):
+    for _ in range(max(3, repeats // 2)):
         for use_cache in (True, False):
             start = time.perf_counter()
             outputs[use_cache] = model.generate(prompt, NEW, top_k=1, use_cache=use_cache)

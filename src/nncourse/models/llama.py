@@ -279,11 +279,12 @@ def as_token_array(idx):
                          "crop them to one length, or generate one row at a time") from None
 
 
-def check_context(stored, new, context_length):
-    """The one refusal past ``context_length``, for a forward pass, a cached step and ``generate``."""
+def check_context(stored, new, context_length, *, stored_as="already stored"):
+    """The one refusal past ``context_length``, for a forward pass, a cached step and ``generate``
+    (``stored_as="in the prompt"``)."""
     if stored + new > context_length:
         raise ShapeError(
-            f"Llama: {stored + new} positions ({stored} already stored + {new} new) exceed context_length="
+            f"Llama: {stored + new} positions ({stored} {stored_as} + {new} new) exceed context_length="
             f"{context_length}. The model never slides its window (that would shift every rotary position): "
             f"pass at most {context_length} tokens in all (crop the prompt, idx[:, -k:], or ask for fewer "
             f"max_new_tokens), or build the model with a larger context_length")
@@ -337,7 +338,7 @@ def check_generation(shape, max_new_tokens, temperature, top_k, top_p, stop_toke
                               for i in ids):
             raise ConfigError(f"{who}: stop_token must hold token ids in [0, {vocab_size - 1}], got {stop_token!r}")
         stops = np.array(sorted({int(i) for i in ids}), dtype=np.int64)
-    check_context(shape[1], max_new_tokens, context_length)
+    check_context(shape[1], max_new_tokens, context_length, stored_as="in the prompt")
     return max_new_tokens, stops
 
 
