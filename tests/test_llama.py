@@ -375,3 +375,18 @@ def test_backward_before_forward_and_twice():
     model.backward(np.ones((1, 3, V), np.float32))
     with pytest.raises(CourseError, match="second time"):
         model.backward(np.ones((1, 3, V), np.float32))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run on the device machine)")
+def test_the_torch_twin_runs_on_a_gpu_and_matches_the_cpu():
+    twin = torch_models.Llama(**_config(2, True), seed=0, dtype=torch.float64)
+    gpu = torch_models.Llama(**_config(2, True), seed=0, dtype=torch.float64).cuda()
+    idx = _tokens((2, 9))
+    np.testing.assert_allclose(gpu(idx).detach().cpu().numpy(), twin(idx).detach().numpy(), atol=1e-9)
+    prompt = _tokens((2, 3), seed=4)
+    for use_cache in (True, False):
+        out = gpu.generate(prompt, 6, top_k=1, use_cache=use_cache)
+        assert out.device.type == "cuda"
+        np.testing.assert_array_equal(out.cpu().numpy(), twin.generate(prompt, 6, top_k=1).numpy())
+    sampled = gpu.generate(prompt, 4, temperature=0.8, top_p=0.9, seed=3, stop_token={1, 2})
+    assert sampled.shape[0] == 2 and sampled.device.type == "cuda"
