@@ -377,6 +377,9 @@ class DecoderBlock(Module):
 
     def backward(self, grad_output):
         """The residual rule twice, in reverse: out = h + f(h) => dh = g + f'(h)^T g."""
+        if self._shape is None and self.self_attn.__dict__.get("_cached_forward"):
+            raise CourseError(f"{self._label()}.backward() after a forward with a KV cache: caches are for "
+                              f"generation only; run forward(x) without a cache to train")
         self._require_forward(self._shape)
         self._check_grad_output(grad_output, self._shape, self.dtype)
         g = grad_output
