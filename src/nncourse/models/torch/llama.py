@@ -206,10 +206,10 @@ class Llama(torch.nn.Module):
         if isinstance(idx, (str, bytes)):
             raise numpy_llama.DTypeError(f"Llama expects integer token ids (N, T), got text {idx!r}: encode it "
                                          f"with the tokenizer first")
-        if isinstance(idx, np.ndarray):
-            idx = torch.from_numpy(idx)
         if not isinstance(idx, torch.Tensor):
-            idx = torch.as_tensor(numpy_llama.as_token_array(idx))
+            array = numpy_llama.as_token_array(idx)
+            numpy_llama.check_tokens(array, self.vocab_size, self.context_length, cast="idx.long()")
+            idx = torch.from_numpy(array)
         numpy_llama.check_tokens(idx.detach().cpu().numpy(), self.vocab_size, self.context_length,
                                  cast="idx.long()")
         return idx.long().to(self.embed_tokens.weight.device)       # the tokens go where the model is
