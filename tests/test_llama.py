@@ -414,7 +414,7 @@ def test_the_torch_twin_runs_on_a_gpu_and_matches_the_cpu():
     (lambda: nn.KVCache(1, 1, 1, 4, 2, dtype=np.int8), DTypeError, "dtype"),
     (lambda: nn.SiLU()(np.array([[np.nan]])), Exception, "NaN"),
     (lambda: nn.RMSNorm(2)([[1.0, 2.0], [3.0]]), ShapeError, "ragged"),
-    (lambda: nn.SwiGLU(4, 8, std=1e300), ConfigError, "std=1e+300 overflows"),
+    (lambda: nn.SwiGLU(4, 8, std=1e300), ConfigError, "overflows float32"),
     (lambda: nn.DecoderBlock("8", 4, 2, 16), ConfigError, "DecoderBlock: d_model"),
     (lambda: nn.DecoderBlock(8, 4, 2, 16, norm_eps=float("nan")), ConfigError, "DecoderBlock: norm_eps"),
     (lambda: nn.KVCache(10**6, 10**6, 2, 4, 2), ConfigError, "batch_size=1000000"),
