@@ -16,7 +16,7 @@ from ...numpy_nn.functional import rotary_tables
 from ...torch_nn.dtypes import numpy_dtype, torch_dtype
 from .. import llama as numpy_llama
 
-__all__ = ["Llama", "KVCache"]
+__all__ = ["Llama"]   # its KVCache is made by Llama.new_cache
 
 
 def apply_rotary(x, cos, sin):
