@@ -216,6 +216,13 @@ class Module:
         for param in self.parameters():
             param.grad = None
 
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (``False``) or unfreeze every parameter of this module, in place; returns the module
+        (torch's ``Module.requires_grad_``). Freeze a whole model, then unfreeze the part to train."""
+        for param in self.parameters():
+            param.requires_grad = requires_grad
+        return self
+
     def to(self, dtype):
         """Cast every parameter to ``dtype`` in place (e.g. ``np.float64`` for gradient checks)."""
         dtype = np.dtype(dtype)
@@ -301,7 +308,11 @@ def check_float_array(x, who, *, argument="input"):
     O(1): only looks at the type and dtype, never at the values.
     """
     if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except ValueError:     # a ragged list: rows of different lengths
+            raise ShapeError(f"{who} expects a rectangular array as {argument}, got a ragged list (rows of "
+                             f"different lengths): pad or crop them to one length") from None
     if x.dtype.kind != "f":
         raise DTypeError(
             f"{who} expects a floating-point {argument}, got dtype {x.dtype}: "
