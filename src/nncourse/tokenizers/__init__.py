@@ -14,9 +14,12 @@
 
 from .bpe import FORMAT, N_BYTES, BPETokenizer, count_pairs, merge, train_merges
 from .metrics import bits_per_byte, bytes_per_token
-from .pretokenize import GPT2_PATTERN, PATTERNS, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes
+from .pretokenize import (
+    GPT2_PATTERN, PATTERNS, SMOLLM_PATTERN, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes,
+)
 from .windows import consecutive_windows, random_windows
 
 __all__ = ["BPETokenizer", "count_pairs", "merge", "train_merges", "N_BYTES", "FORMAT",
-           "bits_per_byte", "bytes_per_token", "GPT2_PATTERN", "PATTERNS", "pretokenize", "compile_pattern",
+           "bits_per_byte", "bytes_per_token", "GPT2_PATTERN", "SMOLLM_PATTERN", "PATTERNS", "pretokenize",
+           "compile_pattern",
            "bytes_to_unicode", "unicode_to_bytes", "random_windows", "consecutive_windows"]
