@@ -146,7 +146,7 @@ def test_numpy_nn_imports_nothing_above_it():
         if name.startswith("nncourse.numpy_nn"):
             bad = sorted(t for t in targets if t.startswith(above))
             assert not bad, f"{name} imports {bad}"
-    models = ("GPT", "AttentionTagger", "BigramNet", "WindowMLP", "RecurrentLM")
+    models = ("GPT", "AttentionTagger", "BigramNet", "WindowMLP", "RecurrentLM", "Llama")
     for path in (PACKAGE / "numpy_nn").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             # a model's name in the code, or a class looked up by its name ("nncourse.torch_nn.GPT")
@@ -188,7 +188,8 @@ def test_each_model_has_its_torch_twin_under_the_same_name():
               "AttentionTagger": lambda: models.AttentionTagger(5, 4, 4, 2, seed=0),
               "BigramNet": lambda: models.BigramNet(seed=0),
               "WindowMLP": lambda: models.WindowMLP(3, 4, 8, seed=0),
-              "RecurrentLM": lambda: models.RecurrentLM("gru", 4, 8, seed=0)}
+              "RecurrentLM": lambda: models.RecurrentLM("gru", 4, 8, seed=0),
+              "Llama": lambda: models.Llama(7, 4, 8, 2, 1, 1, 12, seed=0)}
     for name, build in builds.items():
         twin = from_numpy(build())
         assert type(twin) is getattr(torch_models, name)
@@ -197,7 +198,8 @@ def test_each_model_has_its_torch_twin_under_the_same_name():
 
 @pytest.mark.parametrize("name", ["Linear", "Conv2d", "Embedding", "LayerNorm", "LSTM", "GRU", "RNN",
                                   "MultiheadAttention", "TransformerBlock", "GPT", "AttentionTagger",
-                                  "RecurrentLM", "WindowMLP", "BigramNet", "Sequential", "Dropout", "GELU"])
+                                  "RecurrentLM", "WindowMLP", "BigramNet", "Sequential", "Dropout", "GELU",
+                                  "RMSNorm", "SiLU", "SwiGLU", "GroupedQueryAttention", "DecoderBlock", "Llama"])
 def test_every_layer_and_model_is_saveable(name):
     import nncourse.models  # noqa: F401  the models register themselves when imported
     from nncourse.numpy_nn import registry

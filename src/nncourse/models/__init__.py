@@ -19,6 +19,7 @@ building blocks (layers, losses, optimizers) are in ``nncourse.numpy_nn``, which
 from .attention_tagger import *  # noqa: F403  AttentionTagger, train_tagger, exact_match, predict_tokens
 from .charlm import BigramCounts, BigramNet, RecurrentLM, WindowMLP  # noqa: F401
 from .gpt import *  # noqa: F403  GPT
+from .llama import Llama, kv_cache_bytes  # noqa: F401
 from .perceptron import *  # noqa: F403  Perceptron
 from .regularized import RegularizedRun, train_regularized  # noqa: F401
 from .resnet import *  # noqa: F403  ResNet, BasicBlock

@@ -7,7 +7,8 @@ its own:
   ``flatten.py``, ``dropout.py``, ``container.py`` (``Sequential``), ``activation.py`` (the
   activations, ``GELU`` and ``MultiheadAttention``, which torch keeps there too), ``normalization.py``
   (``LayerNorm``), ``sparse.py`` (``Embedding``), ``rnn.py`` (``RNN``, ``LSTM``, ``GRU``),
-  ``transformer.py`` (``TransformerBlock``);
+  ``transformer.py`` (``TransformerBlock``), ``decoder.py`` (chapter 16's ``DecoderBlock``: ``RMSNorm``,
+  rotary positions, ``SwiGLU``, ``GroupedQueryAttention`` and the ``KVCache``);
 - ``functional.py`` (``scaled_dot_product_attention``, as in ``torch.nn.functional``), ``loss.py``,
   ``clip_grad.py`` (``torch/nn/utils/``), ``optim.py`` and ``lr_scheduler.py`` (``torch/optim/``);
 - the course's own: ``builders.py`` (``mlp``), ``init.py``, ``gradcheck.py``,
@@ -33,12 +34,13 @@ from .pooling import *  # noqa: F403  MaxPool2d
 from .flatten import *  # noqa: F403  Flatten
 from .dropout import *  # noqa: F403  Dropout
 from .container import *  # noqa: F403  Sequential
-from .activation import *  # noqa: F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, GELU, MultiheadAttention
+from .activation import *  # noqa: F403  Step, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, GELU, SiLU, MultiheadAttention
 from .batchnorm import *  # noqa: F403  BatchNorm1d, BatchNorm2d
-from .normalization import *  # noqa: F403  LayerNorm
+from .normalization import *  # noqa: F403  LayerNorm, RMSNorm
 from .sparse import *  # noqa: F403  Embedding
 from .rnn import *  # noqa: F403  RNN, LSTM, GRU
 from .transformer import *  # noqa: F403  TransformerBlock
+from .decoder import *  # noqa: F403  SwiGLU, GroupedQueryAttention, DecoderBlock, KVCache (ch. 16)
 from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
 from .functional import scaled_dot_product_attention  # noqa: F401
 from .loss import *  # noqa: F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss

@@ -252,6 +252,34 @@ class GELU(_Activation):
         return f"approximate='{self.approximate}'"
 
 
+# ---------------------------------------------------------------------------------------- SiLU (ch. 16)
+__all__ += ["SiLU"]
+
+
+class SiLU(_Activation):
+    """SiLU(z) = z · sigma(z) (also called swish): the gate of Llama's SwiGLU feed-forward.
+
+    Like GELU a smooth ReLU, but with the logistic sigma instead of the normal CDF, so NumPy computes it
+    exactly. Derivative: ``sigma(z) + z sigma(z) (1 - sigma(z)) = sigma(z) (1 + z (1 - sigma(z)))``.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._z = None
+
+    def forward(self, z):
+        z = self._start_forward(z)
+        e = np.exp(-np.abs(z))                              # in (0, 1]: no overflow (see Sigmoid)
+        s = np.where(z >= 0, 1.0, e) / (1.0 + e)            # sigma(z)
+        self._z, self._s = z.copy(order="K"), s.astype(z.dtype, copy=False)
+        return z * self._s
+
+    def backward(self, grad_output):
+        self._start_backward(grad_output, self._z)
+        s = self._s
+        return grad_output * (s * (1.0 + self._z * (1.0 - s)))
+
+
 # ============================================================================ ch09: MultiheadAttention
 # torch keeps MultiheadAttention in torch/nn/modules/activation.py, so it lives here too.
 
@@ -573,7 +601,7 @@ def _no_arguments(torch_name, numpy_class):
     saveable(numpy_class)
 
 
-for _name, _class in (("Sigmoid", Sigmoid), ("Tanh", Tanh), ("ReLU", ReLU), ("Identity", Identity)):
+for _name, _class in (("Sigmoid", Sigmoid), ("Tanh", Tanh), ("ReLU", ReLU), ("Identity", Identity), ("SiLU", SiLU)):
     _no_arguments(_name, _class)
 # Step has no torch counterpart: nncourse.torch_nn.Step declares the pair (torch_nn/activation.py).
 saveable(Step)

@@ -271,3 +271,192 @@ def _apply_mask(scores, attn_mask):
     if np.isnan(mask).any() or np.isposinf(mask).any():
         raise NonFiniteError(f"{_WHO}: a float attn_mask may contain -inf (block) but not NaN or +inf")
     return scores + mask.astype(scores.dtype, copy=False)
+
+
+# =========================================================================== ch16: rotary positions
+# RoPE (Su et al., 2021): instead of adding a position vector to the input, rotate each query and key by
+# an angle proportional to its position. Cut a head's D features into D/2 pairs; pair i turns at the
+# frequency  w_i = theta^(-2i/D)  (i = 0..D/2-1), so at position m it is rotated by the angle m·w_i:
+#
+#     [a']   [cos(m w_i)  -sin(m w_i)] [a]
+#     [b'] = [sin(m w_i)   cos(m w_i)] [b]
+#
+# A rotation keeps lengths, and the dot product of a query rotated by m·w with a key rotated by n·w
+# depends only on (m - n)·w: the score sees the *relative* position. Which features form a pair is a
+# convention, and two are in use:
+#
+# * interleaved: pair i = (x[2i], x[2i+1])            (the RoPE paper, Meta's original Llama code, GGUF)
+# * halves:      pair i = (x[i], x[i + D/2])           (Hugging Face's Llama, ``rotate_half``; the course's)
+#
+# The two compute the same function up to a fixed reordering of the D features (``rotary_permutation``):
+# ``rotary(x[..., p], halves) == rotary(x, interleaved)[..., p]``. A model trained with one convention runs
+# with the other once the rows of its query and key projections are reordered per head
+# (``interleaved_to_halves``), since q = x W_q^T puts row j of W_q into feature j of q.
+
+__all__ += ["rotary", "rotary_backward", "rotary_frequencies", "rotary_tables", "rotate_half",
+            "rotary_permutation", "interleaved_to_halves", "halves_to_interleaved"]
+
+
+def rotary_frequencies(head_dim, theta=10000.0):
+    """The D/2 angular frequencies ``w_i = theta^(-2i/D)`` of rotary positions (float64, from 1 down to
+    about 1/theta): pair 0 turns by one radian per position, the last pair slowest."""
+    D = _check_head_dim(head_dim, "rotary_frequencies")
+    theta = _check_theta(theta, "rotary_frequencies")
+    return theta ** (-np.arange(0, D, 2, dtype=np.float64) / D)             # (D/2,)
+
+
+def rotary_tables(positions, head_dim, theta=10000.0):
+    """``(cos, sin)`` of the angles ``m · w_i``, each (T, D/2) in float64, for the T positions m."""
+    positions = _check_positions(positions, "rotary_tables")
+    angles = positions[:, None].astype(np.float64) * rotary_frequencies(head_dim, theta)[None, :]   # (T, D/2)
+    return np.cos(angles), np.sin(angles)
+
+
+def rotate_half(x):
+    """``concatenate(-x2, x1)`` for the halves ``x1 = x[..., :D/2]``, ``x2 = x[..., D/2:]``: turns every
+    (x[i], x[i + D/2]) pair by 90°. Hugging Face writes the rotation as ``x cos + rotate_half(x) sin``
+    with the (T, D/2) tables repeated twice along the features."""
+    x = _check_rotary_input(x, "rotate_half")
+    half = x.shape[-1] // 2
+    return np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
+
+
+def rotary(x, positions, theta=10000.0, *, interleaved=False):
+    """Rotate the features of ``x`` (..., T, D) by the rotary angles of ``positions`` (T,) integers.
+
+    ``interleaved=False`` pairs feature i with i + D/2 (Hugging Face's Llama and this course);
+    ``interleaved=True`` pairs 2i with 2i+1. Returns a new array of ``x``'s shape and dtype.
+    """
+    x = _check_rotary_input(x, "rotary")
+    cos, sin = _tables_for(x, positions, theta, "rotary")
+    return apply_rotary(x, cos, sin, interleaved=_check_flag(interleaved, "interleaved", "rotary"))
+
+
+def rotary_backward(grad_output, positions, theta=10000.0, *, interleaved=False):
+    """d loss / d x of ``rotary``: a rotation is orthogonal, so its transpose (the backward pass) is the
+    rotation by the opposite angles: the same formula with ``sin`` negated."""
+    grad_output = _check_rotary_input(grad_output, "rotary_backward", argument="grad_output")
+    cos, sin = _tables_for(grad_output, positions, theta, "rotary_backward")
+    return apply_rotary(grad_output, cos, -sin,
+                        interleaved=_check_flag(interleaved, "interleaved", "rotary_backward"))
+
+
+def apply_rotary(x, cos, sin, *, interleaved=False):
+    """``rotary`` without the checks, with ready tables ``cos``/``sin`` (T, D/2) in ``x``'s dtype (for the
+    attention layers, which build the tables once). Pass ``-sin`` for the backward pass."""
+    half = x.shape[-1] // 2
+    out = np.empty_like(x)
+    if interleaved:
+        a, b = x[..., 0::2], x[..., 1::2]                   # (..., T, D/2): the pairs (x[2i], x[2i+1])
+        out[..., 0::2] = a * cos - b * sin
+        out[..., 1::2] = b * cos + a * sin
+    else:
+        a, b = x[..., :half], x[..., half:]                 # (..., T, D/2): the pairs (x[i], x[i + D/2])
+        out[..., :half] = a * cos - b * sin
+        out[..., half:] = b * cos + a * sin
+    return out
+
+
+def rotary_permutation(head_dim):
+    """The feature order ``p`` (D,) that turns the interleaved convention into halves:
+    ``rotary(x[..., p], halves) == rotary(x, interleaved)[..., p]``.
+
+    Halves' feature i (< D/2) is the first member of pair i, interleaved feature 2i; halves' feature
+    D/2 + i is its second member, interleaved feature 2i + 1: ``p = [0, 2, 4, ..., 1, 3, 5, ...]``.
+    """
+    D = _check_head_dim(head_dim, "rotary_permutation")
+    return np.concatenate([np.arange(0, D, 2), np.arange(1, D, 2)])
+
+
+def interleaved_to_halves(weight, n_heads):
+    """Reorder the rows of a query or key projection ``weight`` (n_heads · D, d_model), head by head,
+    from the interleaved convention to halves (what Hugging Face's GGUF loader does to Llama files).
+
+    ``n_heads`` is the number of heads the projection produces: ``n_heads`` for W_q, ``n_kv_heads`` for W_k.
+    """
+    weight, n_heads, D = _check_projection(weight, n_heads, "interleaved_to_halves")
+    p = rotary_permutation(D)
+    return weight.reshape(n_heads, D, -1)[:, p, :].reshape(weight.shape)
+
+
+def halves_to_interleaved(weight, n_heads):
+    """The inverse of ``interleaved_to_halves`` (what a GGUF writer does to a Hugging Face checkpoint)."""
+    weight, n_heads, D = _check_projection(weight, n_heads, "halves_to_interleaved")
+    inverse = np.argsort(rotary_permutation(D))
+    return weight.reshape(n_heads, D, -1)[:, inverse, :].reshape(weight.shape)
+
+
+def _check_head_dim(head_dim, who):
+    D = validation.positive_int(head_dim, "head_dim", who)
+    if D > 2**16:
+        raise ConfigError(f"{who}: head_dim={D} is far larger than any attention head (64 or 128 in practice); "
+                          f"pass d_model // n_heads")
+    if D % 2:
+        raise ConfigError(f"{who}: head_dim must be even (rotary positions turn the features in pairs), got {D}; "
+                          f"choose d_model and n_heads so that d_model // n_heads is even")
+    return D
+
+
+def _check_theta(theta, who):
+    if isinstance(theta, bool) or not isinstance(theta, numbers.Real) or not 1 < theta < float("inf"):
+        raise ConfigError(f"{who}: theta (rope_theta) must be a finite number > 1 (10000.0 in Llama 2, 500000.0 in "
+                          f"Llama 3), got {theta!r}")
+    return float(theta)
+
+
+def _check_flag(value, name, who):
+    return validation.boolean(value, name, who)
+
+
+def _check_positions(positions, who):
+    if isinstance(positions, (str, bytes)):
+        raise DTypeError(f"{who}: positions must be a 1-D array of integer positions (np.arange(T)), got "
+                         f"{positions!r}")
+    positions = np.asarray(positions)
+    if positions.dtype.kind not in "iu":
+        raise DTypeError(f"{who}: positions must be integers (token positions 0, 1, 2, ...), got dtype "
+                         f"{positions.dtype}: use np.arange(T), or positions.astype(np.int64)")
+    if positions.ndim != 1:
+        raise ShapeError(f"{who}: positions must be 1-D (one position per token, shape (T,)), got shape "
+                         f"{positions.shape}")
+    if positions.size and positions.min() < 0:
+        raise ConfigError(f"{who}: positions must be >= 0, got {int(positions.min())}")
+    return positions.astype(np.int64, copy=False)
+
+
+def _check_rotary_input(x, who, argument="x"):
+    if not isinstance(x, np.ndarray):
+        raise DTypeError(f"{who}: {argument} must be a NumPy array (..., T, D), got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{who}: {argument} must be a float array, got dtype {x.dtype}: use "
+                         f"{argument}.astype(np.float32)")
+    if x.ndim < 2:
+        raise ShapeError(f"{who}: {argument} must have shape (..., T, D) (positions, then features), got shape "
+                         f"{x.shape}: add a position axis with {argument}[None, :]")
+    if x.shape[-1] % 2 or x.shape[-1] == 0:
+        raise ShapeError(f"{who}: the last axis of {argument} (the head's D features) must have an even, non-zero "
+                         f"size, because features are rotated in pairs; got shape {x.shape}")
+    if x.size == 0:
+        raise ShapeError(f"{who}: {argument} is empty (shape {x.shape}): pass at least one position")
+    return validation.finite(x, who, argument=argument)
+
+
+def _tables_for(x, positions, theta, who):
+    positions = _check_positions(positions, who)
+    if positions.shape[0] != x.shape[-2]:
+        raise ShapeError(f"{who}: got {positions.shape[0]} positions for {x.shape[-2]} tokens (x has shape "
+                         f"{x.shape}, tokens on axis -2): pass one position per token, e.g. np.arange({x.shape[-2]})")
+    cos, sin = rotary_tables(positions, x.shape[-1], _check_theta(theta, who))
+    return cos.astype(x.dtype), sin.astype(x.dtype)
+
+
+def _check_projection(weight, n_heads, who):
+    if not isinstance(weight, np.ndarray) or weight.ndim != 2:
+        got = weight.shape if isinstance(weight, np.ndarray) else type(weight).__name__
+        raise ShapeError(f"{who}: weight must be a 2-D NumPy array (n_heads * head_dim, d_model), got {got}")
+    n_heads = validation.positive_int(n_heads, "n_heads", who)
+    if weight.shape[0] % n_heads:
+        raise ShapeError(f"{who}: weight has {weight.shape[0]} rows, which n_heads={n_heads} does not divide: pass "
+                         f"the number of heads this projection makes (n_kv_heads for the key projection)")
+    D = _check_head_dim(weight.shape[0] // n_heads, who)
+    return weight, n_heads, D

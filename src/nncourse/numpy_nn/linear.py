@@ -96,8 +96,9 @@ class Linear(Module):
         self._require_forward(self._x)
         g = grad_output
         self._check_grad_output(g, (self._x.shape[0], self.out_features), self.dtype)
-        self.weight.accumulate_grad(g.T @ self._x)      # (O, N) @ (N, I) -> (O, I)
-        if self.bias is not None:
+        if self.weight.requires_grad:                   # a frozen weight's gradient is not even computed
+            self.weight.accumulate_grad(g.T @ self._x)  # (O, N) @ (N, I) -> (O, I)
+        if self.bias is not None and self.bias.requires_grad:
             self.bias.accumulate_grad(g.sum(axis=0))    # (O,)
         if not need_input_grad:
             return None

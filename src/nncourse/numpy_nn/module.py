@@ -209,6 +209,13 @@ class Module:
         for param in self.parameters():
             param.grad = None
 
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (``False``) or unfreeze every parameter of this module, in place; returns the module
+        (torch's ``Module.requires_grad_``). Freeze a whole model, then unfreeze the part to train."""
+        for param in self.parameters():
+            param.requires_grad = requires_grad
+        return self
+
     def to(self, dtype):
         """Cast every parameter to ``dtype`` in place (e.g. ``np.float64`` for gradient checks)."""
         dtype = np.dtype(dtype)

@@ -18,7 +18,8 @@ The usual loop, exactly as in PyTorch::
         model.backward(loss_fn.backward())    # fills p.grad (NumPy: explicit backward pass)
         optimizer.step()                      # p.data changes in place
 
-Parameters whose ``.grad`` is ``None`` (not used in the last backward pass) are skipped.
+Parameters whose ``.grad`` is ``None`` (not used in the last backward pass) are skipped, and so are
+frozen ones (``requires_grad=False``), even if a ``.grad`` was set by hand.
 """
 
 import math
@@ -184,7 +185,7 @@ class Optimizer:
         """
         for group in self.param_groups:
             for i, p in enumerate(group["params"]):
-                if p.grad is None:
+                if p.grad is None or not getattr(p, "requires_grad", True):
                     continue
                 g = np.asarray(p.grad, dtype=p.data.dtype)
                 if g.shape != p.data.shape:

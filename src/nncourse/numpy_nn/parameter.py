@@ -7,11 +7,15 @@ A parameter is just two arrays side by side:
 
 As in PyTorch, backward passes *add* to ``grad`` instead of overwriting it, so gradients from several
 backward passes accumulate until ``zero_grad()`` resets them to ``None``.
+
+``requires_grad`` (``True`` by default, as in torch) freezes a parameter when set to ``False``: backward
+passes neither compute nor store its gradient (for a 135M-parameter model the weight gradients alone are
+538 MB), and optimizers leave it unchanged. ``named_parameters()`` still lists it, as torch does.
 """
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 
 __all__ = ["Parameter"]
 
@@ -24,7 +28,7 @@ class Parameter:
     ((3, 2), dtype('float32'), 6, True)
     """
 
-    def __init__(self, data):
+    def __init__(self, data, requires_grad=True):
         data = np.asarray(data)
         if data.dtype.kind != "f":
             raise DTypeError(
@@ -33,6 +37,26 @@ class Parameter:
             )
         self.data = data
         self.grad = None
+        self.requires_grad = requires_grad
+
+    @property
+    def requires_grad(self):
+        """``False`` freezes the parameter: no gradient is computed or stored, no optimizer moves it."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise ConfigError(f"Parameter: requires_grad must be True or False, got {value!r} "
+                              f"({type(value).__name__}); write requires_grad=False without quotes")
+        self._requires_grad = bool(value)
+        if not value:
+            self.grad = None        # a frozen parameter holds no gradient (torch keeps a stale one; we drop it)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place and return the parameter (torch's ``Tensor.requires_grad_``)."""
+        self.requires_grad = requires_grad
+        return self
 
     @property
     def shape(self):
@@ -54,8 +78,11 @@ class Parameter:
         """Add ``grad`` to ``self.grad`` (the torch rule: gradients accumulate across backward passes).
 
         On the first call the array ``grad`` itself becomes ``self.grad`` (no copy), so pass a freshly
-        computed array that nothing else holds on to.
+        computed array that nothing else holds on to. A frozen parameter (``requires_grad=False``)
+        ignores the call; layers check ``requires_grad`` first so that they do not compute it at all.
         """
+        if not self._requires_grad:
+            return
         if np.shape(grad) != self.data.shape:
             # NumPy would broadcast a (1, n) gradient onto an (m, n) one without a word.
             raise ShapeError(
@@ -73,4 +100,5 @@ class Parameter:
         self.grad = None
 
     def __repr__(self):
-        return f"Parameter containing:\n{self.data!r}"
+        frozen = "" if self._requires_grad else ", requires_grad=False"
+        return f"Parameter containing:\n{self.data!r}{frozen}"

@@ -53,6 +53,8 @@ class Embedding(Module):
         """Scatter-add ``grad_output`` (..., D) into the rows of ``weight.grad``; return ``None``."""
         self._require_forward(self._indices)
         self._check_grad_output(grad_output, self._indices.shape + (self.embedding_dim,), self.dtype)
+        if not self.weight.requires_grad:               # frozen: no (V, D) gradient is built
+            return None
         grad = np.zeros_like(self.weight.data)          # (V, D)
         np.add.at(grad, self._indices.ravel(), grad_output.reshape(-1, self.embedding_dim))
         self.weight.accumulate_grad(grad)

@@ -10,4 +10,5 @@ declared in the NumPy model's file). One line per model.
 from .attention_tagger import AttentionTagger  # noqa: F401
 from .charlm import BigramNet, RecurrentLM, WindowMLP  # noqa: F401
 from .gpt import GPT  # noqa: F401
+from .llama import Llama  # noqa: F401
 from .resnet import BasicBlock, ResNet  # noqa: F401
