@@ -343,3 +343,137 @@ def test_chat_bad_inputs(tok):
         tok.apply_chat_template([])
     with pytest.raises(ConfigError, match="add_generation_prompt must be True or False"):
         tok.apply_chat_template(CONVERSATIONS[0], add_generation_prompt="False")
+
+
+# ---------------------------------------------------------------------------------------- the model
+PROMPTS = ["The capital of France is", "To be, or not to be, that is the question:",
+           "def fibonacci(n):\n    ", "1, 2, 3, 5, 8, 13, 21,", "Ein Hund 🐕 und 東京"]
+CHAT = [{"role": "user", "content": "Write a short poem about the sea."}]
+
+
+@pytest.fixture(scope="module")
+def hf32():
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    path = smollm2_path()
+    model = transformers.AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def np32():
+    from nncourse.pretrained import load_smollm2
+
+    return load_smollm2()
+
+
+def _hf_logits(model, ids):
+    import torch
+
+    with torch.no_grad():
+        return model(torch.tensor([ids])).logits[0].numpy()
+
+
+def _hf_greedy(model, ids, n):
+    import torch
+
+    with torch.no_grad():
+        out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False)
+    return out[0, len(ids):].tolist()
+
+
+def test_loaded_model_is_chapter_16s_llama(np32):
+    from nncourse.models import Llama
+
+    model, tokenizer = np32
+    assert type(model) is Llama and model.tie_embeddings and not hasattr(model, "lm_head")
+    assert (model.n_layers, model.d_model, model.n_heads, model.n_kv_heads, model.d_ff) == (30, 576, 9, 3, 1536)
+    assert model.rope_theta == 1e5 and model.context_length == 8192 and model.dtype == np.float32
+    assert sum(p.data.size for _, p in model.named_parameters()) == 134_515_008
+    assert not model.training and tokenizer.eos_id == 2
+
+
+def test_float32_logits_equal_transformers(np32, hf32):
+    model, tok = np32
+    for prompt in PROMPTS:
+        ids = tok.encode(prompt)
+        gap = np.abs(model(np.array([ids]))[0] - _hf_logits(hf32, ids)).max()
+        assert gap <= 5e-4, (prompt, gap)
+
+
+def test_greedy_chat_tokens_equal_transformers(np32, hf32):
+    model, tok = np32
+    ids = tok.encode_chat(CHAT)
+    ours = model.generate(np.array([ids]), 24, top_k=1, stop_token=tok.stop_ids)[0, len(ids):].tolist()
+    theirs = _hf_greedy(hf32, ids, 24)
+    assert len(ours) == 24 and ours == theirs
+    assert "sea" in tok.decode(ours).lower() or "ocean" in tok.decode(ours).lower()
+
+
+def test_stop_ids_end_the_answer(np32, hf32):
+    model, tok = np32
+    ids = tok.encode_chat([{"role": "user", "content": "What is the capital of France?"}])
+    out = model.generate(np.array([ids]), 24, top_k=1, stop_token=tok.stop_ids)[0, len(ids):].tolist()
+    assert out[-1] == tok.eos_id and tok.eos_id not in out[:-1] and len(out) < 24
+    assert "Paris" in tok.decode(out)
+    assert out == _hf_greedy(hf32, ids, 24)                     # transformers stops at <|im_end|> too
+
+
+def test_torch_twin_float32(hf32):
+    import torch
+
+    from nncourse.models.torch import Llama as TorchLlama
+    from nncourse.pretrained import load_smollm2
+
+    model, tok = load_smollm2(backend="torch")
+    assert isinstance(model, TorchLlama) and model.embed_tokens.weight.dtype == torch.float32
+    for prompt in PROMPTS[:3]:
+        ids = tok.encode(prompt)
+        with torch.no_grad():
+            ours = model(np.array([ids]))[0].numpy()
+        assert np.abs(ours - _hf_logits(hf32, ids)).max() <= 5e-4, prompt
+    ids = tok.encode_chat(CHAT)
+    with torch.no_grad():
+        out = model.generate(np.array([ids]), 24, top_k=1, stop_token=tok.stop_ids)
+    assert np.asarray(out)[0, len(ids):].tolist() == _hf_greedy(hf32, ids, 24)
+
+
+def test_float64_against_transformers_and_between_twins(hf32):
+    """Stock transformers keeps RMSNorm's variance and the rotary tables in float32 even in a float64
+    model, so 1e-4 is the bound against it; the two float64 twins agree far closer."""
+    import copy
+
+    import torch
+
+    from nncourse.pretrained import load_smollm2
+
+    hf64 = copy.deepcopy(hf32).to(torch.float64)
+    model, tok = load_smollm2(dtype=np.float64)
+    assert model.dtype == np.float64
+    ids = [tok.encode(p) for p in PROMPTS[:3]]
+    ours = [model(np.array([i]))[0] for i in ids]
+    for i, logits in zip(ids, ours):
+        assert logits.dtype == np.float64 and np.abs(logits - _hf_logits(hf64, i)).max() <= 1e-4
+    del hf64
+    twin, _ = load_smollm2(backend="torch", dtype=torch.float64)
+    with torch.no_grad():
+        for i, logits in zip(ids, ours):
+            assert np.abs(twin(np.array([i]))[0].numpy() - logits).max() <= 1e-9
+
+
+def test_load_bad_inputs(tmp_path):
+    from nncourse.errors import DTypeError
+    from nncourse.pretrained import load_smollm2
+
+    with pytest.raises(ConfigError, match="backend must be 'numpy' or 'torch', got 'jax'"):
+        load_smollm2(backend="jax")
+    with pytest.raises(DTypeError, match="dtype must be np.float32 or np.float64"):
+        load_smollm2(dtype=np.int32)
+    with pytest.raises(ConfigError, match="context_length=100000 is longer than the 8192 positions"):
+        load_smollm2(context_length=100_000)
+    with pytest.raises(ConfigError, match="context_length must be a whole number >= 1"):
+        load_smollm2(context_length=0)
+    bad = tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    bad.write_bytes(b"GGUF" + bytes(1000))
+    with pytest.raises(DataError, match="not the expected file: its SHA-256"):
+        load_smollm2(path=bad)

@@ -238,7 +238,8 @@ def llama_state_dict(reader, *, dtype=np.float32, config=None) -> dict:
             values = unpermute_rope_rows(values, config["n_heads"])
         elif name.endswith("k_proj.weight"):
             values = unpermute_rope_rows(values, config["n_kv_heads"])
-        state[name] = values.astype(dtype, copy=False)
+        values = values.astype(dtype, copy=False)
+        state[name] = values if values.flags.writeable else values.copy()   # never a view of the mapped file
     needed = set(expected) - ({"lm_head.weight"} if config["tie_embeddings"] else set())
     missing = sorted(needed - set(state))
     if missing:

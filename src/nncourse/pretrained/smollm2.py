@@ -141,10 +141,11 @@ def load_smollm2(*, backend="numpy", dtype=None, path=None, context_length=None)
     elif backend == "torch" and type(dtype).__name__ == "dtype" and type(dtype).__module__ == "torch":
         dtype = {"torch.float32": np.float32, "torch.float64": np.float64}.get(str(dtype), dtype)
     dtype = validation.float_dtype(dtype, who)
+    if context_length is not None:
+        context_length = validation.positive_int(context_length, "context_length", who)
     reader = _read(path)
     config = llama_config(reader)
     if context_length is not None:
-        context_length = validation.positive_int(context_length, "context_length", who)
         if context_length > config["context_length"]:
             raise ConfigError(f"{who}: context_length={context_length} is longer than the {config['context_length']} "
                               f"positions SmolLM2 was trained on; pass at most {config['context_length']}")
