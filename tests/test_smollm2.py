@@ -477,3 +477,11 @@ def test_load_bad_inputs(tmp_path):
     bad.write_bytes(b"GGUF" + bytes(1000))
     with pytest.raises(DataError, match="not the expected file: its SHA-256"):
         load_smollm2(path=bad)
+
+
+def test_the_exercise_checks_copy_of_the_template_and_config_is_the_files(reader, tok):
+    from nncourse.checks import ch17
+
+    assert ch17.SMOLLM2_CHAT_TEMPLATE == tok.chat_template
+    config = llama_config(reader)
+    assert ch17.SMOLLM2_CONFIG == {k: config[k] for k in ch17.SMOLLM2_CONFIG}
