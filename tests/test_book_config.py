@@ -48,6 +48,7 @@ def toc():
 
 PART_TWO_NAMES = ["07_cnn", "08_sequences", "09_attention", "10_transformer"]
 PART_THREE_NAMES = ["11_generalization", "12_deep_networks", "13_autograd", "14_tokenization", "15_scaling"]
+PART_FOUR_NAMES = ["16_modern_blocks"]
 CHAPTER_NAMES = [
     "01_perceptron",
     "02_forward_pass",
@@ -62,14 +63,14 @@ def test_toc_structure(toc):
     assert toc["format"] == "jb-book"
     assert toc["root"] == "intro"
     captions = [p.get("caption") for p in toc["parts"]]
-    assert captions == ["Part I: Foundations", "Part II: Architectures", "Part III: Training well", "Play",
-                        "Reference"]
-    chapters_part, part_two, part_three, play, reference = toc["parts"]
+    assert captions == ["Part I: Foundations", "Part II: Architectures", "Part III: Training well",
+                        "Part IV: Language models for real", "Play", "Reference"]
+    chapters_part, part_two, part_three, part_four, play, reference = toc["parts"]
     for part, names in ((chapters_part, CHAPTER_NAMES), (part_two, PART_TWO_NAMES),
-                        (part_three, PART_THREE_NAMES)):
+                        (part_three, PART_THREE_NAMES), (part_four, PART_FOUR_NAMES)):
         assert part.get("numbered") is True
         chapters = part["chapters"]
-        if part is part_three:   # other chapters of Part III may sit around ours; ours keep their order
+        if part in (part_three, part_four):   # other chapters may sit around ours; ours keep their order
             chapters = [c for c in chapters if c["file"].split("/")[-1] in names]
         assert [c["file"] for c in chapters] == [f"chapters/{n}" for n in names]
         for chapter, name in zip(chapters, names):

@@ -36,6 +36,7 @@ import numpy as np
 from .. import validation
 from ..errors import ConfigError, CourseError, DTypeError, NonFiniteError, ShapeError, TargetError
 from ..numpy_nn import DecoderBlock, Embedding, KVCache, Linear, Module, RMSNorm, Sequential
+from ..numpy_nn.decoder import _rms_norm
 from ..numpy_nn.registry import load_numpy_state, load_torch_state, numpy_dtype_of, saveable, torch_dtype_of, twin_of
 from ..utils import as_rng
 from .gpt import MIN_TEMPERATURE
@@ -142,17 +143,31 @@ class Llama(Module):
         N, T = idx.shape
         if cache is not None:
             self._check_cache(cache, N, T)
+        if cache is not None:
+            return self._cached_forward(idx, cache)
         x = self.embed_tokens(idx)                                        # (N, T, C): no position added
-        for i, block in enumerate(self.layers):
-            x = block(x, cache=None if cache is None else cache.layers[i])   # (N, T, C)
+        for block in self.layers:
+            x = block(x)                                                  # (N, T, C)
         x = self.norm(x).reshape(N * T, self.d_model)                     # (N·T, C)
-        self._shape = None if cache is not None else (N, T)
+        self._shape = (N, T)
         self._h = x
         if self.tie_embeddings:
             logits = x @ self.embed_tokens.weight.data.T                  # (N·T, C) @ (C, V)
         else:
             logits = self.lm_head(x)                                      # (N·T, V)
         return logits.reshape(N, T, self.vocab_size)
+
+    def _cached_forward(self, idx, cache):
+        """``forward`` with a KV cache (generation): the same numbers, without the layers' checks and caches,
+        which would cost more than the maths of one token. Nothing is kept for a backward pass."""
+        N, T = idx.shape
+        x = self.embed_tokens.weight.data[idx]                            # (N, T, C)
+        for block, layer_cache in zip(self.layers, cache.layers):
+            x = block(x, cache=layer_cache)
+        x = _rms_norm(x, self.norm).reshape(N * T, self.d_model)
+        self._shape, self._h = None, x
+        weight = self.embed_tokens.weight.data if self.tie_embeddings else self.lm_head.weight.data
+        return (x @ weight.T).reshape(N, T, self.vocab_size)
 
     def backward(self, grad_logits):
         """Fill every trainable parameter's ``.grad`` from d loss / d logits (N, T, V); returns None."""
@@ -208,8 +223,11 @@ class Llama(Module):
             if max_new_tokens:
                 logits = self.forward(idx, cache=cache)[:, -1, :]                          # (N, V): prefill
             for step in range(max_new_tokens):
-                probs = sampling_probabilities(logits.astype(np.float64), temperature, top_k, top_p)
-                nxt = np.argmax(probs, axis=-1) if top_k == 1 else _sample_rows(probs, rng)   # (N,)
+                if top_k == 1:                                                 # greedy: the arg-max
+                    nxt = np.argmax(logits, axis=-1)
+                else:
+                    probs = sampling_probabilities(logits.astype(np.float64), temperature, top_k, top_p)
+                    nxt = _sample_rows(probs, rng)                             # (N,)
                 nxt = np.where(finished, idx[:, -1], nxt).astype(np.int64)    # a stopped row repeats its stop id
                 idx = np.concatenate([idx, nxt[:, None]], axis=1)
                 if stops is not None:
@@ -261,11 +279,12 @@ def as_token_array(idx):
                          "crop them to one length, or generate one row at a time") from None
 
 
-def check_context(stored, new, context_length):
-    """The one refusal past ``context_length``, for a forward pass, a cached step and ``generate``."""
+def check_context(stored, new, context_length, *, stored_as="already stored"):
+    """The one refusal past ``context_length``, for a forward pass, a cached step and ``generate``
+    (``stored_as="in the prompt"``)."""
     if stored + new > context_length:
         raise ShapeError(
-            f"Llama: {stored + new} positions ({stored} already stored + {new} new) exceed context_length="
+            f"Llama: {stored + new} positions ({stored} {stored_as} + {new} new) exceed context_length="
             f"{context_length}. The model never slides its window (that would shift every rotary position): "
             f"pass at most {context_length} tokens in all (crop the prompt, idx[:, -k:], or ask for fewer "
             f"max_new_tokens), or build the model with a larger context_length")
@@ -319,7 +338,7 @@ def check_generation(shape, max_new_tokens, temperature, top_k, top_p, stop_toke
                               for i in ids):
             raise ConfigError(f"{who}: stop_token must hold token ids in [0, {vocab_size - 1}], got {stop_token!r}")
         stops = np.array(sorted({int(i) for i in ids}), dtype=np.int64)
-    check_context(shape[1], max_new_tokens, context_length)
+    check_context(shape[1], max_new_tokens, context_length, stored_as="in the prompt")
     return max_new_tokens, stops
 
 

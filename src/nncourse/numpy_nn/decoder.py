@@ -61,6 +61,19 @@ def _normal_linear(in_features, out_features, rng, dtype, std=0.02):
     return layer
 
 
+def _rms_norm(x, norm):
+    """``norm(x)`` (an ``RMSNorm``) without its checks and cache, in the same order of operations: the cached
+    path of generation calls it once per token, where the layers' bookkeeping would cost more than the maths."""
+    eps = np.finfo(x.dtype).eps if norm.eps is None else norm.eps
+    rstd = 1.0 / np.sqrt((x * x).mean(axis=-1, keepdims=True) + x.dtype.type(eps))
+    return x * rstd * norm.weight.data
+
+
+def _linear(x, layer):
+    """``layer(x)`` for a bias-free ``Linear``, without its checks and cache (the cached path)."""
+    return x @ layer.weight.data.T
+
+
 # ================================================================================================ SwiGLU
 @saveable
 class SwiGLU(Module):
@@ -100,6 +113,14 @@ class SwiGLU(Module):
         u = self.up_proj(h)                                  # (M, F): the value,  x W_up^T
         self._a, self._u = a, u
         return self.down_proj(a * u).reshape(x.shape)        # (M, F) -> (M, C) -> (..., C)
+
+    def step(self, x):
+        """The forward pass for generation (x (M, C), checked by the caller): the same numbers as
+        ``forward``, without the layers' checks and caches (nothing to backpropagate)."""
+        g = _linear(x, self.gate_proj)                       # (M, F)
+        e = np.exp(-np.abs(g))
+        a = g * (np.where(g >= 0, 1.0, e) / (1.0 + e)).astype(g.dtype, copy=False)   # silu, as SiLU computes it
+        return _linear(a * _linear(x, self.up_proj), self.down_proj)
 
     def backward(self, grad_output):
         """Product rule at the gate: d(a·u) = da·u + a·du; the two branches' input gradients add."""
@@ -230,14 +251,16 @@ class GroupedQueryAttention(Module):
                 "rope_theta": self.rope_theta, "dtype": self.dtype.name}
 
     def _cos_sin(self, start, T, dtype):
-        """The rotary tables (T, D/2) of positions start..start+T-1, kept for the next call."""
-        key = (start, T, np.dtype(dtype).name)
-        if key not in self._tables:
-            if len(self._tables) > 64:
-                self._tables.clear()
-            cos, sin = rotary_tables(np.arange(start, start + T), self.head_dim, self.rope_theta)
-            self._tables[key] = (cos.astype(dtype), sin.astype(dtype))
-        return self._tables[key]
+        """The rotary tables (T, D/2) of positions start..start+T-1: slices of one table of the first
+        positions, grown (doubled) when a position beyond it is asked for."""
+        dtype = np.dtype(dtype)
+        cos, sin = self._tables.get(dtype.name, (np.empty((0, 0)), np.empty((0, 0))))
+        if start + T > len(cos):
+            n = max(start + T, 2 * len(cos), 64)
+            cos, sin = rotary_tables(np.arange(n), self.head_dim, self.rope_theta)
+            cos, sin = cos.astype(dtype), sin.astype(dtype)
+            self._tables[dtype.name] = (cos, sin)
+        return cos[start:start + T], sin[start:start + T]
 
     def forward(self, x, cache=None):
         x = check_float_array(x, self._label())
@@ -255,9 +278,11 @@ class GroupedQueryAttention(Module):
                              f"(batch={N}, n_kv_heads={K}, capacity, head_dim={D}); make the cache with the same "
                              f"batch size as the tokens")
         h = x.reshape(N * T, C)
-        q = self.q_proj(h).reshape(N, T, H, D).transpose(0, 2, 1, 3)     # (N, H, T, D)
-        k = self.k_proj(h).reshape(N, T, K, D).transpose(0, 2, 1, 3)     # (N, K, T, D)
-        v = self.v_proj(h).reshape(N, T, K, D).transpose(0, 2, 1, 3)     # (N, K, T, D)
+        # with a cache (generation: nothing to backpropagate) the projections skip the layers' bookkeeping
+        project = (lambda layer, z: layer(z)) if cache is None else (lambda layer, z: _linear(z, layer))
+        q = project(self.q_proj, h).reshape(N, T, H, D).transpose(0, 2, 1, 3)     # (N, H, T, D)
+        k = project(self.k_proj, h).reshape(N, T, K, D).transpose(0, 2, 1, 3)     # (N, K, T, D)
+        v = project(self.v_proj, h).reshape(N, T, K, D).transpose(0, 2, 1, 3)     # (N, K, T, D)
         cos, sin = self._cos_sin(start, T, x.dtype)                      # (T, D/2): positions start..start+T-1
         q = apply_rotary(q, cos, sin)                                    # rotate each query by its position
         k = apply_rotary(k, cos, sin)                                    # and each key by its own
@@ -275,7 +300,7 @@ class GroupedQueryAttention(Module):
         out = out.reshape(N, H, T, D).transpose(0, 2, 1, 3).reshape(N * T, H * D)    # heads side by side
         self._state = None if cache is not None else (att, (N, T, C), cos, sin)
         self._cached_forward = cache is not None
-        return self.o_proj(out).reshape(N, T, C)
+        return project(self.o_proj, out).reshape(N, T, C)
 
     def backward(self, grad_output):
         """Back through o_proj, attention, the rotations (turned back by the opposite angle) and the three
@@ -341,6 +366,11 @@ class DecoderBlock(Module):
         x = check_float_array(x, self._label())
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ShapeError(f"{self._label()} expects input of shape (batch, seq, {self.d_model}), got {x.shape}")
+        if cache is not None:       # generation: the same maths without the layers' checks and caches
+            self._shape = None
+            h = x + self.self_attn(_rms_norm(x, self.input_layernorm), cache=cache)
+            N, T, C = h.shape
+            return h + self.mlp.step(_rms_norm(h, self.post_attention_layernorm).reshape(N * T, C)).reshape(N, T, C)
         self._shape = x.shape
         h = x + self.self_attn(self.input_layernorm(x), cache=cache)          # (N, T, C)
         return h + self.mlp(self.post_attention_layernorm(h))                  # (N, T, C)
