@@ -10,7 +10,8 @@ torch back end.
 """
 
 from .gguf_file import (
-    GGUF_TO_HF, check_sha256, file_sha256, gguf_metadata, llama_config, llama_state_dict, permute_rope_rows,
+    GGUF_TO_HF, check_sha256, file_sha256, gguf_metadata, iter_llama_tensors, llama_config, llama_state_dict,
+    permute_rope_rows,
     read_gguf, unpermute_rope_rows,
 )
 from .smollm2 import (
@@ -20,4 +21,4 @@ from .smollm2 import (
 __all__ = ["smollm2_path", "smollm2_tokenizer", "load_smollm2", "tokenizer_from_gguf", "SMOLLM2_SHA256",
            "SMOLLM2_PACKAGE",
            "SMOLLM2_FILE", "read_gguf", "gguf_metadata", "llama_config", "llama_state_dict", "check_sha256",
-           "file_sha256", "permute_rope_rows", "unpermute_rope_rows", "GGUF_TO_HF"]
+           "file_sha256", "iter_llama_tensors", "permute_rope_rows", "unpermute_rope_rows", "GGUF_TO_HF"]

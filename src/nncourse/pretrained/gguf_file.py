@@ -28,6 +28,7 @@ from ..errors import ConfigError, DataError, ShapeError
 from ..quantization import dequantize_gguf_tensor
 
 __all__ = ["file_sha256", "check_sha256", "read_gguf", "gguf_metadata", "llama_config", "llama_state_dict",
+           "iter_llama_tensors",
            "permute_rope_rows", "unpermute_rope_rows", "GGUF_TO_HF"]
 
 #: GGUF tensor names -> Hugging Face Llama names (``{i}`` is the layer)
@@ -205,6 +206,16 @@ def llama_state_dict(reader, *, dtype=np.float32, config=None) -> dict:
     who = "llama_state_dict"
     _check_reader(reader, who)
     dtype = validation.float_dtype(dtype, who)
+    return dict(iter_llama_tensors(reader, dtype=dtype, config=config))
+
+
+def iter_llama_tensors(reader, *, dtype=np.float32, config=None):
+    """``llama_state_dict`` one tensor at a time, ``(name, array)``: a loader that copies each into its
+    parameter at once never holds a second copy of the whole model. All names are checked first; the
+    missing ones are reported before anything is yielded."""
+    who = "llama_state_dict"
+    _check_reader(reader, who)
+    dtype = validation.float_dtype(dtype, who)
     config = llama_config(reader) if config is None else config
     d, kv, hd = config["d_model"], config["n_kv_heads"], config["d_model"] // config["n_heads"]
     expected = {"embed_tokens.weight": (config["vocab_size"], d), "norm.weight": (d,),
@@ -217,7 +228,7 @@ def llama_state_dict(reader, *, dtype=np.float32, config=None) -> dict:
                          p + "mlp.gate_proj.weight": (config["d_ff"], d), p + "mlp.up_proj.weight": (config["d_ff"], d),
                          p + "mlp.down_proj.weight": (d, config["d_ff"])})
     patterns = [(re.compile("^" + re.escape(g).replace(r"\{i\}", r"(\d+)") + "$"), h) for g, h in GGUF_TO_HF.items()]
-    state = {}
+    named = []
     for tensor in reader.tensors:
         for pattern, hf in patterns:
             match = pattern.match(tensor.name)
@@ -230,6 +241,12 @@ def llama_state_dict(reader, *, dtype=np.float32, config=None) -> dict:
         if name not in expected:
             raise DataError(f"{who}: the tensor {tensor.name!r} is beyond the {config['n_layers']} layers the metadata "
                             f"announces; the file is damaged")
+        named.append((name, tensor))
+    needed = set(expected) - ({"lm_head.weight"} if config["tie_embeddings"] else set())
+    missing = sorted(needed - {name for name, _ in named})
+    if missing:
+        raise DataError(f"{who}: the file lacks {len(missing)} tensors ({missing[:3]}...); it is damaged")
+    for name, tensor in named:
         values = dequantize_gguf_tensor(tensor)
         if values.shape != expected[name]:
             raise DataError(f"{who}: {tensor.name} has shape {values.shape}, the configuration needs "
@@ -239,9 +256,4 @@ def llama_state_dict(reader, *, dtype=np.float32, config=None) -> dict:
         elif name.endswith("k_proj.weight"):
             values = unpermute_rope_rows(values, config["n_kv_heads"])
         values = values.astype(dtype, copy=False)
-        state[name] = values if values.flags.writeable else values.copy()   # never a view of the mapped file
-    needed = set(expected) - ({"lm_head.weight"} if config["tie_embeddings"] else set())
-    missing = sorted(needed - set(state))
-    if missing:
-        raise DataError(f"{who}: the file lacks {len(missing)} tensors ({missing[:3]}...); it is damaged")
-    return state
+        yield name, (values if values.flags.writeable else values.copy())   # never a view of the mapped file

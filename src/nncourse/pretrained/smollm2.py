@@ -106,6 +106,15 @@ def smollm2_tokenizer(path=None) -> ChatTokenizer:
     return tokenizer_from_gguf(_read(path))
 
 
+def _expected_names(config):
+    names = ["embed_tokens.weight", "norm.weight"] + ([] if config["tie_embeddings"] else ["lm_head.weight"])
+    for i in range(config["n_layers"]):
+        names += [f"layers.{i}.{n}.weight" for n in ("input_layernorm", "post_attention_layernorm", "self_attn.q_proj",
+                                                      "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                                      "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")]
+    return names
+
+
 def _no_draws():
     """A generator whose ``normal`` gives zeros without drawing: building the model's skeleton does not
     spend seconds drawing 134 M random starting weights that the file's weights replace at once."""
@@ -131,7 +140,7 @@ def load_smollm2(*, backend="numpy", dtype=None, path=None, context_length=None)
     import numpy as np
 
     from .. import validation
-    from .gguf_file import llama_config, llama_state_dict
+    from .gguf_file import iter_llama_tensors, llama_config
 
     who = "load_smollm2"
     if backend not in ("numpy", "torch"):
@@ -151,20 +160,21 @@ def load_smollm2(*, backend="numpy", dtype=None, path=None, context_length=None)
                               f"positions SmolLM2 was trained on; pass at most {config['context_length']}")
         config["context_length"] = context_length
     tokenizer = tokenizer_from_gguf(reader)
-    state = llama_state_dict(reader, dtype=dtype, config=config)
-    del reader
     if backend == "numpy":
         from ..models import Llama
 
         model = Llama(**config, seed=_no_draws(), dtype=dtype)
-        model.load_state_dict(state)
+        params = {name: p.data for name, p in model.named_parameters()}
     else:
-        import torch
-
         from ..models.torch import Llama as TorchLlama
 
         model = TorchLlama(**config, seed=_no_draws(), dtype=dtype)
-        with torch.no_grad():
-            model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+        params = {name: p.data.numpy() for name, p in model.named_parameters()}   # views of the tensors
+    if set(params) != set(_expected_names(config)):
+        raise ConfigError(f"{who}: chapter 16's Llama has the parameters {sorted(set(params))[:3]}..., not the ones "
+                          f"this loader writes; the two versions of the course do not match")
+    for name, values in iter_llama_tensors(reader, dtype=dtype, config=config):
+        np.copyto(params[name], values)            # one tensor at a time: never a second copy of the model
+    del reader
     model.eval()
     return model, tokenizer
