@@ -45,9 +45,6 @@ def _time(fn):
 
 
 def engine(name):
-    import torch
-
-    torch.set_num_threads(1)
     from nncourse.pretrained import load_smollm2, smollm2_path, smollm2_tokenizer
 
     start = time.perf_counter()
@@ -59,7 +56,10 @@ def engine(name):
         seconds = _time(lambda: model.generate(ids, new, top_k=1, use_cache=name == "numpy"))
         weight_bytes = sum(p.data.nbytes for _, p in model.named_parameters())
     else:
+        import torch
         import transformers
+
+        torch.set_num_threads(1)
 
         path = smollm2_path()
         model = transformers.AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name,
@@ -74,6 +74,14 @@ def engine(name):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"engine": name, "tokens_per_s": new / seconds, "load_s": load, "peak_rss_gib": peak / 2**30,
             "weight_bytes": weight_bytes}
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            return next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 
 def main():
@@ -96,7 +104,7 @@ def main():
     q4_bytes = smollm2_path().stat().st_size
     result = {"rows": rows, "bandwidth_gb_s": bw / 1e9, "q4_1_file_bytes": q4_bytes,
               "q4_1_ceiling_tokens_per_s": bw / q4_bytes, "new_tokens": NEW,
-              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, one thread used",
+              "machine": f"{_cpu_name()}, {os.cpu_count()} cores, one thread used",
               "load_average_at_start": os.getloadavg()[0]}
     OUT.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
