@@ -207,3 +207,52 @@ def _():
 @recipe("nncourse.models.torch.Llama.new_cache")
 def _():
     return Call(_torch_llama(), 1, kinds={"batch_size": "count"})
+
+
+@recipe("nncourse.numpy_nn.Parameter")
+def _():
+    return Call(np.zeros(3, np.float32), requires_grad=True, kinds={"data": "array"})
+
+
+@recipe("nncourse.numpy_nn.SiLU.backward")
+def _():
+    from nncourse.numpy_nn import SiLU
+    layer = SiLU()
+    layer(np.ones((2, 3), np.float32))
+    return Call(layer, np.ones((2, 3), np.float32), kinds={"grad_output": "array"})
+
+
+@recipe("nncourse.numpy_nn.SwiGLU.backward")
+def _():
+    from nncourse.numpy_nn import SwiGLU
+    layer = SwiGLU(4, 10, seed=0)
+    layer(np.ones((2, 3, 4), np.float32))
+    return Call(layer, np.ones((2, 3, 4), np.float32), kinds={"grad_output": "array"})
+
+
+@recipe("nncourse.numpy_nn.GroupedQueryAttention.backward")
+def _():
+    from nncourse.numpy_nn import GroupedQueryAttention
+    layer = GroupedQueryAttention(8, 4, 2, seed=0)
+    layer(np.ones((1, 3, 8), np.float32))
+    return Call(layer, np.ones((1, 3, 8), np.float32), kinds={"grad_output": "array"})
+
+
+@recipe("nncourse.numpy_nn.DecoderBlock.backward")
+def _():
+    from nncourse.numpy_nn import DecoderBlock
+    layer = DecoderBlock(8, 4, 2, 12, seed=0)
+    layer(np.ones((1, 3, 8), np.float32))
+    return Call(layer, np.ones((1, 3, 8), np.float32), kinds={"grad_output": "array"})
+
+
+@recipe("nncourse.widgets.rotary.rotary_explorer")
+def _():
+    return Call(range(0, 3), (0, 1), head_dim=8, key_position=1, theta=100.0, seed=0,
+                kinds={"positions": "object", "pairs": "object", "theta": "rate"})
+
+
+@recipe("nncourse.widgets.rotary.relative_scores")
+def _():
+    return Call(np.ones(8), np.ones(8), np.arange(-2, 3), 100.0,
+                kinds={"q": "array", "k": "array", "distances": "array", "theta": "rate"})

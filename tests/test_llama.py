@@ -375,3 +375,62 @@ def test_backward_before_forward_and_twice():
     model.backward(np.ones((1, 3, V), np.float32))
     with pytest.raises(CourseError, match="second time"):
         model.backward(np.ones((1, 3, V), np.float32))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (run on the device machine)")
+def test_the_torch_twin_runs_on_a_gpu_and_matches_the_cpu():
+    twin = torch_models.Llama(**_config(2, True), seed=0, dtype=torch.float64)
+    gpu = torch_models.Llama(**_config(2, True), seed=0, dtype=torch.float64).cuda()
+    idx = _tokens((2, 9))
+    np.testing.assert_allclose(gpu(idx).detach().cpu().numpy(), twin(idx).detach().numpy(), atol=1e-9)
+    prompt = _tokens((2, 3), seed=4)
+    for use_cache in (True, False):
+        out = gpu.generate(prompt, 6, top_k=1, use_cache=use_cache)
+        assert out.device.type == "cuda"
+        np.testing.assert_array_equal(out.cpu().numpy(), twin.generate(prompt, 6, top_k=1).numpy())
+    sampled = gpu.generate(prompt, 4, temperature=0.8, top_p=0.9, seed=3, stop_token={1, 2})
+    assert sampled.shape[0] == 2 and sampled.device.type == "cuda"
+
+
+@pytest.mark.parametrize("call,error,words", [
+    (lambda: nn.GroupedQueryAttention(8, 4, 3), ConfigError, "n_kv_heads=3 must divide n_heads=4"),
+    (lambda: nn.GroupedQueryAttention(12, 4, 2), ConfigError, "even"),
+    (lambda: nn.GroupedQueryAttention(8, 4, 2, rope_theta=-1.0), ConfigError, "rope_theta"),
+    (lambda: nn.GroupedQueryAttention(8, 4, 2)(np.ones((1, 3, 7), np.float32)), ShapeError, "(batch, seq, 8)"),
+    (lambda: nn.GroupedQueryAttention(8, 4, 2)(np.ones((1, 0, 8), np.float32)), ShapeError, "(batch, seq, 8)"),
+    (lambda: nn.GroupedQueryAttention(8, 4, 2)(np.ones((1, 3, 8), np.float32), cache=[]), ConfigError,
+     "LayerKVCache"),
+    (lambda: nn.GroupedQueryAttention(8, 4, 2)(np.ones((2, 3, 8), np.float32),
+                                               cache=nn.KVCache(1, 1, 2, 8, 2).layers[0]), ShapeError,
+     "same batch size"),
+    (lambda: nn.GroupedQueryAttention(8, 4, 2)(np.ones((1, 3, 8), np.float32), cache=nn.KVCache(1, 1, 2, 2, 2)
+                                               .layers[0]), ShapeError, "capacity of 2"),
+    (lambda: nn.SwiGLU(8, 0), ConfigError, "d_ff"),
+    (lambda: nn.SwiGLU(8, 16)(np.ones((2, 7), np.float32)), ShapeError, "(..., 8)"),
+    (lambda: nn.SwiGLU(8, 16)(np.ones((2, 8), np.int64)), DTypeError, "floating-point"),
+    (lambda: nn.DecoderBlock(8, 4, 2, 16, norm_eps=0.0), ConfigError, "eps"),
+    (lambda: nn.DecoderBlock(8, 4, 2, 16)(np.ones((3, 8), np.float32)), ShapeError, "(batch, seq, 8)"),
+    (lambda: nn.KVCache(0, 1, 1, 4, 2), ConfigError, "n_layers"),
+    (lambda: nn.KVCache(1, 1, 1, 4, 2, dtype=np.int8), DTypeError, "dtype"),
+    (lambda: nn.SiLU()(np.array([[np.nan]])), Exception, "NaN"),
+    (lambda: nn.RMSNorm(2)([[1.0, 2.0], [3.0]]), ShapeError, "ragged"),
+    (lambda: nn.SwiGLU(4, 8, std=1e300), ConfigError, "overflows float32"),
+    (lambda: nn.DecoderBlock("8", 4, 2, 16), ConfigError, "DecoderBlock: d_model"),
+    (lambda: nn.DecoderBlock(8, 4, 2, 16, norm_eps=float("nan")), ConfigError, "DecoderBlock: norm_eps"),
+    (lambda: nn.KVCache(10**6, 10**6, 2, 4, 2), ConfigError, "batch_size=1000000"),
+    (lambda: torch_models.Llama(7, 4, 8, 2, 1, 1, 12, seed=0)(None), DTypeError, "integer token ids"),
+])
+def test_bad_inputs_of_the_blocks(call, error, words):
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        call()
+
+
+def test_backward_of_a_block_after_a_cached_forward_is_refused():
+    block = nn.DecoderBlock(8, 4, 2, 16, seed=0)
+    block(np.ones((1, 2, 8), np.float32), cache=nn.KVCache(1, 1, 2, 4, 2).layers[0])
+    with pytest.raises(CourseError, match="without a cache to train"):
+        block.backward(np.ones((1, 2, 8), np.float32))
+    attention = nn.GroupedQueryAttention(8, 4, 2, seed=0)
+    attention(np.ones((1, 2, 8), np.float32), cache=nn.KVCache(1, 1, 2, 4, 2).layers[0])
+    with pytest.raises(CourseError, match="without a cache to train"):
+        attention.backward(np.ones((1, 2, 8), np.float32))

@@ -115,6 +115,7 @@ def test_frequencies():
     (lambda: F.interleaved_to_halves(np.ones((10, 4)), 3), ShapeError, "n_kv_heads"),
     (lambda: F.interleaved_to_halves(np.ones(10), 2), ShapeError, "2-D"),
     (lambda: F.rotary_tables([[0, 1]], 4), ShapeError, "1-D"),
+    (lambda: F.rotary_tables([[0, 1], [2]], 4), ShapeError, "ragged"),
 ])
 def test_bad_inputs(call, error, words):
     with pytest.raises(error, match=words):

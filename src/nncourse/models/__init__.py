@@ -11,6 +11,8 @@
   on MNIST digits with any mix of dropout, weight decay, early stopping and shifted copies;
 - ``resnet.py`` (chapter 12): ``ResNet`` and ``BasicBlock``; ``deep_signal.py``: the chapter's deep MLP
   experiment, ``signal_through_depth`` (activations and gradients per layer under each initialization).
+- ``llama.py`` (chapter 16): ``Llama`` (RMSNorm, rotary positions, SwiGLU, grouped-query attention, Hugging
+  Face's module names) with ``generate`` and its KV cache, and ``kv_cache_bytes``.
 
 Each model declares its torch twin and how it is saved in its own file (``numpy_nn.registry``). The
 building blocks (layers, losses, optimizers) are in ``nncourse.numpy_nn``, which never imports this package.

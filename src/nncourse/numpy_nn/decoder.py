@@ -57,7 +57,11 @@ def _check_size(who, rows, columns, names):
 def _normal_linear(in_features, out_features, rng, dtype, std=0.02):
     """A bias-free ``Linear`` with N(0, std²) weights (drawn from ``rng``)."""
     layer = Linear(in_features, out_features, bias=False, init="zeros", dtype=dtype)
-    layer.weight.data[...] = rng.normal(0.0, std, size=layer.weight.shape)
+    with np.errstate(over="ignore"):
+        layer.weight.data[...] = rng.normal(0.0, std, size=layer.weight.shape)
+    if not np.isfinite(layer.weight.data).all():
+        raise ConfigError(f"the initial standard deviation std={std!r} overflows {np.dtype(dtype).name}: use a small "
+                          f"value such as 0.02")
     return layer
 
 
@@ -184,8 +188,9 @@ class KVCache:
         head_dim = validation.positive_int(head_dim, "head_dim", who)
         dtype = validation.float_dtype(dtype, who)
         if 2 * n_layers * batch_size * n_kv_heads * capacity * head_dim * dtype.itemsize > 2**34:
-            raise ConfigError(f"KVCache: {n_layers} layers x batch {batch_size} x {n_kv_heads} heads x {capacity} "
-                              f"positions x {head_dim} would take more than 16 GiB; lower batch_size or capacity")
+            raise ConfigError(f"KVCache: n_layers={n_layers} x batch_size={batch_size} x n_kv_heads={n_kv_heads} x "
+                              f"capacity={capacity} x head_dim={head_dim} would take more than 16 GiB; lower "
+                              f"batch_size or capacity")
         self.layers = [LayerKVCache(batch_size, n_kv_heads, capacity, head_dim, dtype) for _ in range(n_layers)]
         self.batch_size, self.capacity, self.dtype = batch_size, capacity, dtype
 
@@ -346,6 +351,10 @@ class DecoderBlock(Module):
     def __init__(self, d_model, n_heads, n_kv_heads, d_ff, rope_theta=10000.0, norm_eps=1e-5, *, seed=None,
                  rng=None, dtype=np.float32, std=0.02, out_std=None):
         super().__init__()
+        validation.positive_int(d_model, "d_model", "DecoderBlock")
+        norm_eps = validation.positive_float(norm_eps, "norm_eps", "DecoderBlock")
+        if norm_eps >= 1:
+            raise ConfigError(f"DecoderBlock: norm_eps must be a small number > 0 such as 1e-5, got {norm_eps!r}")
         rng = as_rng(seed, rng)
         dtype = validation.float_dtype(dtype, "DecoderBlock")
         self.dtype = dtype
@@ -377,6 +386,9 @@ class DecoderBlock(Module):
 
     def backward(self, grad_output):
         """The residual rule twice, in reverse: out = h + f(h) => dh = g + f'(h)^T g."""
+        if self._shape is None and self.self_attn.__dict__.get("_cached_forward"):
+            raise CourseError(f"{self._label()}.backward() after a forward with a KV cache: caches are for "
+                              f"generation only; run forward(x) without a cache to train")
         self._require_forward(self._shape)
         self._check_grad_output(grad_output, self._shape, self.dtype)
         g = grad_output

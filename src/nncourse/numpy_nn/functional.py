@@ -412,7 +412,11 @@ def _check_positions(positions, who):
     if isinstance(positions, (str, bytes)):
         raise DTypeError(f"{who}: positions must be a 1-D array of integer positions (np.arange(T)), got "
                          f"{positions!r}")
-    positions = np.asarray(positions)
+    try:
+        positions = np.asarray(positions)
+    except ValueError:
+        raise ShapeError(f"{who}: positions must be a 1-D array of integer positions (np.arange(T)), got a ragged "
+                         f"list") from None
     if positions.dtype.kind not in "iu":
         raise DTypeError(f"{who}: positions must be integers (token positions 0, 1, 2, ...), got dtype "
                          f"{positions.dtype}: use np.arange(T), or positions.astype(np.int64)")

@@ -301,7 +301,11 @@ def check_float_array(x, who, *, argument="input"):
     O(1): only looks at the type and dtype, never at the values.
     """
     if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except ValueError:     # a ragged list: rows of different lengths
+            raise ShapeError(f"{who} expects a rectangular array as {argument}, got a ragged list (rows of "
+                             f"different lengths): pad or crop them to one length") from None
     if x.dtype.kind != "f":
         raise DTypeError(
             f"{who} expects a floating-point {argument}, got dtype {x.dtype}: "

@@ -29,7 +29,11 @@ class Parameter:
     """
 
     def __init__(self, data, requires_grad=True):
-        data = np.asarray(data)
+        try:
+            data = np.asarray(data)
+        except ValueError:     # a ragged list
+            raise ShapeError("Parameter expects a rectangular array as data, got a ragged list (rows of different "
+                             "lengths)") from None
         if data.dtype.kind != "f":
             raise DTypeError(
                 f"Parameter expects a floating-point array, got dtype {data.dtype}: "

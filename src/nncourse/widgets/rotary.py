@@ -20,7 +20,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .. import validation
-from ..errors import ConfigError
+from ..errors import ConfigError, ShapeError
+from ..utils import as_rng
 from ..numpy_nn.functional import rotary, rotary_frequencies
 from .static import PAGE_PNG, Axis, figure_png, precomputed_widget
 
@@ -30,7 +31,17 @@ __all__ = ["rotary_explorer", "relative_scores"]
 def relative_scores(q, k, distances, theta=10000.0):
     """``(per_pair, total)``: the score of the rotated query at position d against the key at position 0,
     for every distance d, pair by pair (len(distances), D/2) and summed (len(distances),)."""
-    distances = np.asarray(distances, dtype=np.int64)
+    who = "relative_scores"
+    for name, v in (("q", q), ("k", k)):
+        if not isinstance(v, np.ndarray) or v.ndim != 1 or v.dtype.kind != "f" or v.size % 2 or not v.size:
+            raise ShapeError(f"{who}: {name} must be a 1-D float array of even length (one head's features), got "
+                             f"{getattr(v, 'shape', type(v).__name__)}")
+    if q.shape != k.shape:
+        raise ShapeError(f"{who}: q and k must have the same length, got {q.shape} and {k.shape}")
+    if not isinstance(distances, np.ndarray) or distances.ndim != 1 or distances.dtype.kind not in "iu" \
+            or not distances.size or np.abs(distances).max() > 10**6:
+        raise ShapeError(f"{who}: distances must be a non-empty 1-D integer array (np.arange(-8, 9)) within "
+                         f"±1,000,000, got {distances!r}")
     D = q.shape[-1]
     half = D // 2
     base = max(0, -int(distances.min()))                          # keep every position >= 0
@@ -95,8 +106,14 @@ def rotary_explorer(positions=range(0, 11), pairs=(0, 1, 2, 4, 7), *, head_dim=1
     positions; the picture is the same at any theta, only the frequencies change.
     """
     who = "rotary_explorer"
+    for name, values in (("positions", positions), ("pairs", pairs)):
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise ConfigError(f"{who}: {name} must be a sequence of whole numbers (e.g. range(0, 11)), got {values!r}")
     positions = [validation.non_negative_int(p, "positions", who) for p in positions]
     head_dim = validation.positive_int(head_dim, "head_dim", who)
+    if head_dim > 512 or (positions and max(positions) > 10**5):
+        raise ConfigError(f"{who}: head_dim={head_dim} (at most 512) or a position in positions (at most 100,000) is "
+                          f"too large for a picture")
     if head_dim % 2:
         raise ConfigError(f"{who}: head_dim must be even (features turn in pairs), got {head_dim}")
     pairs = [validation.non_negative_int(i, "pairs", who) for i in pairs]
@@ -107,7 +124,11 @@ def rotary_explorer(positions=range(0, 11), pairs=(0, 1, 2, 4, 7), *, head_dim=1
         raise ConfigError(f"{who}: {len(positions)} x {len(pairs)} pictures is too many for a page; pass at most "
                           f"200 combinations")
     key_position = validation.non_negative_int(key_position, "key_position", who)
-    rng = np.random.default_rng(seed)
+    if key_position > 10**5:
+        raise ConfigError(f"{who}: key_position={key_position} is too large for a picture (at most 100,000)")
+    if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not 1 < theta < float("inf"):
+        raise ConfigError(f"{who}: theta must be a finite number > 1, got {theta!r}")
+    rng = as_rng(seed)
     q, k = rng.normal(size=head_dim), rng.normal(size=head_dim)
     span = max(abs(p - key_position) for p in positions) + 4
     distances = np.arange(-span, span + 1)

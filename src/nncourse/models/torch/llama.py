@@ -16,7 +16,7 @@ from ...numpy_nn.functional import rotary_tables
 from ...torch_nn.dtypes import numpy_dtype, torch_dtype
 from .. import llama as numpy_llama
 
-__all__ = ["Llama", "KVCache"]
+__all__ = ["Llama"]   # its KVCache is made by Llama.new_cache
 
 
 def apply_rotary(x, cos, sin):
@@ -29,10 +29,10 @@ def apply_rotary(x, cos, sin):
 class KVCache:
     """Keys and values of every layer, (N, K, capacity, D) each, and the ``length`` stored."""
 
-    def __init__(self, n_layers, batch_size, n_kv_heads, capacity, head_dim, dtype=torch.float32):
+    def __init__(self, n_layers, batch_size, n_kv_heads, capacity, head_dim, dtype=torch.float32, device="cpu"):
         shape = (batch_size, n_kv_heads, capacity, head_dim)
-        self.keys = [torch.zeros(shape, dtype=dtype) for _ in range(n_layers)]
-        self.values = [torch.zeros(shape, dtype=dtype) for _ in range(n_layers)]
+        self.keys = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(n_layers)]
+        self.values = [torch.zeros(shape, dtype=dtype, device=device) for _ in range(n_layers)]
         self.lengths = [0] * n_layers
         self.batch_size, self.capacity = batch_size, capacity
 
@@ -60,7 +60,8 @@ class LlamaAttention(torch.nn.Module):
         k = self.k_proj(x).view(N, T, K, D).transpose(1, 2)             # (N, K, T, D)
         v = self.v_proj(x).view(N, T, K, D).transpose(1, 2)
         cos, sin = rotary_tables(np.arange(start, start + T), D, self.rope_theta)     # float64 (T, D/2)
-        cos, sin = torch.from_numpy(cos).to(x.dtype), torch.from_numpy(sin).to(x.dtype)
+        cos = torch.from_numpy(cos).to(device=x.device, dtype=x.dtype)
+        sin = torch.from_numpy(sin).to(device=x.device, dtype=x.dtype)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
         if cache is not None:
             cache.keys[layer][:, :, start:start + T] = k
@@ -70,7 +71,7 @@ class LlamaAttention(torch.nn.Module):
         S = k.shape[2]
         k = k.repeat_interleave(H // K, dim=1)                          # (N, H, S, D): head h reads kv h // G
         v = v.repeat_interleave(H // K, dim=1)
-        mask = torch.arange(S)[None, :] <= start + torch.arange(T)[:, None]           # (T, S), True = may attend
+        mask = torch.arange(S, device=x.device)[None, :] <= start + torch.arange(T, device=x.device)[:, None]  # (T, S)
         out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)   # (N, H, T, D)
         return self.o_proj(out.transpose(1, 2).reshape(N, T, H * D))
 
@@ -140,8 +141,9 @@ class Llama(torch.nn.Module):
         if batch_size * self.context_length > 2**26:
             raise numpy_llama.ConfigError(f"Llama.new_cache: batch_size={batch_size} x context_length="
                                           f"{self.context_length} positions is too large; lower batch_size")
+        weight = self.embed_tokens.weight
         return KVCache(self.n_layers, batch_size, self.n_kv_heads, self.context_length, self.head_dim,
-                       self.embed_tokens.weight.dtype)
+                       weight.dtype, weight.device)
 
     def forward(self, idx, cache=None):
         idx = self._check_tokens(idx)
@@ -173,21 +175,21 @@ class Llama(torch.nn.Module):
             generator.seed()
         else:
             generator.manual_seed(validation.non_negative_int(seed, "seed", "Llama.generate"))
-        stops = None if stops is None else torch.from_numpy(stops)
+        stops = None if stops is None else torch.from_numpy(stops).to(idx.device)
         was_training = self.training
         self.eval()
         try:
             N = idx.shape[0]
-            finished = torch.zeros(N, dtype=torch.bool)
+            finished = torch.zeros(N, dtype=torch.bool, device=idx.device)
             cache = self.new_cache(N) if use_cache else None
             if max_new_tokens:
                 logits = self(idx, cache)[:, -1, :]
             for step in range(max_new_tokens):
                 if top_k == 1:
                     nxt = logits.argmax(dim=-1)
-                else:
-                    probs = _probabilities(logits.double(), temperature, top_k, top_p)
-                    nxt = torch.multinomial(probs, 1, generator=generator)[:, 0]
+                else:       # sampled on the CPU, where the generator lives (the model may be on a GPU)
+                    probs = _probabilities(logits.double().cpu(), temperature, top_k, top_p)
+                    nxt = torch.multinomial(probs, 1, generator=generator)[:, 0].to(idx.device)
                 nxt = torch.where(finished, idx[:, -1], nxt)
                 idx = torch.cat([idx, nxt[:, None]], dim=1)
                 if stops is not None:
@@ -204,13 +206,13 @@ class Llama(torch.nn.Module):
         if isinstance(idx, (str, bytes)):
             raise numpy_llama.DTypeError(f"Llama expects integer token ids (N, T), got text {idx!r}: encode it "
                                          f"with the tokenizer first")
-        if isinstance(idx, np.ndarray):
-            idx = torch.from_numpy(idx)
         if not isinstance(idx, torch.Tensor):
-            idx = torch.as_tensor(numpy_llama.as_token_array(idx))
+            array = numpy_llama.as_token_array(idx)
+            numpy_llama.check_tokens(array, self.vocab_size, self.context_length, cast="idx.long()")
+            idx = torch.from_numpy(array)
         numpy_llama.check_tokens(idx.detach().cpu().numpy(), self.vocab_size, self.context_length,
                                  cast="idx.long()")
-        return idx.long()
+        return idx.long().to(self.embed_tokens.weight.device)       # the tokens go where the model is
 
 
 def _probabilities(logits, temperature, top_k, top_p):
