@@ -485,3 +485,15 @@ def test_the_exercise_checks_copy_of_the_template_and_config_is_the_files(reader
     assert ch17.SMOLLM2_CHAT_TEMPLATE == tok.chat_template
     config = llama_config(reader)
     assert ch17.SMOLLM2_CONFIG == {k: config[k] for k in ch17.SMOLLM2_CONFIG}
+
+
+def test_chat_helper_equals_generate_and_the_penalty_acts(np32):
+    from nncourse.pretrained import chat
+
+    model, tok = np32
+    ids = tok.encode_chat(CHAT)
+    text, out = chat(model, tok, CHAT, max_new_tokens=16, top_k=1)
+    assert out == model.generate(np.array([ids]), 16, top_k=1, stop_token=tok.stop_ids)[0, len(ids):].tolist()
+    assert text == tok.decode(out)
+    penalised = chat(model, tok, CHAT, max_new_tokens=16, top_k=1, repetition_penalty=1.5)[1]
+    assert penalised != out
