@@ -98,3 +98,18 @@ def _():
 @recipe("nncourse.tokenizers.ChatTokenizer.encode_chat")
 def _():
     return Call(_chat_tokenizer(), _MESSAGES, True, kinds={"messages": "object"})
+
+
+@recipe("nncourse.pretrained.apply_repetition_penalty")
+def _():
+    return Call(np.array([1.0, -1.0, 0.5]), [0, 1], 1.3, kinds={"logits": "array", "previous_ids": "object",
+                                                                "penalty": "rate"})
+
+
+@recipe("nncourse.pretrained.chat")
+def _():
+    from nncourse.models import Llama
+    model = Llama(len(_TOKENS), 32, 8, 2, 1, 1, 12, seed=0)
+    return Call(model, _chat_tokenizer(), _MESSAGES, max_new_tokens=3, top_k=1,
+                kinds={"model": "object", "tokenizer": "object", "messages": "object",
+                       "repetition_penalty": "rate"})
