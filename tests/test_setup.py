@@ -25,13 +25,14 @@ def _scratch_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     (repo / "tools").mkdir(parents=True)
     shutil.copy(ROOT / "tools" / "setup.sh", repo / "tools" / "setup.sh")
-    for name in ("requirements.txt", "pyproject.toml", "package-lock.json"):
+    for name in ("requirements.txt", "pyproject.toml", "package-lock.json", "tools/install-no-deps.sh"):
         shutil.copy(ROOT / name, repo / name)
     venv_bin = repo / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     (venv_bin / "python").write_text("#!/bin/sh\nexit 0\n")
     (venv_bin / "python").chmod(0o755)
-    stamp = hashlib.sha256((repo / "requirements.txt").read_bytes() + (repo / "pyproject.toml").read_bytes())
+    stamp = hashlib.sha256((repo / "requirements.txt").read_bytes() + (repo / "pyproject.toml").read_bytes()
+                           + (repo / "tools" / "install-no-deps.sh").read_bytes())
     (repo / ".venv" / ".requirements.sha256").write_text(stamp.hexdigest() + "\n")
     return repo
 

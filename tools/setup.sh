@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the book and the tests need, idempotently:
-#   a virtual environment in .venv with requirements.txt (the course package included, editable),
+#   a virtual environment in .venv with requirements.txt (the course package included, editable)
+#   and the pinned packages installed without their dependencies (tools/install-no-deps.sh),
 #   and, when npm (Node.js) is installed, the JavaScript the offline book serves itself (require.js,
 #   the widget manager, MathJax); without npm the book loads them from CDNs.
 # Sourced by build-book.sh and test-all.sh; safe to run again (quick when nothing changed).
@@ -14,11 +15,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.requirements.sha256
-want="$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
+want="$(cat requirements.txt pyproject.toml tools/install-no-deps.sh | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "[setup] installing requirements.txt (first time: a few minutes, torch is large)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements.txt
+  PYTHON=.venv/bin/python bash tools/install-no-deps.sh
   echo "$want" > "$stamp"
 fi
 

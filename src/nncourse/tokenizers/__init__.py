@@ -4,6 +4,8 @@
   (``pretokenize``, ``GPT2_PATTERN``) and GPT-2's byte -> character table (``bytes_to_unicode``).
 * ``bpe.py``: the two steps ``count_pairs`` and ``merge``, the fast trainer ``train_merges``, and
   ``BPETokenizer`` (``train``, ``encode``, ``decode``, special tokens, ``save`` / ``load`` as JSON).
+* ``chat.py`` (chapter 17): ``ChatTokenizer``, a ``BPETokenizer`` with a vocabulary of its own, a chat
+  template rendered in Jinja's sandbox (``render_chat_template``) and the ids that end a turn.
 * ``metrics.py``: ``bits_per_byte`` (a loss that is fair across tokenizers) and ``bytes_per_token``.
 * ``windows.py``: ``random_windows`` / ``consecutive_windows``, batches of a long token stream for a GPT.
 
@@ -13,10 +15,14 @@
 """
 
 from .bpe import FORMAT, N_BYTES, BPETokenizer, count_pairs, merge, train_merges
+from .chat import ChatTokenizer, render_chat_template
 from .metrics import bits_per_byte, bytes_per_token
-from .pretokenize import GPT2_PATTERN, PATTERNS, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes
+from .pretokenize import (
+    GPT2_PATTERN, PATTERNS, SMOLLM_PATTERN, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes,
+)
 from .windows import consecutive_windows, random_windows
 
-__all__ = ["BPETokenizer", "count_pairs", "merge", "train_merges", "N_BYTES", "FORMAT",
-           "bits_per_byte", "bytes_per_token", "GPT2_PATTERN", "PATTERNS", "pretokenize", "compile_pattern",
-           "bytes_to_unicode", "unicode_to_bytes", "random_windows", "consecutive_windows"]
+__all__ = ["BPETokenizer", "ChatTokenizer", "render_chat_template", "count_pairs", "merge", "train_merges",
+           "N_BYTES", "FORMAT", "bits_per_byte", "bytes_per_token", "GPT2_PATTERN", "SMOLLM_PATTERN", "PATTERNS",
+           "pretokenize", "compile_pattern", "bytes_to_unicode", "unicode_to_bytes", "random_windows",
+           "consecutive_windows"]

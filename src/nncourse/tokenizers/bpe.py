@@ -23,6 +23,14 @@ book): repeatedly find the neighbouring pair that
 was learned first and merge it everywhere in the piece, until no learned pair is left. This gives
 the same tokens as replaying all merges in training order, and is what GPT-2 does.
 
+**An explicit vocabulary (chapter 17).** A pretrained model's tokenizer numbers its tokens its own way:
+SmolLM2 puts 17 special tokens at ids 0-16, then the byte symbols in GPT-2's printable order
+(``"a"`` = 81), then the merged tokens, and each merge's result has the id its vocabulary gives.
+``BPETokenizer.from_vocabulary(tokens, merges)`` builds the same class from such a list: the merge
+algorithm is unchanged, only three look-ups become tables (the id of each byte, the id each merge makes,
+the bytes of each id). Such a tokenizer is read from its model file and is not saved in the
+version-1 format, which stores only chapter 14's layout.
+
 ``count_pairs`` and ``merge`` are the two steps on a plain list of ids, as the chapter writes them.
 ``train_merges`` is the fast version for a whole corpus: it keeps the pair counts up to date after
 each merge, touching only the pieces that contain the merged pair, and a heap finds the next winner.
@@ -39,7 +47,7 @@ import tempfile
 
 from ..errors import ConfigError, DataError
 from ..utils import publish
-from .pretokenize import compile_pattern, pretokenize
+from .pretokenize import bytes_to_unicode, compile_pattern, pretokenize
 
 __all__ = ["count_pairs", "merge", "train_merges", "BPETokenizer", "FORMAT", "N_BYTES"]
 
@@ -185,16 +193,93 @@ class BPETokenizer:
         self.ranks = {pair: k for k, pair in enumerate(self.merges)}
         self.special_tokens = {}
         for name in special_tokens:
-            if not isinstance(name, str) or not name:
-                raise ConfigError(f"special tokens must be non-empty strings such as '<|endoftext|>', got {name!r}")
-            if name in self.special_tokens:
-                raise ConfigError(f"the special token {name!r} is given twice")
+            self._check_special_name(name)
             self.special_tokens[name] = N_BYTES + len(self.merges) + len(self.special_tokens)
+        # chapter 14's layout as tables: byte b is id b, merge k makes id 256 + k, specials come last
+        self._byte_ids = list(range(N_BYTES))
+        self._merge_into = {pair: N_BYTES + k for pair, k in self.ranks.items()}
+        self._n_ids = len(self._vocab) + len(self.special_tokens)
+        self._explicit_vocabulary = False
+        self._finish(pattern)
+
+    def _check_special_name(self, name):
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"special tokens must be non-empty strings such as '<|endoftext|>', got {name!r}")
+        if name in self.special_tokens:
+            raise ConfigError(f"the special token {name!r} is given twice")
+
+    def _finish(self, pattern):
         self._special_by_id = {i: s for s, i in self.special_tokens.items()}
         self._cache = {}
         self._compiled = compile_pattern(pattern)
         #: how often each merged pair occurred when it was chosen (set by ``train``; None after ``load``)
         self.merge_counts = None
+
+    @classmethod
+    def from_vocabulary(cls, tokens, merges, *, special_tokens=(), pattern="gpt2"):
+        """A tokenizer with a vocabulary of its own, as pretrained models ship it (chapter 17).
+
+        ``tokens``: the token of each id, spelled with GPT-2's byte characters (``bytes_to_unicode``:
+        ``"Ġthe"`` is ``b" the"``); ``merges``: the merges in rank order, each ``"Ġ t"`` or
+        ``("Ġ", "t")``; ``special_tokens``: the names among ``tokens`` that ``encode`` turns into one id
+        (they keep the ids ``tokens`` gives them). Bytes with no token of their own cannot be encoded:
+        ``encode`` names them.
+        """
+        who = "BPETokenizer.from_vocabulary"
+        if isinstance(tokens, (str, bytes)) or not hasattr(tokens, "__len__"):
+            raise ConfigError(f"{who}: tokens must be a list of token strings (id -> token), got "
+                              f"{type(tokens).__name__}")
+        tokens = list(tokens)
+        if not tokens or not all(isinstance(t, str) and t for t in tokens):
+            bad = next((t for t in tokens if not (isinstance(t, str) and t)), None)
+            raise ConfigError(f"{who}: tokens must be non-empty strings, got {bad!r}" if tokens else
+                              f"{who}: tokens is empty; pass the vocabulary, one token string per id")
+        ids = {}
+        for i, t in enumerate(tokens):
+            if t in ids:
+                raise ConfigError(f"{who}: the token {t!r} appears twice (ids {ids[t]} and {i}); a vocabulary "
+                                  f"gives each token one id")
+            ids[t] = i
+        self = cls.__new__(cls)
+        compile_pattern(pattern)
+        self.pattern = pattern
+        self.special_tokens = {}
+        for name in special_tokens:
+            self._check_special_name(name)
+            if name not in ids:
+                raise ConfigError(f"{who}: the special token {name!r} is not among the tokens; list only tokens "
+                                  f"of the vocabulary")
+            self.special_tokens[name] = ids[name]
+        reverse = {c: b for b, c in bytes_to_unicode().items()}
+        self._vocab = []
+        for i, t in enumerate(tokens):
+            if t in self.special_tokens:
+                self._vocab.append(t.encode("utf-8"))
+                continue
+            try:
+                self._vocab.append(bytes(reverse[c] for c in t))
+            except KeyError as error:
+                raise ConfigError(f"{who}: token {i} {t!r} holds {error.args[0]!r}, which is not one of GPT-2's 256 "
+                                  f"byte characters; is this a byte-level BPE vocabulary?") from None
+        self._byte_ids = [ids.get(reverse_char) for reverse_char in (bytes_to_unicode()[b] for b in range(N_BYTES))]
+        self.merges, self._merge_into = [], {}
+        for k, entry in enumerate(merges):
+            parts = entry.split(" ") if isinstance(entry, str) else entry
+            try:
+                a, b = parts
+                pair, into = (ids[a], ids[b]), ids[a + b]
+            except (TypeError, ValueError, KeyError):
+                raise ConfigError(f"{who}: merge {k} = {entry!r} must be two tokens of the vocabulary, 'a b', "
+                                  f"whose concatenation is a token too") from None
+            if pair in self._merge_into:
+                raise ConfigError(f"{who}: merge {k} = {entry!r} is given twice; each pair has one rank")
+            self.merges.append(pair)
+            self._merge_into[pair] = into
+        self.ranks = {pair: k for k, pair in enumerate(self.merges)}
+        self._n_ids = len(tokens)
+        self._explicit_vocabulary = True
+        self._finish(pattern)
+        return self
 
     def _check_pair(self, pair, k):
         try:
@@ -237,7 +322,7 @@ class BPETokenizer:
     @property
     def vocab_size(self) -> int:
         """Bytes + merges + special tokens: the size of a model's embedding table for these ids."""
-        return len(self._vocab) + len(self.special_tokens)
+        return self._n_ids
 
     def token_bytes(self, token_id) -> bytes:
         """The bytes a token stands for (a special token: its UTF-8 string)."""
@@ -293,14 +378,26 @@ class BPETokenizer:
 
     def _encode_piece(self, data: bytes):
         """BPE on one piece: merge the earliest-learned pair present, until none is left."""
-        ids = list(data)
+        byte_ids = self._byte_ids
+        ids = [byte_ids[b] for b in data]
+        if None in ids:
+            self._missing_byte(data)
         ranks = self.ranks
         while len(ids) > 1:
             best = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, len(ranks)))
             if best not in ranks:
                 break
-            ids = merge(ids, best, N_BYTES + ranks[best])
+            ids = merge(ids, best, self._merge_into[best])
         return ids
+
+    def _missing_byte(self, data: bytes):
+        text = data.decode("utf-8")
+        for position, char in enumerate(text):
+            missing = [b for b in char.encode("utf-8") if self._byte_ids[b] is None]
+            if missing:
+                raise ConfigError(f"encode: the character {char!r} (U+{ord(char):04X}) needs the byte "
+                                  f"0x{missing[0]:02X}, which this vocabulary has no token for, so the text cannot "
+                                  f"be encoded without losing it; remove or replace that character first")
 
     def decode_bytes(self, ids) -> bytes:
         """The bytes of a list of ids (may end in the middle of a UTF-8 character)."""
@@ -332,6 +429,10 @@ class BPETokenizer:
 
     # ---------------------------------------------------------------------------------- save / load
     def to_dict(self) -> dict:
+        if self._explicit_vocabulary:
+            raise ConfigError("save: this tokenizer has a vocabulary of its own (from_vocabulary, e.g. read from a "
+                              "model file); the version-1 file format stores chapter 14's layout only. Read it "
+                              "again from its model file instead of saving it")
         return {"format": FORMAT, "version": _VERSION, "pattern": self.pattern,
                 "merges": [list(p) for p in self.merges], "special_tokens": list(self.special_tokens)}
 

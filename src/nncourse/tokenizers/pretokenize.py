@@ -25,6 +25,14 @@ characters U+001C-U+001F, which Unicode's White_Space property (used by GPT-2 an
 ``tokenizers``) does not, so white space is spelled out too. What remains different from Hugging
 Face's pattern is only the Unicode version of the tables (``unicodedata.unidata_version``): a
 character added in a newer version may be classified differently.
+
+**SmolLM2's pattern** (``"smollm"``, chapter 17) first cuts every number character off on its own
+(``"2024"`` -> ``"2" "0" "2" "4"``: Hugging Face's ``Digits(individual_digits=True)``), then applies
+GPT-2's pattern to the text between them. One regular expression does both: a number is a piece by
+itself, the `` ?\\p{N}+`` alternative is gone, and the white-space look-ahead also stops before a number
+(``"a  7"`` -> ``"a" "  " "7"``: the two spaces stay together because the number starts a new piece)::
+
+    \\p{N}|'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?![^\\s\\p{N}])|\\s+
 """
 
 from __future__ import annotations
@@ -36,13 +44,15 @@ import unicodedata
 
 from ..errors import ConfigError
 
-__all__ = ["GPT2_PATTERN", "PATTERNS", "compile_pattern", "pretokenize", "bytes_to_unicode",
+__all__ = ["GPT2_PATTERN", "SMOLLM_PATTERN", "PATTERNS", "compile_pattern", "pretokenize", "bytes_to_unicode",
            "unicode_to_bytes"]
 
 #: GPT-2's pre-tokenization pattern as written with the ``regex`` module's property classes
 GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+#: SmolLM2's pattern (chapter 17): every number character alone, then GPT-2's pattern
+SMOLLM_PATTERN = r"""\p{N}|'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?[^\s\p{L}\p{N}]+|\s+(?![^\s\p{N}])|\s+"""
 #: the names ``pattern=`` accepts (besides a compiled ``re.Pattern`` of your own)
-PATTERNS = ("gpt2", None)
+PATTERNS = ("gpt2", None, "smollm")
 
 # Unicode's White_Space property (PropList.txt): what \s means in GPT-2's pattern
 _WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -73,13 +83,26 @@ def _gpt2_regex() -> re.Pattern:
     return re.compile(pattern)
 
 
+@functools.lru_cache(maxsize=None)
+def _smollm_regex() -> re.Pattern:
+    letters, numbers = _category_class("L"), _category_class("N")
+    space = _WHITE_SPACE
+    pattern = (rf"[{numbers}]|'s|'t|'re|'ve|'m|'ll|'d| ?[{letters}]+| ?[^{space}{letters}{numbers}]+"
+               rf"|[{space}]+(?![^{space}{numbers}])|[{space}]+")
+    return re.compile(pattern)
+
+
 def compile_pattern(pattern):
-    """``"gpt2"`` -> GPT-2's pattern for ``re``; ``None`` -> no splitting; a compiled pattern is kept."""
+    """``"gpt2"`` -> GPT-2's pattern for ``re``; ``"smollm"`` -> SmolLM2's (numbers alone, then GPT-2's);
+    ``None`` -> no splitting; a compiled pattern is kept."""
     if pattern is None or isinstance(pattern, re.Pattern):
         return pattern
     if pattern == "gpt2":
         return _gpt2_regex()
-    raise ConfigError(f"pattern must be 'gpt2', None (no pre-tokenization) or a compiled re.Pattern, "
+    if pattern == "smollm":
+        return _smollm_regex()
+    raise ConfigError(f"pattern must be 'gpt2', None (no pre-tokenization), 'smollm' (numbers one by one, then "
+                      f"GPT-2's) or a compiled re.Pattern, "
                       f"got {pattern!r}")
 
 
