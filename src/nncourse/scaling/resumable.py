@@ -25,6 +25,7 @@ import torch
 
 from .. import torch_nn
 from ..errors import ConfigError
+from ..validation import boolean
 from .checkpoint import checkpoint_name, latest_checkpoint, load_checkpoint, save_checkpoint
 
 __all__ = ["build_run", "train"]
@@ -55,6 +56,8 @@ def train(folder, steps: int = 40, every: int = 5, *, seed: int = 0, resume: boo
     for name, value in (("steps", steps), ("every", every)):
         if not isinstance(value, int) or value < 1:
             raise ConfigError(f"train: {name} must be a positive integer, got {value!r}.")
+    resume = boolean(resume, "resume", "train")
+    restore_rng = boolean(restore_rng, "restore_rng", "train")
     folder = Path(folder)
     random.seed(seed)
     np.random.seed(seed)

@@ -31,6 +31,7 @@ each merge, touching only the pieces that contain the merged pair, and a heap fi
 from __future__ import annotations
 
 import collections
+from collections.abc import Iterable, Mapping
 import heapq
 import json
 import numbers
@@ -39,6 +40,7 @@ import tempfile
 
 from ..errors import ConfigError, DataError
 from ..utils import publish
+from ..validation import boolean
 from .pretokenize import compile_pattern, pretokenize
 
 __all__ = ["count_pairs", "merge", "train_merges", "BPETokenizer", "FORMAT", "N_BYTES"]
@@ -93,6 +95,37 @@ def _check_text(text, who):
                           f"text.encode('utf-8', 'replace').decode('utf-8')") from None
 
 
+def _texts(texts, who):
+    """``texts`` (one str, or an iterable of str) as a list of str; bytes, numbers and None are refused."""
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, (bytes, bytearray)):
+        raise ConfigError(f"{who}: texts must be text (a str or a list of str), got {type(texts).__name__}: "
+                          f"decode them first, data.decode('utf-8')")
+    if isinstance(texts, Mapping) or not isinstance(texts, Iterable):
+        raise ConfigError(f"{who}: texts must be text (a str or a list of str), got {type(texts).__name__} "
+                          f"{texts!r:.40}; read the corpus as a str first, e.g. open(path).read()")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ConfigError(f"{who}: texts[{i}] is {type(text).__name__} {text!r:.40}, but every item must be "
+                              f"a str; convert or drop it (str(x) for numbers, x.decode('utf-8') for bytes)")
+    return texts
+
+
+def _special_names(special_tokens, who):
+    """``special_tokens`` as a tuple of names; one string (which would be read letter by letter) is refused."""
+    if isinstance(special_tokens, str):
+        raise ConfigError(f"{who}: special_tokens must be a list of strings, got the single string "
+                          f"{special_tokens!r}, which would become one special token per character; "
+                          f"write special_tokens=[{special_tokens!r}]")
+    try:
+        return tuple(special_tokens)
+    except TypeError:
+        raise ConfigError(f"{who}: special_tokens must be a list of strings such as ['<|endoftext|>'], got "
+                          f"{type(special_tokens).__name__}") from None
+
+
 def _piece_counts(texts, pattern):
     """``{piece as a tuple of byte ids: how many times it occurs}`` over all texts."""
     compiled = compile_pattern(pattern)
@@ -109,8 +142,7 @@ def train_merges(texts, n_merges, pattern="gpt2"):
 
     Stops early (returning fewer merges) when no pair occurs any more: every piece is one token.
     """
-    if isinstance(texts, (str, bytes)):
-        texts = [texts]
+    texts = _texts(texts, "train_merges")
     if isinstance(n_merges, bool) or not isinstance(n_merges, numbers.Integral) or n_merges < 0:
         raise ConfigError(f"train_merges: n_merges must be a whole number >= 0, got {n_merges!r}")
     pieces = _piece_counts(texts, pattern)
@@ -159,6 +191,24 @@ def train_merges(texts, n_merges, pattern="gpt2"):
     return merges
 
 
+def _file_path(path, who):
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise ConfigError(f"{who}: path must be a file name (a str or a pathlib.Path), such as 'tokenizer.json', "
+                          f"got {type(path).__name__}") from None
+
+
+def _parents(folder):
+    """``folder`` and the folders above it, nearest first."""
+    while True:
+        yield folder
+        above = os.path.dirname(folder)
+        if above == folder:
+            return
+        folder = above
+
+
 class BPETokenizer:
     """A byte-level BPE tokenizer: ``BPETokenizer.train(text, vocab_size)``, ``encode``, ``decode``.
 
@@ -184,7 +234,7 @@ class BPETokenizer:
             self._vocab.append(self._vocab[pair[0]] + self._vocab[pair[1]])
         self.ranks = {pair: k for k, pair in enumerate(self.merges)}
         self.special_tokens = {}
-        for name in special_tokens:
+        for name in _special_names(special_tokens, "BPETokenizer"):
             if not isinstance(name, str) or not name:
                 raise ConfigError(f"special tokens must be non-empty strings such as '<|endoftext|>', got {name!r}")
             if name in self.special_tokens:
@@ -216,15 +266,13 @@ class BPETokenizer:
         the special tokens. If the text runs out of pairs first, the vocabulary is smaller
         (``tok.vocab_size`` says how large it is).
         """
-        special_tokens = tuple(special_tokens)
+        special_tokens = _special_names(special_tokens, "BPETokenizer.train")
+        texts = _texts(texts, "BPETokenizer.train")
         smallest = N_BYTES + len(special_tokens)
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, numbers.Integral) or vocab_size < smallest:
             raise ConfigError(f"BPETokenizer.train: vocab_size must be an integer >= {smallest} (256 bytes"
                               f"{f' + {len(special_tokens)} special tokens' if special_tokens else ''}), "
                               f"got {vocab_size!r}")
-        if isinstance(texts, str):
-            texts = [texts]
-        texts = list(texts)
         if not any(texts):
             raise ConfigError("BPETokenizer.train: the training text is empty; pass the corpus as a str "
                               "or a list of str")
@@ -256,6 +304,7 @@ class BPETokenizer:
         becomes its single id; with ``special=False`` it is encoded as ordinary text (use that for
         text from users, who should not be able to type an end-of-text marker)."""
         _check_text(text, "encode")
+        special = boolean(special, "special", "encode")
         if special and self.special_tokens:
             ids = []
             for chunk, is_special in self._split_special(text):
@@ -340,8 +389,19 @@ class BPETokenizer:
         if self.pattern is not None and not isinstance(self.pattern, str):
             raise ConfigError("save: a tokenizer with a compiled pattern of its own cannot be saved by name; "
                               "use pattern='gpt2' or None")
-        path = os.fspath(path)
+        path = _file_path(path, "save")
         folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise DataError(f"cannot save the tokenizer to {path}: it is a folder, not a file; give a file name "
+                            f"inside it, such as {os.path.join(path, 'tokenizer.json')}")
+        parent = next((p for p in _parents(folder) if os.path.exists(p)), None)
+        if parent is not None and not os.path.isdir(parent):
+            beside = os.path.join(os.path.dirname(parent), "tokenizer.json")
+            raise DataError(f"cannot save the tokenizer to {path}: {parent} is a file, not a folder; save the "
+                            f"tokenizer next to it instead, such as {beside}")
+        if not os.path.isdir(folder):
+            raise DataError(f"cannot save the tokenizer to {path}: the folder {folder} does not exist; create it first "
+                            f"(os.makedirs(folder, exist_ok=True)) or choose a writable folder that exists")
         try:
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tokenizer-", suffix=".tmp")
         except OSError as error:
@@ -359,12 +419,18 @@ class BPETokenizer:
     @classmethod
     def load(cls, path) -> "BPETokenizer":
         """Read a file written by ``save``. A missing, truncated or edited file is a ``DataError``."""
-        path = os.fspath(path)
+        path = _file_path(path, "load")
         try:
             with open(path, encoding="utf-8") as file:
                 data = json.load(file)
         except FileNotFoundError:
             raise DataError(f"no tokenizer file at {path}: save one first with tok.save(path)") from None
+        except IsADirectoryError:
+            raise DataError(f"load: {path} is a folder, not a tokenizer file; pass the file that tok.save wrote, "
+                            f"such as {os.path.join(path, 'tokenizer.json')}") from None
+        except NotADirectoryError:
+            raise DataError(f"load: no tokenizer file at {path}: a part of that path is a file, not a folder; "
+                            f"check the path") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise DataError(f"the tokenizer file {path} is damaged (not valid JSON: {error}); save the "
                             f"tokenizer again or retrain it") from None

@@ -28,8 +28,9 @@ import time
 
 import numpy as np
 
-from ..errors import ConfigError, NonFiniteError, ShapeError
+from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
+from ..validation import boolean
 from . import backend as back
 from .checks import (check_data, check_early_stopping, check_inputs, check_loss_fn, check_optimizer,
                      check_positive_int, check_scheduler, check_targets, know_nothing_loss, reads_tokens, task)
@@ -93,6 +94,7 @@ def fit(model, loss_fn, optimizer, data=None, *, epochs=10, batch_size=32, valid
     loss exceeds ``DIVERGENCE_FACTOR`` x the reference loss, naming the epoch and step.
     """
     backend = back.backend_of(model, who)
+    quiet = boolean(quiet, "quiet", who)
     check_positive_int("epochs", epochs)
     check_positive_int("batch_size", batch_size)
     if steps is not None:
@@ -107,6 +109,7 @@ def fit(model, loss_fn, optimizer, data=None, *, epochs=10, batch_size=32, valid
     check_scheduler(scheduler, optimizer)
     if validation_data is not None:
         validation_data = check_data("validation_data", validation_data, dtype, tokens=tokens)
+        _check_validation_fits(model, validation_data, who)
 
     if batches is None:
         if data is None:
@@ -246,6 +249,20 @@ def raise_ran_out(who):
 
     raise DataError(f"{who}: the batches ran out before the last step: pass an endless stream (name_batches "
                     f"repeats forever), or fewer steps") from None
+
+
+def _check_validation_fits(model, validation_data, who):
+    """Run the model on one validation example before training, so that validation data of the wrong width
+    (or the wrong image size) is refused now, naming ``validation_data``, not after the first epoch."""
+    X_val = validation_data[0]
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            predict(model, X_val[:1])
+    except (ShapeError, DTypeError) as error:
+        reason = str(error).rstrip(".")
+        raise type(error)(f"{who}: validation_data=(X_val, y_val) does not fit the model (X_val has shape "
+                          f"{X_val.shape}), so it is refused before training: {reason}. Pass validation data "
+                          f"shaped like the training data (a part split off with validation_split)") from None
 
 
 def _reference_loss(model, loss_fn, kind, backend, X, y, validation_data):
