@@ -84,6 +84,8 @@ def augmented_epochs(X, y, epochs, *, max_shift=2, max_degrees=0.0, image_shape=
     if len(X) != len(y):
         raise ShapeError(f"augmented_epochs: X has {len(X)} examples but y has {len(y)} labels; pass the images "
                          f"and the labels of the same set")
+    augment_batch(X[:1], max_shift=max_shift, max_degrees=max_degrees, image_shape=image_shape,
+                  rng=np.random.default_rng(0))      # checks the settings now, not at the first next()
     return _epochs(X, y, int(epochs), max_shift, max_degrees, image_shape, as_rng(seed))
 
 

@@ -133,6 +133,9 @@ def weight(init, shape, rng, who):
 
     A custom initialiser is checked: it must return numbers of exactly ``shape``, all finite.
     """
+    if not isinstance(rng, np.random.Generator):
+        raise ConfigError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}; pass "
+                          f"np.random.default_rng(seed), or seed= to the layer")
     drawn = get(init)(shape, rng)
     name = getattr(init, "__name__", repr(init)) if callable(init) else repr(init)
     try:
