@@ -432,3 +432,42 @@ def test_fit_refuses_validation_data_of_the_wrong_width_before_training(backend)
         fit(model, loss, optimizer, (X, Y), epochs=2, quiet=True,
             validation_data=(np.zeros((5, 5), np.float32), np.arange(5) % 3))
     np.testing.assert_array_equal(weights(), before)                   # not one step was taken
+
+
+# --- found while probing the rest of chapters 11-15 --------------------------------------------------------
+
+def test_more_chapter_11_to_15_helpers_refuse_strings_and_impossible_counts():
+    from nncourse.data.augment import rotate_images
+    from nncourse.models.deep_signal import init_std, signal_through_depth
+    from nncourse.models.regularized import regularization_curves
+    from nncourse.scaling import data_parallel as dp
+    from nncourse.scaling.accumulation import micro_batches
+    from nncourse.scaling.device import DeviceError, loader_settings
+    from nncourse.scaling.profiling import SlowDataset
+    from nncourse.tokenizers.bpe import count_pairs, merge
+    cases = [
+        (lambda: rotate_images(np.ones((2, 5, 5), np.float32), "5"), ConfigError,
+         "degrees must be numbers.*without quotes"),
+        (lambda: regularization_curves((1, 2, 3, 4)), ConfigError, r"split must be a nncourse.data.Split"),
+        (lambda: regularization_curves(None, grid="abc"), ConfigError, "split must be"),
+        (lambda: init_std("he", 0, 3), ConfigError, "init_std: fan_in must be a whole number >= 1"),
+        (lambda: signal_through_depth(2, "tanh", "he", width=4, batch=4, seed="0"), ConfigError,
+         "seed must be a whole number >= 0"),
+        (lambda: SlowDataset(torch.ones(3), delay="0.1"), ConfigError, "delay must be a finite number >= 0"),
+        (lambda: SlowDataset(torch.ones(3), delay=float("nan")), ConfigError, "delay must be a finite number"),
+        (lambda: SlowDataset(5), ConfigError, r"such as SlowDataset\(x, y\)"),
+        (lambda: dp.shard_indices("10", 2), ConfigError, "shard_indices: n must be a whole number >= 1"),
+        (lambda: dp.ring_bytes_per_worker(-10, 2), ConfigError, "nbytes must be a finite number >= 0"),
+        (lambda: dp.naive_all_reduce_bytes(float("nan"), 2), ConfigError, "nbytes must be a finite number"),
+        (lambda: dp.worker_gradients(None, None, []), ConfigError, r"replicate\(model, W\)"),
+        (lambda: micro_batches("10", 2), ConfigError, "n must be the number of examples"),
+        (lambda: loader_settings("gpu"), DeviceError, "'gpu' is not a device name"),
+        (lambda: _tokenizer().decode([104], errors="foo"), ConfigError, "errors must be 'replace', 'strict'"),
+        (lambda: count_pairs("hello"), ConfigError, r"ids must be a list of token ids.*text.encode"),
+        (lambda: merge([1, 2], 5, 256), ConfigError, r"pair must be two token ids \(a, b\)"),
+    ]
+    for call, error, words in cases:
+        with pytest.raises(error, match=words):
+            call()
+    assert loader_settings("cpu", num_workers=np.int64(2))["num_workers"] == 2
+    assert merge((1, 2, 1, 2), (1, 2), 256) == [256, 256] and count_pairs(np.array([1, 2])) == {(1, 2): 1}

@@ -76,7 +76,11 @@ def rotate_images(images, degrees):
     """
     images = _check_images(images, "rotate_images")
     n, (height, width) = len(images), images.shape[-2:]
-    angles = np.deg2rad(_per_image(degrees, n, "rotate_images", "degrees").astype(np.float64))
+    degrees = _per_image(degrees, n, "rotate_images", "degrees")
+    if degrees.dtype.kind not in "iuf":
+        raise ConfigError(f"rotate_images: degrees must be numbers (one, or one per image), got dtype {degrees.dtype}; "
+                          f"write them without quotes, such as degrees=10")
+    angles = np.deg2rad(degrees.astype(np.float64))
     if not np.all(np.isfinite(angles)):
         raise ConfigError("rotate_images: degrees must be finite numbers")
     rows, cols = np.meshgrid(np.arange(height, dtype=np.float64), np.arange(width, dtype=np.float64),

@@ -135,6 +135,12 @@ def regularization_curves(split, grid=None, *, seed: int = 0, epochs: int = 20) 
     """
     from ..data.splits import balanced_subset
 
+    who = "regularization_curves"
+    if not all(hasattr(split, k) for k in ("X_train", "y_train", "X_val", "y_val")):
+        raise ConfigError(f"{who}: split must be a nncourse.data.Split (from validation_split(X, y)), got "
+                          f"{type(split).__name__}")
+    if grid is not None and not isinstance(grid, dict):
+        raise ConfigError(f"{who}: grid must be a dict of lists such as CURVE_GRID, got {type(grid).__name__}")
     grid = dict(CURVE_GRID if grid is None else grid)
     missing = [k for k in CURVE_GRID if k not in grid]
     if missing or set(grid) - set(CURVE_GRID):

@@ -13,6 +13,8 @@ as a K times larger learning rate. A loss with ``reduction="sum"`` needs no scal
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..errors import ConfigError, NonFiniteError, ShapeError
@@ -25,6 +27,8 @@ def micro_batches(n: int, micro_batch_size: int) -> list[slice]:
     if not isinstance(micro_batch_size, (int, np.integer)) or isinstance(micro_batch_size, bool) \
             or micro_batch_size < 1:
         raise ConfigError(f"micro_batch_size must be an integer >= 1, got {micro_batch_size!r}.")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise ConfigError(f"micro_batches: n must be the number of examples (a whole number), got {n!r}.")
     if n < 1:
         raise ShapeError("gradient accumulation needs a batch of at least one example, got an empty batch.")
     return [slice(start, min(start + micro_batch_size, n)) for start in range(0, n, micro_batch_size)]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
-from ..validation import boolean
+from ..validation import boolean, finite_number, positive_int
 
 __all__ = ["shard_indices", "shard_batch", "replicate", "gradients", "worker_gradients", "all_reduce_mean",
            "data_parallel_gradients", "RingAllReduce", "ring_all_reduce", "ring_bytes_per_worker",
@@ -44,6 +44,7 @@ def _check_world_size(world_size, n=None):
 
 def shard_indices(n: int, world_size: int) -> list[np.ndarray]:
     """Split ``range(n)`` into ``world_size`` contiguous shards whose sizes differ by at most one."""
+    n = positive_int(n, "n", "shard_indices")
     world_size = _check_world_size(world_size, n)
     return np.array_split(np.arange(n), world_size)
 
@@ -74,6 +75,9 @@ def gradients(model, loss_fn, x, y) -> tuple[float, dict[str, np.ndarray]]:
 
 def worker_gradients(models, loss_fn, shards) -> list[dict[str, np.ndarray]]:
     """What each worker computes on its own: the gradient of the mean loss over its shard."""
+    if not isinstance(models, (list, tuple)) or not isinstance(shards, (list, tuple)):
+        raise ConfigError(f"worker_gradients: models and shards must be lists (replicate(model, W) and "
+                          f"shard_batch(x, y, W)), got {type(models).__name__} and {type(shards).__name__}.")
     if len(models) != len(shards):
         raise ConfigError(f"{len(models)} model copies for {len(shards)} shards: one copy per worker.")
     return [gradients(m, loss_fn, xs, ys)[1] for m, (xs, ys) in zip(models, shards)]
@@ -208,11 +212,13 @@ def ring_all_reduce(arrays, *, average: bool = False) -> RingAllReduce:
 
 def ring_bytes_per_worker(nbytes: int, world_size: int) -> float:
     """The formula: each worker of a ring all-reduce sends ``2 (W - 1) / W * nbytes``."""
+    nbytes = finite_number(nbytes, "nbytes", "ring_bytes_per_worker", minimum=0)
     W = _check_world_size(world_size)
     return 2 * (W - 1) / W * nbytes
 
 
 def naive_all_reduce_bytes(nbytes: int, world_size: int) -> int:
     """Bytes the central worker moves when all send to it and it sends the sum back: ``2 (W - 1) * nbytes``."""
+    nbytes = finite_number(nbytes, "nbytes", "naive_all_reduce_bytes", minimum=0)
     W = _check_world_size(world_size)
     return 2 * (W - 1) * nbytes

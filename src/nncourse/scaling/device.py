@@ -199,8 +199,13 @@ def loader_settings(device, *, num_workers: int = 0) -> dict:
     ``pin_memory`` (page-locked host memory, faster and asynchronous copies to a GPU) only helps
     with CUDA; ``persistent_workers`` keeps worker processes alive between epochs when there are any.
     """
-    device = torch.device(device)
-    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise DeviceError(f"loader_settings: {device!r} is not a device name; use one of {', '.join(KNOWN_TYPES)} "
+                          f"or pick_device()") from None
+    if not isinstance(num_workers, (int, np.integer)) or isinstance(num_workers, bool) or num_workers < 0:
         raise ConfigError(f"loader_settings: num_workers must be an integer >= 0, got {num_workers!r}.")
+    num_workers = int(num_workers)
     return {"num_workers": num_workers, "pin_memory": device.type == "cuda",
             "persistent_workers": num_workers > 0}

@@ -57,6 +57,7 @@ def count_pairs(ids, counts=None, weight=1):
     >>> count_pairs([1, 2, 1, 2, 3])
     {(1, 2): 2, (2, 1): 1, (2, 3): 1}
     """
+    ids = _id_list(ids, "count_pairs")
     counts = {} if counts is None else counts
     for pair in zip(ids, ids[1:]):
         counts[pair] = counts.get(pair, 0) + weight
@@ -71,6 +72,14 @@ def merge(ids, pair, new_id):
     >>> merge([5, 5, 5], (5, 5), 256)      # the left pair first: (5 5) 5
     [256, 5]
     """
+    ids = _id_list(ids, "merge")
+    if isinstance(pair, (str, bytes)) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ConfigError(f"merge: pair must be two token ids (a, b), such as (104, 101), got {pair!r:.40}")
+    return _merge(ids, pair, new_id)
+
+
+def _merge(ids, pair, new_id):
+    """``merge`` without the checks (the training and encoding loops call it on their own lists)."""
     out, i, a, b = [], 0, pair[0], pair[1]
     while i < len(ids):
         if i + 1 < len(ids) and ids[i] == a and ids[i + 1] == b:
@@ -80,6 +89,19 @@ def merge(ids, pair, new_id):
             out.append(ids[i])
             i += 1
     return out
+
+
+def _id_list(ids, who):
+    """``ids`` as a list (of token ids); text or a single number is refused with the fix."""
+    if isinstance(ids, (str, bytes)):
+        raise ConfigError(f"{who}: ids must be a list of token ids, got the {type(ids).__name__} {ids!r:.40}; "
+                          f"start from list(text.encode('utf-8'))")
+    if hasattr(ids, "tolist"):
+        ids = ids.tolist()
+    if not isinstance(ids, (list, tuple)):
+        raise ConfigError(f"{who}: ids must be a list of token ids, such as list(text.encode('utf-8')), got "
+                          f"{type(ids).__name__}")
+    return ids
 
 
 def _check_text(text, who):
@@ -170,7 +192,7 @@ def train_merges(texts, n_merges, pattern="gpt2"):
             ids = words[w]
             if len(ids) < 2:
                 continue
-            merged = merge(ids, pair, new_id)
+            merged = _merge(ids, pair, new_id)
             if len(merged) == len(ids):                      # stale index entry: the pair is gone
                 continue
             for old in zip(ids, ids[1:]):                    # the piece's old pairs leave ...
@@ -348,7 +370,7 @@ class BPETokenizer:
             best = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, len(ranks)))
             if best not in ranks:
                 break
-            ids = merge(ids, best, N_BYTES + ranks[best])
+            ids = _merge(ids, best, N_BYTES + ranks[best])
         return ids
 
     def decode_bytes(self, ids) -> bytes:
@@ -360,6 +382,9 @@ class BPETokenizer:
     def decode(self, ids, errors="replace") -> str:
         """The text of a list of ids. Bytes that are not valid UTF-8 (a model can sample half a
         character) become U+FFFD "�" with ``errors="replace"``; ``errors="strict"`` raises instead."""
+        if errors not in ("replace", "strict", "ignore", "backslashreplace"):
+            raise ConfigError(f"decode: errors must be 'replace', 'strict', 'ignore' or 'backslashreplace', got "
+                              f"{errors!r}")
         return self.decode_bytes(ids).decode("utf-8", errors=errors)
 
     def _check_ids(self, ids):
