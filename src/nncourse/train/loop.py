@@ -252,12 +252,12 @@ def raise_ran_out(who):
 
 
 def _check_validation_fits(model, validation_data, who):
-    """Run the model on one validation example before training, so that validation data of the wrong width
+    """Run the model on a few validation examples before training, so that validation data of the wrong width
     (or the wrong image size) is refused now, naming ``validation_data``, not after the first epoch."""
     X_val = validation_data[0]
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            predict(model, X_val[:1])
+            predict(model, X_val[:8])          # a few rows: one alone has no batch statistics
     except (ShapeError, DTypeError) as error:
         reason = str(error).rstrip(".")
         raise type(error)(f"{who}: validation_data=(X_val, y_val) does not fit the model (X_val has shape "
