@@ -471,3 +471,26 @@ def test_more_chapter_11_to_15_helpers_refuse_strings_and_impossible_counts():
             call()
     assert loader_settings("cpu", num_workers=np.int64(2))["num_workers"] == 2
     assert merge((1, 2, 1, 2), (1, 2), 256) == [256, 256] and count_pairs(np.array([1, 2])) == {(1, 2): 1}
+
+
+@pytest.mark.parametrize("batch_size", [-1, 0, "3", 2.5])
+def test_every_batch_size_is_checked_where_it_is_taken(batch_size):
+    from nncourse.models import charlm
+    from nncourse.models.attention_tagger import predict_tokens
+    from nncourse.models.gpt_training import addition_accuracy, length_sorted_batches, name_batches
+    from nncourse.train import evaluate
+    names = ["anna", "bob", "clara", "dave"] * 4
+    calls = {
+        "length_batches": lambda: charlm.length_batches(names, batch_size, np.random.default_rng(0)),
+        "evaluate_lm": lambda: charlm.evaluate_lm(charlm.BigramNet(seed=0), names, batch_size=batch_size),
+        "train_lm": lambda: charlm.train_lm(charlm.BigramNet(seed=0), names, batch_size=batch_size),
+        "name_batches": lambda: name_batches(names, batch_size),
+        "length_sorted_batches": lambda: length_sorted_batches(names, batch_size),
+        "predict_tokens": lambda: predict_tokens(None, np.zeros((2, 5), np.int64), batch_size),
+        "addition_accuracy": lambda: addition_accuracy(None, 2, [1], [2], batch_size),
+        "evaluate": lambda: evaluate(nn.Linear(2, 2), nn.CrossEntropyLoss(), np.ones((3, 2), np.float32),
+                                    np.zeros(3, int), batch_size=batch_size),
+    }
+    for who, call in calls.items():
+        with pytest.raises(ConfigError, match=f"{who}: batch_size must be a whole number >= 1"):
+            call()

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
-from ..validation import non_negative_int, positive_int
+from ..utils import as_rng
+from ..validation import positive_int
 
 __all__ = ["INITS", "ACTIVATIONS", "init_std", "signal_through_depth", "Signal"]
 
@@ -80,7 +81,7 @@ def signal_through_depth(depth, activation, init, *, width=256, batch=512, seed=
     depth = positive_int(depth, "depth", "signal_through_depth")
     width = positive_int(width, "width", "signal_through_depth")
     batch = positive_int(batch, "batch", "signal_through_depth")
-    rng = np.random.default_rng(non_negative_int(seed, "seed", "signal_through_depth"))
+    rng = as_rng(seed)
     h = rng.standard_normal((batch, width))
     std = init_std(init, width, width)
     weights, slopes, activations = [], [], []

@@ -24,6 +24,7 @@ thin wrappers over ``fit``: they pass their own ``batches`` (padded names, an en
 """
 
 import math
+import numbers
 import time
 
 import numpy as np
@@ -327,16 +328,17 @@ def predict(model, X, *, batch_size=1024):
     return np.concatenate(outputs)
 
 
-def _predict_batch_size(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"predict: batch_size must be a whole number >= 1 (how many examples go through the "
+def _predict_batch_size(batch_size, who="predict"):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ConfigError(f"{who}: batch_size must be a whole number >= 1 (how many examples go through the "
                           f"model at once; 1024 by default), got {batch_size!r}")
-    return batch_size
+    return int(batch_size)
 
 
 def evaluate(model, loss_fn, X, y, *, batch_size=1024):
     """``(loss, accuracy)`` of ``model`` on ``(X, y)``; accuracy is ``None`` for regression losses."""
     backend = back.backend_of(model, "evaluate")
+    batch_size = _predict_batch_size(batch_size, "evaluate")
     check_loss_fn(loss_fn, backend)
     if len(np.asarray(y)) != len(np.asarray(X)):
         raise ShapeError(f"evaluate: X has {len(np.asarray(X))} rows but y has {len(np.asarray(y))}; they must match")
