@@ -470,6 +470,7 @@ def test_more_chapter_11_to_15_helpers_refuse_strings_and_impossible_counts():
         with pytest.raises(error, match=words):
             call()
     assert loader_settings("cpu", num_workers=np.int64(2))["num_workers"] == 2
+    assert dp.naive_all_reduce_bytes(96, 2) == 192 and isinstance(dp.naive_all_reduce_bytes(96, 2), int)
     assert merge((1, 2, 1, 2), (1, 2), 256) == [256, 256] and count_pairs(np.array([1, 2])) == {(1, 2): 1}
 
 

@@ -212,13 +212,13 @@ def ring_all_reduce(arrays, *, average: bool = False) -> RingAllReduce:
 
 def ring_bytes_per_worker(nbytes: int, world_size: int) -> float:
     """The formula: each worker of a ring all-reduce sends ``2 (W - 1) / W * nbytes``."""
-    nbytes = finite_number(nbytes, "nbytes", "ring_bytes_per_worker", minimum=0)
+    finite_number(nbytes, "nbytes", "ring_bytes_per_worker", minimum=0)          # checked; an int stays an int
     W = _check_world_size(world_size)
     return 2 * (W - 1) / W * nbytes
 
 
 def naive_all_reduce_bytes(nbytes: int, world_size: int) -> int:
     """Bytes the central worker moves when all send to it and it sends the sum back: ``2 (W - 1) * nbytes``."""
-    nbytes = finite_number(nbytes, "nbytes", "naive_all_reduce_bytes", minimum=0)
+    finite_number(nbytes, "nbytes", "naive_all_reduce_bytes", minimum=0)          # checked; an int stays an int
     W = _check_world_size(world_size)
     return 2 * (W - 1) * nbytes
