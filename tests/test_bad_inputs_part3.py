@@ -53,6 +53,11 @@ def _boolean_calls():
         "is_causal": lambda v: nn.functional.attend(np.ones((1, 2, 4)), np.ones((1, 2, 4)), np.ones((1, 2, 4)),
                                                     is_causal=v),
         "need_input_grad": lambda v: _backward(v),
+        "residual": lambda v: __import__("nncourse.models.torch", fromlist=["x"]).BasicBlock(2, 2, residual=v),
+        "restore_best": lambda v: fit(model, nn.CrossEntropyLoss(), nn.SGD(model.parameters(), lr=0.1), (X, Y),
+                                      epochs=1, quiet=True, restore_best=v, validation_data=(X[:8], Y[:8])),
+        "static": lambda v: __import__("nncourse.widgets.tokens", fromlist=["x"]).token_explorer(
+            [_tokenizer()], static=v),
     }
 
 
@@ -82,12 +87,6 @@ def test_train_false_as_a_string_leaves_the_mode_unchanged():
         model.train("False")
     assert model.training and model[1].training            # nothing half-changed
     assert not model.train(False)[1].training
-
-
-def test_widgets_refuse_a_static_string():
-    from nncourse.widgets.tokens import token_explorer
-    with pytest.raises(ConfigError, match="static must be True or False.*without quotes"):
-        token_explorer([_tokenizer()], static="False")
 
 
 # --- silent acceptances ------------------------------------------------------------------------------------
