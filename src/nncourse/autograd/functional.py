@@ -20,13 +20,13 @@ __all__ = ["softmax", "log_softmax", "gelu", "masked_fill", "cat", "embedding", 
 def _takes_tensors(*names):
     """Refuse, before the operation runs, a NumPy array (or anything else) where a ``Tensor`` is needed."""
     def wrap(operation):
-        signature = inspect.signature(operation)
+        order = list(inspect.signature(operation).parameters)
+        where = [(name, order.index(name)) for name in names]
 
         @functools.wraps(operation)
         def checked(*args, **kwargs):
-            bound = signature.bind_partial(*args, **kwargs).arguments
-            for name in names:
-                value = bound.get(name)
+            for name, position in where:
+                value = args[position] if position < len(args) else kwargs.get(name)
                 if value is not None and not isinstance(value, Tensor):
                     raise DTypeError(
                         f"{operation.__name__}: {name} must be an autograd Tensor, got {type(value).__module__}."
