@@ -13,7 +13,7 @@ import numpy as np
 from .errors import ConfigError, DTypeError, NonFiniteError
 
 __all__ = ["positive_int", "non_negative_int", "positive_float", "probability", "boolean",
-           "float_dtype", "divisible", "finite"]
+           "float_dtype", "divisible", "finite", "finite_number"]
 
 
 def _is_whole_number(value):
@@ -43,8 +43,9 @@ def positive_float(value, name, who):
 
 def probability(value, name, who, *, allow_one=False):
     """``value`` as a ``float`` in [0, 1) (or [0, 1] with ``allow_one``): a dropout rate, a momentum."""
-    upper_ok = (value <= 1) if allow_one else (value < 1)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value and upper_ok):
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    upper_ok = is_number and ((value <= 1) if allow_one else (value < 1))
+    if not is_number or not (0 <= value and upper_ok):
         interval = "[0, 1]" if allow_one else "[0, 1)"
         raise ConfigError(f"{who}: {name} must be a number in {interval}, got {value!r}")
     return float(value)
@@ -56,6 +57,23 @@ def boolean(value, name, who):
         raise ConfigError(f"{who}: {name} must be True or False, got {value!r} "
                           f"({type(value).__name__}); write {name}=True or {name}=False without quotes")
     return bool(value)
+
+
+def finite_number(value, name, who, *, minimum=None, maximum=None):
+    """``value`` as a finite ``float`` in [``minimum``, ``maximum``] (either bound optional).
+
+    A string such as ``"0.1"``, a bool, NaN and infinity are refused; NumPy numbers are accepted.
+    """
+    inside = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+              and bool(np.isfinite(value)) and (minimum is None or value >= minimum)
+              and (maximum is None or value <= maximum))
+    if not inside:
+        bounds = (f" in [{minimum:g}, {maximum:g}]" if minimum is not None and maximum is not None
+                  else f" >= {minimum:g}" if minimum is not None else f" <= {maximum:g}" if maximum is not None else "")
+        quoted = " without quotes" if isinstance(value, str) else ""
+        raise ConfigError(f"{who}: {name} must be a finite number{bounds}, got {value!r} ({type(value).__name__}); "
+                          f"write {name}= followed by a number{quoted}{' in that range' if bounds else ''}")
+    return float(value)
 
 
 def float_dtype(dtype, who, *, name="dtype"):

@@ -5,6 +5,8 @@ masked_fill, cat), or a composition of operations whose backward the engine deri
 (``cross_entropy`` = log_softmax, pick the target entries, average; ``embedding`` = indexing).
 """
 
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -15,6 +17,28 @@ from .tensor import Tensor, _axis
 __all__ = ["softmax", "log_softmax", "gelu", "masked_fill", "cat", "embedding", "cross_entropy", "linear"]
 
 
+def _takes_tensors(*names):
+    """Refuse, before the operation runs, a NumPy array (or anything else) where a ``Tensor`` is needed."""
+    def wrap(operation):
+        order = list(inspect.signature(operation).parameters)
+        where = [(name, order.index(name)) for name in names]
+
+        @functools.wraps(operation)
+        def checked(*args, **kwargs):
+            for name, position in where:
+                value = args[position] if position < len(args) else kwargs.get(name)
+                if value is not None and not isinstance(value, Tensor):
+                    raise DTypeError(
+                        f"{operation.__name__}: {name} must be an autograd Tensor, got {type(value).__module__}."
+                        f"{type(value).__name__}; wrap it first, {name} = Tensor({name}) (add requires_grad=True "
+                        f"for a weight whose gradient you need); for plain NumPy arrays use "
+                        f"nncourse.numpy_nn.functional instead")
+            return operation(*args, **kwargs)
+        return checked
+    return wrap
+
+
+@_takes_tensors("x")
 def softmax(x, dim=-1):
     """exp(x) / sum(exp(x)) along ``dim``. Backward: s * (g - sum(g * s))."""
     dim = _axis(dim, x.ndim, x.shape, "softmax")
@@ -27,6 +51,7 @@ def softmax(x, dim=-1):
     return Tensor.from_op(s, (x,), backward, "softmax", saved=("out",))
 
 
+@_takes_tensors("x")
 def log_softmax(x, dim=-1):
     """x - log(sum(exp(x))) along ``dim``. Backward: g - softmax(x) * sum(g)."""
     dim = _axis(dim, x.ndim, x.shape, "log_softmax")
@@ -42,6 +67,7 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
+@_takes_tensors("x")
 def gelu(x, approximate="none"):
     """x * Phi(x), Phi the standard normal CDF (exact), or GPT-2's tanh approximation."""
     z = x.data
@@ -59,6 +85,7 @@ def gelu(x, approximate="none"):
     raise ConfigError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
+@_takes_tensors("x")
 def masked_fill(x, mask, value):
     """``value`` where ``mask`` is True, ``x`` elsewhere; the filled entries get no gradient."""
     mask = np.asarray(mask)
@@ -91,6 +118,7 @@ def cat(tensors, dim=0):
     return Tensor.from_op(out, tensors, lambda g: tuple(np.split(g, ends, axis=dim)), "cat", saved=())
 
 
+@_takes_tensors("weight")
 def embedding(indices, weight):
     """``weight[indices]``: one row of ``weight`` per integer index (``torch.nn.functional.embedding``)."""
     indices = np.asarray(indices)
@@ -104,12 +132,14 @@ def embedding(indices, weight):
     return weight[indices]
 
 
+@_takes_tensors("x", "weight", "bias")
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias``, with torch's weight layout (out_features, in_features)."""
     out = x @ weight.T
     return out if bias is None else out + bias
 
 
+@_takes_tensors("logits")
 def cross_entropy(logits, target, ignore_index=-100, reduction="mean"):
     """Mean of -log softmax(logits)[target] over the rows whose target is not ``ignore_index``.
 

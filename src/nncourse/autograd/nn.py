@@ -5,6 +5,9 @@ the backward pass by itself. ``from_numpy(numpy_model)`` copies a ``numpy_nn`` `
 ``Linear`` layers and activations (same weights), so the two can be compared number for number.
 """
 
+import math
+import numbers
+
 import numpy as np
 
 from ..errors import ConfigError, ConversionError
@@ -71,16 +74,39 @@ class Sequential:
             p.zero_grad()
 
 
+def _parameter_list(params):
+    """``params`` as a non-empty list of Tensors; a model (or a single Tensor) is refused with the fix."""
+    if hasattr(params, "parameters") and callable(params.parameters):
+        raise ConfigError(f"SGD: params must be the model's parameters, got the model itself "
+                          f"({type(params).__name__}); pass model.parameters()")
+    if isinstance(params, Tensor):
+        raise ConfigError("SGD: params must be a list of Tensors, got a single Tensor; wrap it in a list: [w]")
+    try:
+        params = list(params)
+    except TypeError:
+        raise ConfigError(f"SGD: params must be a list of Tensors (model.parameters()), got "
+                          f"{type(params).__name__}") from None
+    if not params:
+        raise ConfigError("SGD: params is empty, so there is nothing to train; pass model.parameters()")
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise ConfigError(f"SGD: params[{i}] must be an autograd Tensor, got {type(p).__name__}; "
+                              f"pass model.parameters() (a numpy_nn model needs nncourse.numpy_nn.SGD)")
+    return params
+
+
 class SGD:
     """Gradient descent with torch's momentum rule: ``v <- momentum * v + grad``, ``p <- p - lr * v``
     (``v`` starts as the first gradient; ``momentum=0`` is plain ``p <- p - lr * grad``)."""
 
     def __init__(self, params, lr, momentum=0.0):
-        if not lr > 0:
-            raise ConfigError(f"SGD: lr must be a positive number, got {lr!r}")
-        if not 0 <= momentum < 1:
-            raise ConfigError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        self.params, self.lr, self.momentum = list(params), lr, momentum
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
+            raise ConfigError(f"SGD: lr must be a positive number (finite, > 0), got {lr!r} ({type(lr).__name__}); "
+                              f"write it without quotes, such as lr=0.1")
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum < 1:
+            raise ConfigError(f"SGD: momentum must be in [0, 1), got {momentum!r} ({type(momentum).__name__}); "
+                              f"use 0.9 for the usual momentum or 0 for none")
+        self.params, self.lr, self.momentum = _parameter_list(params), lr, momentum
         self.velocity = [None] * len(self.params)
 
     def zero_grad(self):

@@ -76,7 +76,11 @@ def rotate_images(images, degrees):
     """
     images = _check_images(images, "rotate_images")
     n, (height, width) = len(images), images.shape[-2:]
-    angles = np.deg2rad(_per_image(degrees, n, "rotate_images", "degrees").astype(np.float64))
+    degrees = _per_image(degrees, n, "rotate_images", "degrees")
+    if degrees.dtype.kind not in "iuf":
+        raise ConfigError(f"rotate_images: degrees must be numbers (one, or one per image), got dtype {degrees.dtype}; "
+                          f"write them without quotes, such as degrees=10")
+    angles = np.deg2rad(degrees.astype(np.float64))
     if not np.all(np.isfinite(angles)):
         raise ConfigError("rotate_images: degrees must be finite numbers")
     rows, cols = np.meshgrid(np.arange(height, dtype=np.float64), np.arange(width, dtype=np.float64),
@@ -113,6 +117,12 @@ def random_shift(images, max_shift=2, *, seed=None, rng=None):
     each axis (torchvision: ``RandomAffine(degrees=0, translate=(max_shift / W, max_shift / H))``)."""
     images = _check_images(images, "random_shift")
     max_shift = non_negative_int(max_shift, "max_shift", "random_shift")
+    smaller = min(images.shape[-2:])
+    if 2 * max_shift >= smaller:
+        raise ConfigError(f"random_shift: max_shift={max_shift} is too large for images of {images.shape[-2]}x"
+                          f"{images.shape[-1]} pixels: a shift of half the image or more pushes most of the digit "
+                          f"out of the frame (some images would come back blank); use max_shift < {smaller / 2:g}, "
+                          f"typically 1-3 pixels for 28x28 digits")
     generator = as_rng(seed, rng)
     dy = generator.integers(-max_shift, max_shift + 1, size=len(images))
     dx = generator.integers(-max_shift, max_shift + 1, size=len(images))
@@ -123,8 +133,10 @@ def random_rotation(images, max_degrees=10.0, *, seed=None, rng=None):
     """Rotate each image by an angle drawn uniformly from ``[-max_degrees, max_degrees]``
     (torchvision: ``RandomRotation(max_degrees)``)."""
     images = _check_images(images, "random_rotation")
-    if isinstance(max_degrees, bool) or not np.isscalar(max_degrees) or not 0 <= max_degrees <= 180:
-        raise ConfigError(f"random_rotation: max_degrees must be a number in [0, 180], got {max_degrees!r}; "
-                          f"digits are usually turned by at most 10-15 degrees (a 6 turned by 180 is a 9)")
+    if isinstance(max_degrees, bool) or not isinstance(max_degrees, (int, float, np.number)) \
+            or not np.isfinite(max_degrees) or not 0 <= max_degrees <= 180:
+        raise ConfigError(f"random_rotation: max_degrees must be a number in [0, 180], got {max_degrees!r} "
+                          f"({type(max_degrees).__name__}); digits are usually turned by at most 10-15 degrees "
+                          f"(a 6 turned by 180 is a 9)")
     generator = as_rng(seed, rng)
     return rotate_images(images, generator.uniform(-max_degrees, max_degrees, size=len(images)))

@@ -24,11 +24,24 @@ from .augment import random_rotation, random_shift
 __all__ = ["augment_batch", "augmented_copies", "augmented_epochs"]
 
 
+def _image_shape(image_shape, who):
+    """``image_shape`` as a pair of whole numbers >= 1, ``(height, width)``."""
+    try:
+        height, width = image_shape
+    except (TypeError, ValueError):
+        height = width = None
+    if isinstance(image_shape, str) or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1
+                                           for v in (height, width)):
+        raise ConfigError(f"{who}: image_shape must be a pair (height, width) of whole numbers, such as (28, 28), "
+                          f"got {image_shape!r}")
+    return int(height), int(width)
+
+
 def _as_images(X, image_shape, who):
     if not isinstance(X, np.ndarray):
         raise ShapeError(f"{who} expects a NumPy array, got {type(X).__name__}")
     if X.ndim == 2:
-        height, width = image_shape
+        height, width = _image_shape(image_shape, who)
         if X.shape[1] != height * width:
             raise ShapeError(f"{who}: rows of {X.shape[1]} pixels cannot be images of shape {image_shape}; "
                              f"pass image_shape=(height, width) with height * width = {X.shape[1]}")
@@ -53,8 +66,10 @@ def augmented_copies(X, y, copies=3, *, max_shift=2, max_degrees=0.0, image_shap
     if isinstance(copies, bool) or not isinstance(copies, numbers.Integral) or copies < 1:
         raise ConfigError(f"augmented_copies: copies must be a whole number >= 1 (how many moved versions "
                           f"of each digit to add), got {copies!r}")
+    _as_images(X, image_shape, "augmented_copies")
     if len(X) != len(y):
-        raise ShapeError(f"augmented_copies: X has {len(X)} examples but y has {len(y)} labels")
+        raise ShapeError(f"augmented_copies: X has {len(X)} examples but y has {len(y)} labels; pass the images "
+                         f"and the labels of the same set")
     generator = as_rng(seed)
     parts = [X] + [augment_batch(X, max_shift=max_shift, max_degrees=max_degrees, image_shape=image_shape,
                                  rng=generator) for _ in range(copies)]
@@ -65,7 +80,16 @@ def augmented_epochs(X, y, epochs, *, max_shift=2, max_degrees=0.0, image_shape=
     """Yield ``epochs`` pairs ``(X_moved, y)``, each with new random shifts (seeded as a whole)."""
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ConfigError(f"augmented_epochs: epochs must be a whole number >= 1, got {epochs!r}")
-    generator = as_rng(seed)
-    for _ in range(int(epochs)):
+    _as_images(X, image_shape, "augmented_epochs")
+    if len(X) != len(y):
+        raise ShapeError(f"augmented_epochs: X has {len(X)} examples but y has {len(y)} labels; pass the images "
+                         f"and the labels of the same set")
+    augment_batch(X[:1], max_shift=max_shift, max_degrees=max_degrees, image_shape=image_shape,
+                  rng=np.random.default_rng(0))      # checks the settings now, not at the first next()
+    return _epochs(X, y, int(epochs), max_shift, max_degrees, image_shape, as_rng(seed))
+
+
+def _epochs(X, y, epochs, max_shift, max_degrees, image_shape, generator):
+    for _ in range(epochs):
         yield augment_batch(X, max_shift=max_shift, max_degrees=max_degrees, image_shape=image_shape,
                             rng=generator), y

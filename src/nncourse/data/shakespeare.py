@@ -32,6 +32,7 @@ read) into train / validation / test with a seeded shuffle of the sorted play na
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 import re
 from dataclasses import dataclass
@@ -132,9 +133,16 @@ def clean_markdown(markdown: str) -> str:
     return "\n\n".join("\n".join(s) for s in speeches if len(s) > 1) + "\n"
 
 
-@functools.lru_cache(maxsize=None)
 def read_play(name: str) -> str:
     """The cleaned dialogue of one play (see ``clean_markdown``); ``name`` from ``list_plays()``."""
+    if not isinstance(name, str):
+        raise ConfigError(f"read_play: name must be a play's name (a str) such as 'macbeth', got "
+                          f"{type(name).__name__} {name!r:.40}; list_plays() gives every name")
+    return _read_play(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _read_play(name: str) -> str:
     files = _play_files()
     if name not in files:
         close = [p for p in sorted(files) if name and (name.lower() in p or p in name.lower())]
@@ -152,6 +160,9 @@ def read_play(name: str) -> str:
     return text
 
 
+read_play.cache_clear = _read_play.cache_clear     # the cache of cleaned plays, as before
+
+
 def load_shakespeare(*, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -> ShakespeareSplits:
     """A fixed, seeded train / validation / test split *by play* of the cleaned dialogue.
 
@@ -159,8 +170,13 @@ def load_shakespeare(*, seed: int = 0, fractions=(0.8, 0.1, 0.1)) -> Shakespeare
     plays: with 38 plays the default gives 30 / 4 / 4). Each split's text is its plays' dialogue, in
     the shuffled order, joined by a blank line. The same seed gives the same split on every machine.
     """
+    if isinstance(fractions, (str, bytes)) or not hasattr(fractions, "__len__") or len(fractions) != 3 or any(
+            isinstance(f, (bool, str)) or not isinstance(f, numbers.Real) or not math.isfinite(f) for f in fractions):
+        raise ConfigError(f"load_shakespeare: fractions must be three non-negative numbers (train, val, test) "
+                          f"summing to 1, such as (0.8, 0.1, 0.1), got {fractions!r}; write them as numbers, "
+                          f"without quotes")
     fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-9:
+    if min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-9:
         raise ConfigError(f"load_shakespeare: fractions must be three non-negative numbers (train, val, "
                           f"test) summing to 1, got {fractions}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):

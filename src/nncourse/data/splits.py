@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import ConfigError, ShapeError, TargetError
 from ..utils import as_rng
+from ..validation import boolean
 
 __all__ = ["Split", "validation_split", "balanced_subset"]
 
@@ -79,6 +80,7 @@ def validation_split(X, y, validation_size=0.2, *, seed=0, stratify=True):
     """
     who = "validation_split"
     _check_pair(X, y, who)
+    stratify = boolean(stratify, "stratify", who)
     n_val = _count(validation_size, len(y), who, "validation_size")
     rng = as_rng(seed)
     order = _stratified_order(y, rng) if stratify else rng.permutation(len(y))

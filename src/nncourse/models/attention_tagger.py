@@ -140,6 +140,7 @@ class TrainingLog(dict):
 
 def predict_tokens(model, tokens, batch_size=1000):
     """The most likely class at every position, int64 (N, L), for either back end."""
+    batch_size = validation_module.positive_int(batch_size, "batch_size", "predict_tokens")
     tokens = np.asarray(tokens)
     out = []
     for start in range(0, len(tokens), batch_size):

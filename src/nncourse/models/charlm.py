@@ -196,6 +196,7 @@ def length_batches(names, batch_size, rng):
     The names are shuffled, sorted by length (stable, so equal lengths stay shuffled), cut into
     batches, and the batches shuffled.
     """
+    batch_size = validation.positive_int(batch_size, "batch_size", "length_batches")
     names = [names[i] for i in rng.permutation(len(names))]
     names.sort(key=len)
     batches = [names[i:i + batch_size] for i in range(0, len(names), batch_size)]
@@ -246,6 +247,7 @@ def train_lm(model, names, *, epochs=1, batch_size=256, lr=1e-2, optimizer="adam
 
 def evaluate_lm(model, names, *, batch_size=2048):
     """Mean cross-entropy in nats per character over every prediction in ``names`` (a float)."""
+    batch_size = validation.positive_int(batch_size, "batch_size", "evaluate_lm")
     if isinstance(model, BigramCounts):
         return model.nll(names)
     names = list(names)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
+from ..utils import as_rng
 from ..validation import positive_int
 
 __all__ = ["INITS", "ACTIVATIONS", "init_std", "signal_through_depth", "Signal"]
@@ -37,6 +38,8 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid")
 
 def init_std(init, fan_in, fan_out):
     """The standard deviation of the weights under ``init`` for a layer with these fans."""
+    fan_in = positive_int(fan_in, "fan_in", "init_std")
+    fan_out = positive_int(fan_out, "fan_out", "init_std")
     if init == "normal":
         return 1.0
     if init == "small":
@@ -78,7 +81,7 @@ def signal_through_depth(depth, activation, init, *, width=256, batch=512, seed=
     depth = positive_int(depth, "depth", "signal_through_depth")
     width = positive_int(width, "width", "signal_through_depth")
     batch = positive_int(batch, "batch", "signal_through_depth")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     h = rng.standard_normal((batch, width))
     std = init_std(init, width, width)
     weights, slopes, activations = [], [], []

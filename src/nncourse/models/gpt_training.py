@@ -23,6 +23,7 @@ from ..data.names import PAD_TARGET, VOCAB, padded_batch
 from ..errors import ConfigError, ShapeError
 from ..numpy_nn import lr_scheduler as np_sched
 from ..train import fit, is_torch
+from ..utils import as_rng
 
 __all__ = ["train_gpt", "name_batches", "evaluate_gpt", "sample_sequences", "sample_names",
            "length_sorted_batches", "addition_problems", "addition_split", "ADDITION_VOCAB",
@@ -47,9 +48,20 @@ def _torch_loss(logits, targets):
 
 # ------------------------------------------------------------------------------------ batches
 def name_batches(names, batch_size, seed=0):
-    """Endless padded batches of ``batch_size`` names drawn at random (with a seeded Generator)."""
-    rng = np.random.default_rng(seed)
+    """Endless padded batches of ``batch_size`` names drawn at random (with a seeded Generator).
+
+    The arguments are checked at the call, not at the first ``next()``.
+    """
+    batch_size = validation.positive_int(batch_size, "batch_size", "name_batches")
+    rng = as_rng(seed)
     names = list(names)
+    if not names:
+        raise ConfigError("name_batches: names is empty, so there is nothing to draw a batch from; pass the "
+                          "training names")
+    return _name_batches(names, batch_size, rng)
+
+
+def _name_batches(names, batch_size, rng):
     while True:
         chosen = [names[i] for i in rng.integers(0, len(names), size=batch_size)]
         yield padded_batch(chosen)
@@ -57,7 +69,12 @@ def name_batches(names, batch_size, seed=0):
 
 def length_sorted_batches(names, batch_size=1024):
     """All names in batches of similar length (little padding): for evaluation."""
+    batch_size = validation.positive_int(batch_size, "batch_size", "length_sorted_batches")
     ordered = sorted(names, key=lambda n: (len(n), n))
+    return _sorted_batches(ordered, batch_size)
+
+
+def _sorted_batches(ordered, batch_size):
     for start in range(0, len(ordered), batch_size):
         yield padded_batch(ordered[start:start + batch_size])
 
@@ -208,6 +225,7 @@ def addition_problems(a, b, n_digits=2):
 
 def addition_accuracy(model, n_digits, a, b, batch_size=1000):
     """Share of problems whose whole answer is right, generated greedily (top_k=1) from "a+b="."""
+    batch_size = validation.positive_int(batch_size, "batch_size", "addition_accuracy")
     correct = 0
     for start in range(0, len(a), batch_size):
         xa, xb = a[start:start + batch_size], b[start:start + batch_size]

@@ -25,6 +25,7 @@ import numbers
 import numpy as np
 
 from .. import numpy_nn as nn
+from ..validation import boolean, non_negative_int, positive_float, positive_int, probability
 from ..data.augmented import augmented_copies
 from ..errors import ConfigError
 from ..train import fit
@@ -60,6 +61,18 @@ class RegularizedRun:
                 or not 0 <= self.weight_decay < 1:
             raise ConfigError(f"RegularizedRun: weight_decay must be a number in [0, 1) (typical: 1e-4 to "
                               f"1e-2), got {self.weight_decay!r}")
+        who = "RegularizedRun"
+        probability(self.dropout, "dropout", who)
+        positive_float(self.lr, "lr", who)
+        probability(self.momentum, "momentum", who)
+        non_negative_int(self.max_shift, "max_shift", who)
+        if self.patience is not None:
+            positive_int(self.patience, "patience", who)
+        if isinstance(self.hidden, (str, bytes)) or not isinstance(self.hidden, (tuple, list)) \
+                or not self.hidden or any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1
+                                          for h in self.hidden):
+            raise ConfigError(f"RegularizedRun: hidden must be a tuple of layer widths (whole numbers >= 1), such "
+                              f"as (64,) or (128, 64), got {self.hidden!r}")
 
     def label(self) -> str:
         parts = []
@@ -81,7 +94,17 @@ def train_regularized(run: RegularizedRun, data, *, seed: int = 0, validation=Tr
     validation digits (``data.X_val``) are scored after every epoch (``validation=False`` skips them,
     except that early stopping needs them).
     """
-    X_train, y_train, X_val, y_val = data
+    who = "train_regularized"
+    if not isinstance(run, RegularizedRun):
+        raise ConfigError(f"{who}: run must be a RegularizedRun, such as RegularizedRun(dropout=0.3), got "
+                          f"{type(run).__name__}")
+    non_negative_int(seed, "seed", who)
+    validation = boolean(validation, "validation", who)
+    try:
+        X_train, y_train, X_val, y_val = data
+    except (TypeError, ValueError):
+        raise ConfigError(f"{who}: data must be (X_train, y_train, X_val, y_val), such as a "
+                          f"nncourse.data.Split from validation_split, got {type(data).__name__}") from None
     if run.n_train > len(X_train):
         raise ConfigError(f"train_regularized: n_train={run.n_train} but only {len(X_train)} training digits")
     X, y = X_train[:run.n_train].astype(np.float64), y_train[:run.n_train]
@@ -112,6 +135,12 @@ def regularization_curves(split, grid=None, *, seed: int = 0, epochs: int = 20) 
     """
     from ..data.splits import balanced_subset
 
+    who = "regularization_curves"
+    if not all(hasattr(split, k) for k in ("X_train", "y_train", "X_val", "y_val")):
+        raise ConfigError(f"{who}: split must be a nncourse.data.Split (from validation_split(X, y)), got "
+                          f"{type(split).__name__}")
+    if grid is not None and not isinstance(grid, dict):
+        raise ConfigError(f"{who}: grid must be a dict of lists such as CURVE_GRID, got {type(grid).__name__}")
     grid = dict(CURVE_GRID if grid is None else grid)
     missing = [k for k in CURVE_GRID if k not in grid]
     if missing or set(grid) - set(CURVE_GRID):

@@ -275,15 +275,14 @@ class Conv2d(Module):
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = pair(stride, "stride", "Conv2d")
         self.padding = pair(padding, "padding", "Conv2d", minimum=0)
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"Conv2d: dtype must be a floating-point type such as np.float32, got {dtype}")
+        dtype = validation.float_dtype(dtype, "Conv2d")
+        bias = validation.boolean(bias, "bias", "Conv2d")
         self.dtype = dtype
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
 
         rng = as_rng(seed, rng)
         matrix_shape = (self.out_channels, self.in_channels * self.kernel_size[0] * self.kernel_size[1])
-        weight = initializers.get(init)(matrix_shape, rng)            # (O, K), fan_in = K as in torch
+        weight = initializers.weight(init, matrix_shape, rng, "Conv2d")  # (O, K), fan_in = K as in torch
         self.weight = Parameter(np.asarray(weight, dtype=dtype).reshape(
             self.out_channels, self.in_channels, *self.kernel_size))  # (O, C, kh, kw)
         self.bias = (Parameter(np.asarray(initializers.bias(init, matrix_shape, rng), dtype=dtype))

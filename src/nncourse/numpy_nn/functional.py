@@ -65,12 +65,28 @@ class AttentionCache(NamedTuple):
 
 
 # ---------------------------------------------------------------------------------------- softmax
+def _numpy_input(x, name, who):
+    """``x`` as a floating-point NumPy array; a torch tensor or an autograd Tensor is refused with the fix."""
+    kind = type(x).__module__.split(".")[0]
+    if kind == "torch" or type(x).__name__ == "Tensor":
+        raise DTypeError(f"{who}: {name} must be a NumPy array, got {type(x).__module__}.{type(x).__name__}; "
+                         f"numpy_nn.functional works on NumPy arrays: convert with {name}.detach().cpu().numpy() "
+                         f"(torch) or {name}.data (autograd), or use torch.nn.functional for tensors")
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{who}: {name} must hold floating-point numbers, got dtype {x.dtype}; convert with "
+                         f"{name}.astype(np.float32)")
+    return x
+
+
 def softmax(scores, dim=-1):
     """Stable softmax along ``dim`` that tolerates ``-inf`` (blocked) entries.
 
     Subtracting the row maximum keeps ``exp`` <= 1. A row that is ``-inf`` everywhere (nothing
     allowed) becomes a row of zeros instead of 0/0 = NaN.
     """
+    if type(scores) is not np.ndarray:
+        scores = _numpy_input(scores, "scores", "softmax")
     top = scores.max(axis=dim, keepdims=True)
     dead = np.isneginf(top)                          # fully masked rows
     top = np.where(dead, 0.0, top).astype(scores.dtype, copy=False)
@@ -161,6 +177,8 @@ def attention_forward(query, key, value, attn_mask=None, *, is_causal=False, sca
 def attend(query, key, value, attn_mask=None, *, is_causal=False, scale=None):
     """``attention_forward`` without checking ``query``, ``key`` and ``value`` (for layers that already
     did, such as ``MultiheadAttention``). The mask is still checked (cheap, and easy to get wrong)."""
+    if not isinstance(is_causal, bool):
+        is_causal = validation.boolean(is_causal, "is_causal", "attend")
     L, E = query.shape[-2:]
     S = key.shape[-2]
     scale = 1.0 / math.sqrt(E) if scale is None else scale

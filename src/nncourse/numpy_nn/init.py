@@ -23,10 +23,11 @@ with it. Like ``torch.nn.Linear``, a layer draws its weight first and its bias s
 """
 
 import math
+import numbers
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, NonFiniteError, ShapeError
 
 __all__ = [
     "torch_default",
@@ -37,6 +38,7 @@ __all__ = [
     "he_uniform",
     "zeros",
     "get",
+    "weight",
     "bias",
     "INITIALIZERS",
 ]
@@ -44,10 +46,16 @@ __all__ = [
 
 def _fans(shape):
     """``(fan_in, fan_out)`` of a weight of shape ``(out_features, in_features)``."""
-    if len(shape) != 2:
-        raise ConfigError(f"initialisers expect a weight shape (out_features, in_features), got {shape}")
-    fan_out, fan_in = shape
-    return fan_in, fan_out
+    try:
+        fan_out, fan_in = shape
+    except (TypeError, ValueError):
+        raise ConfigError(f"initialisers expect a weight shape (out_features, in_features), got {shape!r}") from None
+    for name, fan in (("fan_in (in_features)", fan_in), ("fan_out (out_features)", fan_out)):
+        if isinstance(fan, bool) or not isinstance(fan, numbers.Integral) or fan < 1:
+            raise ConfigError(f"initialisers: the weight shape {shape!r} gives {name} = {fan!r}, but it must be "
+                              f"a whole number >= 1 (a neuron with no inputs has no weights to draw); "
+                              f"pass shape=(out_features, in_features) with both >= 1")
+    return int(fan_in), int(fan_out)
 
 
 def torch_default(shape, rng):
@@ -118,6 +126,31 @@ def get(name):
     except (KeyError, TypeError):
         valid = ", ".join(repr(n) for n in INITIALIZERS)
         raise ConfigError(f"unknown init {name!r}; valid names are {valid}") from None
+
+
+def weight(init, shape, rng, who):
+    """The weight drawn by ``init`` (a name or a function ``init(shape, rng)``) for ``who``, as float64.
+
+    A custom initialiser is checked: it must return numbers of exactly ``shape``, all finite.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise ConfigError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}; pass "
+                          f"np.random.default_rng(seed), or seed= to the layer")
+    drawn = get(init)(shape, rng)
+    name = getattr(init, "__name__", repr(init)) if callable(init) else repr(init)
+    try:
+        drawn = np.asarray(drawn, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{who}: init={name} returned {type(drawn).__name__}, not an array of numbers; "
+                          f"a custom initialiser must return an array of shape {tuple(shape)}") from None
+    if drawn.shape != tuple(shape):
+        raise ShapeError(f"{who}: init={name} returned an array of shape {drawn.shape}, but the weight has shape "
+                         f"{tuple(shape)}; a custom initialiser init(shape, rng) must return exactly that shape "
+                         f"(for example rng.normal(0, 0.1, size=shape))")
+    if not np.all(np.isfinite(drawn)):
+        raise NonFiniteError(f"{who}: init={name} returned NaN or infinite weights; a custom initialiser must "
+                             f"return finite numbers (check its scale: a division by a zero fan-in gives inf)")
+    return drawn
 
 
 def bias(name, weight_shape, rng):

@@ -66,8 +66,7 @@ class Linear(Module):
 
         rng = as_rng(seed, rng)
         shape = (self.out_features, self.in_features)
-        weight_init = initializers.get(init)
-        self.weight = Parameter(np.asarray(weight_init(shape, rng), dtype=dtype))
+        self.weight = Parameter(np.asarray(initializers.weight(init, shape, rng, "Linear"), dtype=dtype))
         if bias:
             self.bias = Parameter(np.asarray(initializers.bias(init, shape, rng), dtype=dtype))
         else:

@@ -16,6 +16,7 @@ import functools
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, CourseError, DTypeError, ShapeError
 from .parameter import Parameter
 
@@ -203,8 +204,9 @@ class Module:
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode=True):
         """Switch this module and all sub-modules to training mode (or evaluation if ``mode=False``)."""
+        mode = validation.boolean(mode, "mode", f"{type(self).__name__}.train")
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self):
@@ -225,9 +227,7 @@ class Module:
 
     def to(self, dtype):
         """Cast every parameter to ``dtype`` in place (e.g. ``np.float64`` for gradient checks)."""
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise DTypeError(f"{type(self).__name__}.to: expected a floating-point dtype, got {dtype}")
+        dtype = validation.float_dtype(dtype, f"{type(self).__name__}.to")
         for module in self.modules():
             for param in module._parameters.values():
                 param.data = param.data.astype(dtype)
@@ -335,6 +335,8 @@ def _closes_a_pass(backward):
     """Wrap a subclass's ``backward``: a module with parameters refuses a second one per forward."""
     @functools.wraps(backward)
     def backward_pass(self, *args, **kwargs):
+        if "need_input_grad" in kwargs and not isinstance(kwargs["need_input_grad"], bool):
+            validation.boolean(kwargs["need_input_grad"], "need_input_grad", f"{type(self).__name__}.backward")
         owns_parameters = next(self.parameters(), None) is not None
         if owns_parameters and self.__dict__.get("_backward_done", False):
             raise CourseError(self._second_backward_message())

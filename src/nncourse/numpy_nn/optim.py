@@ -72,7 +72,8 @@ def _check_fraction(owner, name, value, *, include_one):
 def _check_flag(owner, name, value):
     """Switches such as ``nesterov`` must be True or False (a string like "yes" would count as True)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{owner}: {name} must be True or False, got {value!r}.")
+        raise ConfigError(f"{owner}: {name} must be True or False, got {value!r} ({type(value).__name__}); "
+                          f"write {name}=True or {name}=False without quotes.")
     return bool(value)
 
 
@@ -166,6 +167,7 @@ class Optimizer:
         Backward passes *add* into ``p.grad``, so call this before each new backward pass.
         With ``set_to_none=False`` the gradient arrays are filled with zeros instead.
         """
+        set_to_none = _check_flag(f"{type(self).__name__}.zero_grad", "set_to_none", set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -429,6 +431,7 @@ class Adam(Optimizer):
         _check_non_negative(owner, "eps", eps)
         _check_non_negative(owner, "weight_decay", weight_decay)
         amsgrad = _check_flag(owner, "amsgrad", amsgrad)
+        decoupled_weight_decay = _check_flag(owner, "decoupled_weight_decay", decoupled_weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=bool(amsgrad), decoupled_weight_decay=bool(decoupled_weight_decay))
         super().__init__(params, defaults)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
+from ..validation import boolean, finite_number, positive_int
 
 __all__ = ["shard_indices", "shard_batch", "replicate", "gradients", "worker_gradients", "all_reduce_mean",
            "data_parallel_gradients", "RingAllReduce", "ring_all_reduce", "ring_bytes_per_worker",
@@ -43,6 +44,7 @@ def _check_world_size(world_size, n=None):
 
 def shard_indices(n: int, world_size: int) -> list[np.ndarray]:
     """Split ``range(n)`` into ``world_size`` contiguous shards whose sizes differ by at most one."""
+    n = positive_int(n, "n", "shard_indices")
     world_size = _check_world_size(world_size, n)
     return np.array_split(np.arange(n), world_size)
 
@@ -73,6 +75,9 @@ def gradients(model, loss_fn, x, y) -> tuple[float, dict[str, np.ndarray]]:
 
 def worker_gradients(models, loss_fn, shards) -> list[dict[str, np.ndarray]]:
     """What each worker computes on its own: the gradient of the mean loss over its shard."""
+    if not isinstance(models, (list, tuple)) or not isinstance(shards, (list, tuple)):
+        raise ConfigError(f"worker_gradients: models and shards must be lists (replicate(model, W) and "
+                          f"shard_batch(x, y, W)), got {type(models).__name__} and {type(shards).__name__}.")
     if len(models) != len(shards):
         raise ConfigError(f"{len(models)} model copies for {len(shards)} shards: one copy per worker.")
     return [gradients(m, loss_fn, xs, ys)[1] for m, (xs, ys) in zip(models, shards)]
@@ -86,10 +91,24 @@ def all_reduce_mean(grads: list[dict[str, np.ndarray]], weights=None) -> dict[st
     """
     if not grads:
         raise ConfigError("all_reduce_mean needs the gradients of at least one worker.")
+    if isinstance(grads, dict) or not all(isinstance(g, dict) for g in grads):
+        raise ConfigError("all_reduce_mean: grads must be a list with one dict {name: gradient} per worker, "
+                          "such as worker_gradients(...) returns; wrap a single worker's dict in a list.")
     W = len(grads)
-    weights = np.full(W, 1.0 / W) if weights is None else np.asarray(weights, dtype=np.float64)
-    if weights.shape != (W,):
-        raise ShapeError(f"all_reduce_mean: {len(weights)} weights for {W} workers: one weight per worker.")
+    if weights is None:
+        weights = np.full(W, 1.0 / W)
+    else:
+        raw = np.asarray(weights, dtype=object) if not isinstance(weights, np.ndarray) else weights
+        if raw.ndim != 1 or len(raw) != W:
+            raise ShapeError(f"all_reduce_mean: weights has shape {raw.shape} for {W} workers: give one weight per "
+                             f"worker, such as the shard fractions N_w / N.")
+        if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)) for v in raw.tolist()):
+            raise ConfigError(f"all_reduce_mean: weights must be numbers, got {list(raw)!r}; write them without "
+                              f"quotes, such as the shard fractions N_w / N.")
+        weights = np.asarray(raw, dtype=np.float64)
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+            raise ConfigError(f"all_reduce_mean: every weight must be a finite number >= 0, got {weights.tolist()}: "
+                              f"a weight is a worker's share of the batch, N_w / N.")
     if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-12):
         raise ConfigError(f"all_reduce_mean: the weights sum to {weights.sum():.6g}, not 1: use the shard "
                           f"fractions N_w / N.")
@@ -98,6 +117,11 @@ def all_reduce_mean(grads: list[dict[str, np.ndarray]], weights=None) -> dict[st
         if list(g) != names:
             raise ConfigError(f"worker {w} has gradients for {list(g)}, worker 0 for {names}: every worker "
                               f"must hold a copy of the same model.")
+        for name in names:
+            if np.shape(g[name]) != np.shape(grads[0][name]):
+                raise ShapeError(f"all_reduce_mean: worker {w}'s gradient '{name}' has shape {np.shape(g[name])}, "
+                                 f"worker 0's {np.shape(grads[0][name])}: every worker must hold a copy of the same "
+                                 f"model (replicate(model, world_size)).")
     return {name: sum(wt * g[name] for wt, g in zip(weights, grads)) for name in names}
 
 
@@ -107,6 +131,7 @@ def data_parallel_gradients(model, loss_fn, x, y, world_size: int, *, weighted: 
     ``weighted=True`` weights each worker by its shard's size (exact for uneven shards too);
     ``weighted=False`` takes the plain mean, exact only when the shards are equal.
     """
+    weighted = boolean(weighted, "weighted", "data_parallel_gradients")
     shards = shard_batch(x, y, world_size)
     grads = worker_gradients(replicate(model, world_size), loss_fn, shards)
     weights = [len(xs) / len(x) for xs, _ in shards] if weighted else None
@@ -149,6 +174,7 @@ def ring_all_reduce(arrays, *, average: bool = False) -> RingAllReduce:
     Each worker sends 2 (W - 1) chunks of size/W: ``2 (W - 1) / W * size`` bytes, whatever W is, where
     sending everything to one server costs that server ``2 (W - 1) * size``.
     """
+    average = boolean(average, "average", "ring_all_reduce")
     arrays = [np.asarray(a) for a in arrays]
     W = _check_world_size(len(arrays))
     shape, dtype = arrays[0].shape, arrays[0].dtype
@@ -186,11 +212,13 @@ def ring_all_reduce(arrays, *, average: bool = False) -> RingAllReduce:
 
 def ring_bytes_per_worker(nbytes: int, world_size: int) -> float:
     """The formula: each worker of a ring all-reduce sends ``2 (W - 1) / W * nbytes``."""
+    finite_number(nbytes, "nbytes", "ring_bytes_per_worker", minimum=0)          # checked; an int stays an int
     W = _check_world_size(world_size)
     return 2 * (W - 1) / W * nbytes
 
 
 def naive_all_reduce_bytes(nbytes: int, world_size: int) -> int:
     """Bytes the central worker moves when all send to it and it sends the sum back: ``2 (W - 1) * nbytes``."""
+    finite_number(nbytes, "nbytes", "naive_all_reduce_bytes", minimum=0)          # checked; an int stays an int
     W = _check_world_size(world_size)
     return 2 * (W - 1) * nbytes

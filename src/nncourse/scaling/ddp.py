@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
+import numbers
 import os
 import socket
 import tempfile
@@ -38,6 +40,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from .. import torch_nn
 from ..errors import ConfigError
+from ..validation import non_negative_int, positive_float, positive_int, probability
 from .checkpoint import load_checkpoint, save_checkpoint
 
 __all__ = ["DDPConfig", "WorkerError", "free_port", "make_dataset", "train_ddp", "train_ddp_many", "train_single",
@@ -79,8 +82,25 @@ class DDPConfig:
     fail_mode: str = "raise"
 
     def check(self, world_size: int) -> None:
-        if not isinstance(world_size, int) or world_size < 1:
-            raise ConfigError(f"world_size must be an integer >= 1, got {world_size!r}.")
+        """Refuse a setting that cannot train, before any process is started."""
+        if isinstance(world_size, bool) or not isinstance(world_size, numbers.Integral) or world_size < 1:
+            raise ConfigError(f"world_size must be an integer >= 1 (the number of processes), got {world_size!r}.")
+        cores = os.cpu_count() or 1
+        limit = max(4, 2 * cores)
+        if world_size > limit:
+            raise ConfigError(f"world_size={world_size} processes on a machine with {cores} CPU core(s): each "
+                              f"process is a full copy of Python, torch and the model, and so many would only "
+                              f"fight for the cores (or run out of memory). Use world_size <= {limit} here; more "
+                              f"workers need more machines.")
+        for name in ("steps", "batch_size", "n_examples"):
+            positive_int(getattr(self, name), name, "DDPConfig")
+        non_negative_int(self.seed, "seed", "DDPConfig")
+        positive_float(self.lr, "lr", "DDPConfig")
+        probability(self.momentum, "momentum", "DDPConfig")
+        if isinstance(self.sizes, (str, bytes)) or not isinstance(self.sizes, (tuple, list)) or len(self.sizes) < 2 \
+                or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in self.sizes):
+            raise ConfigError(f"DDPConfig: sizes must be the layer widths, at least an input and an output size "
+                              f"(whole numbers >= 1), such as (6, 16, 1), got {self.sizes!r}.")
         if self.dtype not in ("float32", "float64"):
             raise ConfigError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}.")
         per_step = world_size * self.batch_size
@@ -90,6 +110,17 @@ class DDPConfig:
                               f"and the comparison with one process would not hold. Choose a multiple.")
         if self.fail_mode not in ("raise", "hang", "exit"):
             raise ConfigError(f"fail_mode must be 'raise', 'hang' or 'exit', got {self.fail_mode!r}.")
+
+
+def _check_config(config, world_size, who):
+    """``config`` must be a ``DDPConfig`` (a dict is refused with the fix) that can train on ``world_size``."""
+    if isinstance(config, dict):
+        raise ConfigError(f"{who}: config must be a DDPConfig, got a dict; build one from it: "
+                          f"DDPConfig(**config) (its fields: {', '.join(DDPConfig.__dataclass_fields__)}).")
+    if not isinstance(config, DDPConfig):
+        raise ConfigError(f"{who}: config must be a DDPConfig, such as DDPConfig(steps=5), got "
+                          f"{type(config).__name__}.")
+    config.check(world_size)
 
 
 def free_port() -> int:
@@ -205,13 +236,16 @@ def train_ddp(config: DDPConfig = DDPConfig(), world_size: int = 2, *, out=None,
 def train_ddp_many(configs, world_size: int = 2, *, outs=None, timeout: float = 60.0,
                    collective_timeout: float = 30.0):
     """``train_ddp`` for several configs, one after the other in the same processes (one start-up)."""
+    if isinstance(configs, (DDPConfig, dict)):
+        raise ConfigError("train_ddp_many: configs must be a list of DDPConfig, got a single "
+                          f"{type(configs).__name__}; wrap it in a list, or call train_ddp for one config.")
     configs = list(configs)
     if not configs:
         raise ConfigError("train_ddp_many needs at least one DDPConfig.")
     for config in configs:
-        config.check(world_size)
+        _check_config(config, world_size, "train_ddp")
     for name, value in (("timeout", timeout), ("collective_timeout", collective_timeout)):
-        if not (isinstance(value, (int, float)) and value > 0):
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}.")
     with tempfile.TemporaryDirectory(prefix="nncourse-ddp-") as tmp:
         targets = [Path(o) for o in outs] if outs is not None else \
@@ -269,7 +303,7 @@ def train_single(config: DDPConfig = DDPConfig(), world_size: int = 2):
     indices out round-robin, so the union of the workers' k-th batches is the k-th slice of
     ``world_size * batch_size`` indices of the same shuffle. Returns ``(state_dict, losses)``.
     """
-    config.check(world_size)
+    _check_config(config, world_size, "train_single")
     dataset = make_dataset(config)
     sampler = DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=config.seed)
     loader = DataLoader(dataset, batch_size=world_size * config.batch_size, sampler=sampler)

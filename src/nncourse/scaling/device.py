@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..validation import boolean
 
 __all__ = ["DeviceError", "available_devices", "pick_device", "to_device", "to_numpy", "device_of",
            "check_same_device", "require_cpu", "loader_settings"]
@@ -78,22 +79,58 @@ def to_device(obj, device, *, non_blocking: bool = False):
 
     ``obj`` may be a ``torch.nn.Module`` (moved in place, like ``module.to``), a tensor, a NumPy array
     (turned into a tensor first), or a tuple / list / dict of these (moved item by item: a batch
-    ``(x, y)`` from a DataLoader). Anything else (an int, a string) is returned unchanged.
+    ``(x, y)`` from a DataLoader). Numbers, strings and ``None`` inside a batch are returned unchanged.
+    ``device`` is checked first: one this machine lacks (``'cuda'`` without a GPU) is a ``DeviceError``.
+    Something that cannot move, such as a ``numpy_nn`` model, is refused rather than returned as it was.
     """
-    device = torch.device(device)
+    device = _target_device(device)
+    non_blocking = boolean(non_blocking, "non_blocking", "to_device")
+    return _move(obj, device, non_blocking)
+
+
+def _target_device(device):
+    """``device`` as a ``torch.device`` this machine has (a clear ``DeviceError`` otherwise)."""
+    if isinstance(device, torch.device) and device.type == "meta":
+        return device
+    if not isinstance(device, (str, torch.device)):
+        raise DeviceError(f"to_device: device must be a device name such as 'cpu' or 'cuda', or a torch.device, "
+                          f"got {type(device).__name__} {device!r:.40}; pick_device() returns the best one here")
+    if isinstance(device, str) and device.strip().lower() == "meta":
+        return torch.device("meta")
+    try:
+        return pick_device(device)
+    except DeviceError as error:
+        raise DeviceError(f"to_device: {str(error).removeprefix('pick_device: ')} To train on the CPU, pass "
+                          f"device='cpu'.") from None
+
+
+_STAYS = (int, float, complex, bool, str, bytes, type(None), np.generic)
+
+
+def _move(obj, device, non_blocking):
     if isinstance(obj, torch.nn.Module):
         return obj.to(device)
     if isinstance(obj, torch.Tensor):
         return obj.to(device, non_blocking=non_blocking)
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "biufc":
+            raise DeviceError(f"to_device: a NumPy array of dtype {obj.dtype} cannot become a tensor; convert it "
+                              f"to numbers first (for example with .astype(np.float32))")
         return torch.from_numpy(obj).to(device, non_blocking=non_blocking)
     if isinstance(obj, Mapping):
-        return type(obj)((k, to_device(v, device, non_blocking=non_blocking)) for k, v in obj.items())
+        return type(obj)((k, _move(v, device, non_blocking)) for k, v in obj.items())
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):        # a namedtuple
-        return type(obj)(*(to_device(v, device, non_blocking=non_blocking) for v in obj))
+        return type(obj)(*(_move(v, device, non_blocking) for v in obj))
     if isinstance(obj, (list, tuple)):
-        return type(obj)(to_device(v, device, non_blocking=non_blocking) for v in obj)
-    return obj
+        return type(obj)(_move(v, device, non_blocking) for v in obj)
+    if isinstance(obj, _STAYS):
+        return obj
+    numpy_model = type(obj).__module__.startswith("nncourse.")
+    hint = (" A nncourse.numpy_nn model lives in NumPy, on the CPU: convert it first with "
+            "nncourse.torch_nn.from_numpy(model), then move the torch model." if numpy_model else
+            " Move its tensors or its torch model instead.")
+    raise DeviceError(f"to_device cannot move a {type(obj).__name__}: only torch modules, tensors, NumPy arrays "
+                      f"and tuples / lists / dicts of them can go to a device.{hint}")
 
 
 def device_of(obj) -> torch.device | None:
@@ -162,8 +199,13 @@ def loader_settings(device, *, num_workers: int = 0) -> dict:
     ``pin_memory`` (page-locked host memory, faster and asynchronous copies to a GPU) only helps
     with CUDA; ``persistent_workers`` keeps worker processes alive between epochs when there are any.
     """
-    device = torch.device(device)
-    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise DeviceError(f"loader_settings: {device!r} is not a device name; use one of {', '.join(KNOWN_TYPES)} "
+                          f"or pick_device()") from None
+    if not isinstance(num_workers, (int, np.integer)) or isinstance(num_workers, bool) or num_workers < 0:
         raise ConfigError(f"loader_settings: num_workers must be an integer >= 0, got {num_workers!r}.")
+    num_workers = int(num_workers)
     return {"num_workers": num_workers, "pin_memory": device.type == "cuda",
             "persistent_workers": num_workers > 0}

@@ -16,6 +16,9 @@ and are what gradient accumulation and activation checkpointing trade against ti
 
 from __future__ import annotations
 
+import math
+import numbers
+
 from ..errors import ConfigError
 from .data_parallel import ring_bytes_per_worker
 
@@ -35,9 +38,9 @@ def bytes_per_number(dtype: str) -> int:
 
 
 def _count(n, what):
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ConfigError(f"{what} must be a positive whole number, got {n!r}.")
-    return n
+    return int(n)
 
 
 def training_memory(n_params: int, dtype: str = "float32", optimizer: str = "adam") -> dict[str, int]:
@@ -73,8 +76,10 @@ def scaling_figures(n_params: int, tokens_per_worker: int, world_size: int, dtyp
 
 def human_bytes(n: float) -> str:
     """``1536 -> '1.5 KiB'``: binary units, three significant figures."""
-    if n < 0:
-        raise ConfigError(f"a number of bytes cannot be negative, got {n!r}.")
+    if isinstance(n, bool) or not isinstance(n, numbers.Real) or not math.isfinite(n) or n < 0:
+        raise ConfigError(f"human_bytes: n must be a finite number of bytes >= 0 (a number of bytes cannot be "
+                          f"negative, NaN or infinite), got {n!r} ({type(n).__name__}); pass a count such as "
+                          f"training_memory(...)['total']")
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
@@ -83,6 +88,9 @@ def human_bytes(n: float) -> str:
 
 def human_flops(n: float) -> str:
     """``3.2e12 -> '3.2 TFLOP'``: decimal units, three significant figures."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Real) or not math.isfinite(n) or n < 0:
+        raise ConfigError(f"human_flops: n must be a finite number of operations >= 0, got {n!r} "
+                          f"({type(n).__name__}); pass a count such as flops_per_step(...)")
     for unit, scale in (("PFLOP", 1e15), ("TFLOP", 1e12), ("GFLOP", 1e9), ("MFLOP", 1e6), ("kFLOP", 1e3)):
         if n >= scale:
             return f"{n / scale:.3g} {unit}"

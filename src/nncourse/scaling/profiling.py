@@ -16,6 +16,7 @@ import time
 from torch.utils.data import Dataset
 
 from ..errors import ConfigError
+from ..validation import finite_number
 
 __all__ = ["SlowDataset", "time_by_label"]
 
@@ -24,10 +25,11 @@ class SlowDataset(Dataset):
     """The rows of ``tensors`` (all of the same length), each taking ``delay`` seconds to read."""
 
     def __init__(self, *tensors, delay: float = 0.001):
-        if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
-            raise ConfigError("SlowDataset needs one or more tensors with the same number of rows.")
-        if delay < 0:
-            raise ConfigError(f"SlowDataset: delay must be >= 0 seconds, got {delay}.")
+        if not tensors or any(not hasattr(t, "__len__") or not hasattr(t, "__getitem__") for t in tensors) \
+                or any(len(t) != len(tensors[0]) for t in tensors):
+            raise ConfigError("SlowDataset needs one or more tensors (or arrays) with the same number of rows, "
+                              "such as SlowDataset(x, y).")
+        delay = finite_number(delay, "delay", "SlowDataset", minimum=0)
         self.tensors = tensors
         self.delay = delay
 

@@ -39,6 +39,7 @@ each merge, touching only the pieces that contain the merged pair, and a heap fi
 from __future__ import annotations
 
 import collections
+from collections.abc import Iterable, Mapping
 import heapq
 import json
 import numbers
@@ -47,6 +48,7 @@ import tempfile
 
 from ..errors import ConfigError, DataError
 from ..utils import publish
+from ..validation import boolean
 from .pretokenize import bytes_to_unicode, compile_pattern, pretokenize
 
 __all__ = ["count_pairs", "merge", "train_merges", "BPETokenizer", "FORMAT", "N_BYTES"]
@@ -63,6 +65,7 @@ def count_pairs(ids, counts=None, weight=1):
     >>> count_pairs([1, 2, 1, 2, 3])
     {(1, 2): 2, (2, 1): 1, (2, 3): 1}
     """
+    ids = _id_list(ids, "count_pairs")
     counts = {} if counts is None else counts
     for pair in zip(ids, ids[1:]):
         counts[pair] = counts.get(pair, 0) + weight
@@ -77,6 +80,14 @@ def merge(ids, pair, new_id):
     >>> merge([5, 5, 5], (5, 5), 256)      # the left pair first: (5 5) 5
     [256, 5]
     """
+    ids = _id_list(ids, "merge")
+    if isinstance(pair, (str, bytes)) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ConfigError(f"merge: pair must be two token ids (a, b), such as (104, 101), got {pair!r:.40}")
+    return _merge(ids, pair, new_id)
+
+
+def _merge(ids, pair, new_id):
+    """``merge`` without the checks (the training and encoding loops call it on their own lists)."""
     out, i, a, b = [], 0, pair[0], pair[1]
     while i < len(ids):
         if i + 1 < len(ids) and ids[i] == a and ids[i + 1] == b:
@@ -86,6 +97,19 @@ def merge(ids, pair, new_id):
             out.append(ids[i])
             i += 1
     return out
+
+
+def _id_list(ids, who):
+    """``ids`` as a list (of token ids); text or a single number is refused with the fix."""
+    if isinstance(ids, (str, bytes)):
+        raise ConfigError(f"{who}: ids must be a list of token ids, got the {type(ids).__name__} {ids!r:.40}; "
+                          f"start from list(text.encode('utf-8'))")
+    if hasattr(ids, "tolist"):
+        ids = ids.tolist()
+    if not isinstance(ids, (list, tuple)):
+        raise ConfigError(f"{who}: ids must be a list of token ids, such as list(text.encode('utf-8')), got "
+                          f"{type(ids).__name__}")
+    return ids
 
 
 def _check_text(text, who):
@@ -99,6 +123,37 @@ def _check_text(text, who):
         raise ConfigError(f"{who}: the text holds {text[error.start:error.end]!r} at position {error.start}, "
                           f"a lone surrogate that has no UTF-8 bytes; clean the text first, e.g. "
                           f"text.encode('utf-8', 'replace').decode('utf-8')") from None
+
+
+def _texts(texts, who):
+    """``texts`` (one str, or an iterable of str) as a list of str; bytes, numbers and None are refused."""
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, (bytes, bytearray)):
+        raise ConfigError(f"{who}: texts must be text (a str or a list of str), got {type(texts).__name__}: "
+                          f"decode them first, data.decode('utf-8')")
+    if isinstance(texts, Mapping) or not isinstance(texts, Iterable):
+        raise ConfigError(f"{who}: texts must be text (a str or a list of str), got {type(texts).__name__} "
+                          f"{texts!r:.40}; read the corpus as a str first, e.g. open(path).read()")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ConfigError(f"{who}: texts[{i}] is {type(text).__name__} {text!r:.40}, but every item must be "
+                              f"a str; convert or drop it (str(x) for numbers, x.decode('utf-8') for bytes)")
+    return texts
+
+
+def _special_names(special_tokens, who):
+    """``special_tokens`` as a tuple of names; one string (which would be read letter by letter) is refused."""
+    if isinstance(special_tokens, str):
+        raise ConfigError(f"{who}: special_tokens must be a list of strings, got the single string "
+                          f"{special_tokens!r}, which would become one special token per character; "
+                          f"write special_tokens=[{special_tokens!r}]")
+    try:
+        return tuple(special_tokens)
+    except TypeError:
+        raise ConfigError(f"{who}: special_tokens must be a list of strings such as ['<|endoftext|>'], got "
+                          f"{type(special_tokens).__name__}") from None
 
 
 def _piece_counts(texts, pattern):
@@ -117,8 +172,7 @@ def train_merges(texts, n_merges, pattern="gpt2"):
 
     Stops early (returning fewer merges) when no pair occurs any more: every piece is one token.
     """
-    if isinstance(texts, (str, bytes)):
-        texts = [texts]
+    texts = _texts(texts, "train_merges")
     if isinstance(n_merges, bool) or not isinstance(n_merges, numbers.Integral) or n_merges < 0:
         raise ConfigError(f"train_merges: n_merges must be a whole number >= 0, got {n_merges!r}")
     pieces = _piece_counts(texts, pattern)
@@ -146,7 +200,7 @@ def train_merges(texts, n_merges, pattern="gpt2"):
             ids = words[w]
             if len(ids) < 2:
                 continue
-            merged = merge(ids, pair, new_id)
+            merged = _merge(ids, pair, new_id)
             if len(merged) == len(ids):                      # stale index entry: the pair is gone
                 continue
             for old in zip(ids, ids[1:]):                    # the piece's old pairs leave ...
@@ -165,6 +219,24 @@ def train_merges(texts, n_merges, pattern="gpt2"):
             else:
                 pair_counts.pop(p, None)
     return merges
+
+
+def _file_path(path, who):
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise ConfigError(f"{who}: path must be a file name (a str or a pathlib.Path), such as 'tokenizer.json', "
+                          f"got {type(path).__name__}") from None
+
+
+def _parents(folder):
+    """``folder`` and the folders above it, nearest first."""
+    while True:
+        yield folder
+        above = os.path.dirname(folder)
+        if above == folder:
+            return
+        folder = above
 
 
 class BPETokenizer:
@@ -192,7 +264,7 @@ class BPETokenizer:
             self._vocab.append(self._vocab[pair[0]] + self._vocab[pair[1]])
         self.ranks = {pair: k for k, pair in enumerate(self.merges)}
         self.special_tokens = {}
-        for name in special_tokens:
+        for name in _special_names(special_tokens, "BPETokenizer"):
             self._check_special_name(name)
             self.special_tokens[name] = N_BYTES + len(self.merges) + len(self.special_tokens)
         # chapter 14's layout as tables: byte b is id b, merge k makes id 256 + k, specials come last
@@ -244,7 +316,7 @@ class BPETokenizer:
         compile_pattern(pattern)
         self.pattern = pattern
         self.special_tokens = {}
-        for name in special_tokens:
+        for name in _special_names(special_tokens, "BPETokenizer.from_vocabulary"):
             self._check_special_name(name)
             if name not in ids:
                 raise ConfigError(f"{who}: the special token {name!r} is not among the tokens; list only tokens "
@@ -301,15 +373,13 @@ class BPETokenizer:
         the special tokens. If the text runs out of pairs first, the vocabulary is smaller
         (``tok.vocab_size`` says how large it is).
         """
-        special_tokens = tuple(special_tokens)
+        special_tokens = _special_names(special_tokens, "BPETokenizer.train")
+        texts = _texts(texts, "BPETokenizer.train")
         smallest = N_BYTES + len(special_tokens)
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, numbers.Integral) or vocab_size < smallest:
             raise ConfigError(f"BPETokenizer.train: vocab_size must be an integer >= {smallest} (256 bytes"
                               f"{f' + {len(special_tokens)} special tokens' if special_tokens else ''}), "
                               f"got {vocab_size!r}")
-        if isinstance(texts, str):
-            texts = [texts]
-        texts = list(texts)
         if not any(texts):
             raise ConfigError("BPETokenizer.train: the training text is empty; pass the corpus as a str "
                               "or a list of str")
@@ -341,6 +411,7 @@ class BPETokenizer:
         becomes its single id; with ``special=False`` it is encoded as ordinary text (use that for
         text from users, who should not be able to type an end-of-text marker)."""
         _check_text(text, "encode")
+        special = boolean(special, "special", "encode")
         if special and self.special_tokens:
             ids = []
             for chunk, is_special in self._split_special(text):
@@ -387,7 +458,7 @@ class BPETokenizer:
             best = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, len(ranks)))
             if best not in ranks:
                 break
-            ids = merge(ids, best, self._merge_into[best])
+            ids = _merge(ids, best, self._merge_into[best])
         return ids
 
     def _missing_byte(self, data: bytes):
@@ -408,6 +479,9 @@ class BPETokenizer:
     def decode(self, ids, errors="replace") -> str:
         """The text of a list of ids. Bytes that are not valid UTF-8 (a model can sample half a
         character) become U+FFFD "�" with ``errors="replace"``; ``errors="strict"`` raises instead."""
+        if errors not in ("replace", "strict", "ignore", "backslashreplace"):
+            raise ConfigError(f"decode: errors must be 'replace', 'strict', 'ignore' or 'backslashreplace', got "
+                              f"{errors!r}")
         return self.decode_bytes(ids).decode("utf-8", errors=errors)
 
     def _check_ids(self, ids):
@@ -441,8 +515,19 @@ class BPETokenizer:
         if self.pattern is not None and not isinstance(self.pattern, str):
             raise ConfigError("save: a tokenizer with a compiled pattern of its own cannot be saved by name; "
                               "use pattern='gpt2' or None")
-        path = os.fspath(path)
+        path = _file_path(path, "save")
         folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise DataError(f"cannot save the tokenizer to {path}: it is a folder, not a file; give a file name "
+                            f"inside it, such as {os.path.join(path, 'tokenizer.json')}")
+        parent = next((p for p in _parents(folder) if os.path.exists(p)), None)
+        if parent is not None and not os.path.isdir(parent):
+            beside = os.path.join(os.path.dirname(parent), "tokenizer.json")
+            raise DataError(f"cannot save the tokenizer to {path}: {parent} is a file, not a folder; save the "
+                            f"tokenizer next to it instead, such as {beside}")
+        if not os.path.isdir(folder):
+            raise DataError(f"cannot save the tokenizer to {path}: the folder {folder} does not exist; create it first "
+                            f"(os.makedirs(folder, exist_ok=True)) or choose a writable folder that exists")
         try:
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tokenizer-", suffix=".tmp")
         except OSError as error:
@@ -460,12 +545,18 @@ class BPETokenizer:
     @classmethod
     def load(cls, path) -> "BPETokenizer":
         """Read a file written by ``save``. A missing, truncated or edited file is a ``DataError``."""
-        path = os.fspath(path)
+        path = _file_path(path, "load")
         try:
             with open(path, encoding="utf-8") as file:
                 data = json.load(file)
         except FileNotFoundError:
             raise DataError(f"no tokenizer file at {path}: save one first with tok.save(path)") from None
+        except IsADirectoryError:
+            raise DataError(f"load: {path} is a folder, not a tokenizer file; pass the file that tok.save wrote, "
+                            f"such as {os.path.join(path, 'tokenizer.json')}") from None
+        except NotADirectoryError:
+            raise DataError(f"load: no tokenizer file at {path}: a part of that path is a file, not a folder; "
+                            f"check the path") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise DataError(f"the tokenizer file {path} is damaged (not valid JSON: {error}); save the "
                             f"tokenizer again or retrain it") from None

@@ -51,4 +51,7 @@ def bytes_per_token(tokenizer, text: str) -> float:
     n_bytes = len(text.encode("utf-8")) if isinstance(text, str) else None
     if not n_bytes:
         raise ConfigError(f"bytes_per_token needs a non-empty str, got {text!r:.40}")
+    if isinstance(tokenizer, (str, bytes)) or not callable(getattr(tokenizer, "encode", None)):
+        raise ConfigError(f"bytes_per_token: tokenizer must be a tokenizer (such as a BPETokenizer), got "
+                          f"{type(tokenizer).__name__}; the order is bytes_per_token(tokenizer, text)")
     return n_bytes / len(tokenizer.encode(text))

@@ -32,11 +32,23 @@ def _stream(ids, block_size, who):
 
 
 def random_windows(ids, batch_size, block_size, *, seed=0):
-    """An endless stream of ``(inputs, targets)``: ``batch_size`` windows at random starts (seeded)."""
+    """An endless stream of ``(inputs, targets)``: ``batch_size`` windows at random starts (seeded).
+
+    The arguments are checked at the call, not at the first ``next()``.
+    """
     ids = _stream(ids, block_size, "random_windows")
+    batch_size = _batch_size(batch_size, "random_windows")
+    return _random_windows(ids, batch_size, block_size, as_rng(seed))
+
+
+def _batch_size(batch_size, who):
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ConfigError(f"random_windows: batch_size must be a positive integer, got {batch_size!r}")
-    rng = as_rng(seed)
+        raise ConfigError(f"{who}: batch_size must be a positive integer (how many windows per batch, such as "
+                          f"32), got {batch_size!r}")
+    return int(batch_size)
+
+
+def _random_windows(ids, batch_size, block_size, rng):
     offsets = np.arange(block_size + 1)
     while True:
         starts = rng.integers(0, len(ids) - block_size, size=batch_size)
@@ -51,6 +63,7 @@ def consecutive_windows(ids, block_size, *, batch_size=64):
     Returns a list of ``(inputs, targets)`` batches and the number of predicted tokens.
     """
     ids = _stream(ids, block_size, "consecutive_windows")
+    batch_size = _batch_size(batch_size, "consecutive_windows")
     n_windows = (len(ids) - 1) // block_size
     rows = ids[:n_windows * block_size + 1]
     inputs = rows[:-1].reshape(n_windows, block_size)

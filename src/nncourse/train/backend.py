@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import boolean
 from ..numpy_nn.module import Module as NumpyModule
 
 __all__ = ["is_torch", "backend_of", "model_dtype", "to_torch", "torch_float_dtype", "train_step",
@@ -87,6 +88,8 @@ def train_step(model, loss_fn, optimizer, inputs, targets, *, backend, clip=None
     Returns ``(loss, output as NumPy, gradient norm or None)``. ``clip`` is a max norm for
     ``clip_grad_norm_``; with ``want_norm`` the norm is measured even without clipping.
     """
+    if want_norm is not True and want_norm is not False:
+        want_norm = boolean(want_norm, "want_norm", "train_step")
     norm = None
     max_norm = clip if clip is not None else math.inf
     if backend == "numpy":

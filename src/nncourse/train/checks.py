@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, TargetError
 from ..numpy_nn.module import Module as NumpyModule
+from ..validation import boolean
 from .backend import is_torch_object
 
 __all__ = ["check_positive_int", "check_data", "check_loss_fn", "check_optimizer", "check_scheduler",
@@ -34,6 +35,7 @@ def check_data(name, data, model_dtype, *, tokens=False):
 
     ``tokens``: the model starts with an embedding, so X holds integer token ids, not float features.
     """
+    tokens = boolean(tokens, "tokens", "check_data")
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise ConfigError(f"{name} must be a pair (X, y) of NumPy arrays, got {type(data).__name__}")
     X, y = (np.asarray(a) for a in data)
@@ -241,8 +243,7 @@ def check_inputs(model, backend, X):
 def check_early_stopping(patience, restore_best, validation_data):
     if patience is not None:
         check_positive_int("patience", patience)
-    if not isinstance(restore_best, (bool, np.bool_)):
-        raise ConfigError(f"fit: restore_best must be True or False, got {restore_best!r}")
+    boolean(restore_best, "restore_best", "fit")
     if validation_data is None and (patience is not None or restore_best):
         option = f"patience={patience}" if patience is not None else "restore_best=True"
         raise ConfigError(

@@ -24,12 +24,14 @@ thin wrappers over ``fit``: they pass their own ``batches`` (padded names, an en
 """
 
 import math
+import numbers
 import time
 
 import numpy as np
 
-from ..errors import ConfigError, NonFiniteError, ShapeError
+from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..utils import as_rng
+from ..validation import boolean
 from . import backend as back
 from .checks import (check_data, check_early_stopping, check_inputs, check_loss_fn, check_optimizer,
                      check_positive_int, check_scheduler, check_targets, know_nothing_loss, reads_tokens, task)
@@ -93,6 +95,7 @@ def fit(model, loss_fn, optimizer, data=None, *, epochs=10, batch_size=32, valid
     loss exceeds ``DIVERGENCE_FACTOR`` x the reference loss, naming the epoch and step.
     """
     backend = back.backend_of(model, who)
+    quiet = boolean(quiet, "quiet", who)
     check_positive_int("epochs", epochs)
     check_positive_int("batch_size", batch_size)
     if steps is not None:
@@ -107,6 +110,7 @@ def fit(model, loss_fn, optimizer, data=None, *, epochs=10, batch_size=32, valid
     check_scheduler(scheduler, optimizer)
     if validation_data is not None:
         validation_data = check_data("validation_data", validation_data, dtype, tokens=tokens)
+        _check_validation_fits(model, validation_data, who)
 
     if batches is None:
         if data is None:
@@ -248,6 +252,20 @@ def raise_ran_out(who):
                     f"repeats forever), or fewer steps") from None
 
 
+def _check_validation_fits(model, validation_data, who):
+    """Run the model on a few validation examples before training, so that validation data of the wrong width
+    (or the wrong image size) is refused now, naming ``validation_data``, not after the first epoch."""
+    X_val = validation_data[0]
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            predict(model, X_val[:8])          # a few rows: one alone has no batch statistics
+    except (ShapeError, DTypeError) as error:
+        reason = str(error).rstrip(".")
+        raise type(error)(f"{who}: validation_data=(X_val, y_val) does not fit the model (X_val has shape "
+                          f"{X_val.shape}), so it is refused before training: {reason}. Pass validation data "
+                          f"shaped like the training data (a part split off with validation_split)") from None
+
+
 def _reference_loss(model, loss_fn, kind, backend, X, y, validation_data):
     """Check the targets against the untrained model's output, and return the reference loss of the
     divergence rule: max(loss on the training set before training, loss of a know-nothing guess).
@@ -310,16 +328,17 @@ def predict(model, X, *, batch_size=1024):
     return np.concatenate(outputs)
 
 
-def _predict_batch_size(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"predict: batch_size must be a whole number >= 1 (how many examples go through the "
+def _predict_batch_size(batch_size, who="predict"):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ConfigError(f"{who}: batch_size must be a whole number >= 1 (how many examples go through the "
                           f"model at once; 1024 by default), got {batch_size!r}")
-    return batch_size
+    return int(batch_size)
 
 
 def evaluate(model, loss_fn, X, y, *, batch_size=1024):
     """``(loss, accuracy)`` of ``model`` on ``(X, y)``; accuracy is ``None`` for regression losses."""
     backend = back.backend_of(model, "evaluate")
+    batch_size = _predict_batch_size(batch_size, "evaluate")
     check_loss_fn(loss_fn, backend)
     if len(np.asarray(y)) != len(np.asarray(X)):
         raise ShapeError(f"evaluate: X has {len(np.asarray(X))} rows but y has {len(np.asarray(y))}; they must match")

@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError
+from ..validation import boolean
 from . import arguments
 from ..train.backend import is_torch
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
@@ -82,6 +83,7 @@ def attention_explorer(model, sequences, *, static=True):
     arguments.model_with(model, "attention_explorer", needs=("attention_maps",),
                          what="an attention model that keeps its attention weights (AttentionTagger, NumPy or torch)",
                          example="models.AttentionTagger(...) trained with train_tagger")
+    static = boolean(static, "static", "attention_explorer")
     sequences = np.asarray(sequences)
     if sequences.ndim != 2 or sequences.dtype.kind not in "iu" or len(sequences) == 0:
         raise ConfigError(f"attention_explorer: sequences must be a non-empty int array (k, length), got "

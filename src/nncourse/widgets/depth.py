@@ -15,7 +15,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+import numbers
+
 from ..errors import ConfigError
+from ..validation import positive_int
+from .arguments import choices
 from ..models.deep_signal import INITS, signal_through_depth
 from .static import PAGE_PNG, Axis, figure_png, precomputed_widget
 
@@ -26,6 +30,8 @@ DEPTHS = (5, 10, 20, 50)
 
 def shown_layers(depth, count=6):
     """The layers (1-based) whose histograms are drawn: ``count`` of them from 1 to ``depth``."""
+    depth = positive_int(depth, "depth", "shown_layers")
+    count = positive_int(count, "count", "shown_layers")
     return sorted({int(round(v)) for v in np.linspace(1, depth, min(count, depth))})
 
 
@@ -68,9 +74,13 @@ class _DepthFigure:
 def depth_explorer(depths=DEPTHS, activations=("tanh", "relu"), inits=tuple(INITS), *, width=256, batch=256,
                    seed=0):
     """A precomputed widget: depth (slider) x activation x initialization (buttons)."""
+    who = "depth_explorer"
+    if isinstance(depths, (str, bytes)) or not isinstance(depths, (list, tuple, range)) or not depths or any(
+            isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in depths):
+        raise ConfigError(f"{who}: depths must be a list of whole numbers >= 1, such as [5, 10, 20], got {depths!r}")
     depths = sorted(int(d) for d in depths)
-    if not depths or depths[0] < 1:
-        raise ConfigError(f"depth_explorer: depths must be whole numbers >= 1, got {depths!r}")
+    activations = tuple(choices(activations, "activations", who))
+    inits = tuple(choices(inits, "inits", who))
     unknown = [i for i in inits if i not in INITS]
     if unknown:
         raise ConfigError(f"depth_explorer: unknown init {unknown}; choose from {', '.join(INITS)}")

@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError, ShapeError
+from ..validation import boolean
 from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 
@@ -108,6 +109,7 @@ def kernel_explorer(images, labels=None, *, kernels=None, static: bool = True) -
     ``static=False`` adds the kernel's nine numbers as editable boxes (needs a running kernel).
     """
     images, labels = _check_images(images, labels)
+    static = boolean(static, "static", "kernel_explorer")
     if kernels is not None:
         arguments.mapping(kernels, "kernels", "kernel_explorer", example="{'edge': [[-1, 0, 1]] * 3}")
     kernels = dict(PRESET_KERNELS if kernels is None else kernels)

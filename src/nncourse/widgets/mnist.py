@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import ConfigError
+from ..validation import boolean
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 from .training import format_number
 
@@ -128,6 +129,7 @@ def mnist_comparison(results, *, static: bool = True) -> W.Widget:
     ``static=False`` renders on demand in Python.
     """
     lrs, layers, table = _normalise(results)
+    static = boolean(static, "static", "mnist_comparison")
     fig = _ComparisonFigure(lrs, layers, table)
     if static:
         axes = [Axis("Hidden layers", layers), Axis("Learning rate", lrs, labels=[format_number(v) for v in lrs])]

@@ -14,6 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError
+from ..validation import boolean
 from .render import CLASS_COLORS
 from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
@@ -128,6 +129,7 @@ def perceptron_stepper(gates=("and", "or", "xor"), *, lr: float = 1.0, epochs: i
     for g in gates:
         if g not in GATES:
             raise ConfigError(f"gate must be one of {list(GATES)}, got {g!r}")
+    static = boolean(static, "static", "perceptron_stepper")
     fig = _PerceptronFigure()
     if static:
         runs = {g: perceptron_frames(g, lr, epochs, seed) for g in gates}

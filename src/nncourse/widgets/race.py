@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError
+from ..validation import boolean
 from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 from .training import format_number
@@ -134,6 +135,7 @@ def optimizer_race(surfaces=("bowl", "rosenbrock"),
     for s in surfaces:
         if s not in SURFACES:
             raise ConfigError(f"surface must be one of {list(SURFACES)}, got {s!r}")
+    static = boolean(static, "static", "optimizer_race")
     fig = _RaceFigure()
     if static:
         lrs = list(learning_rates)

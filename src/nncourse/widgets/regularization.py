@@ -28,9 +28,22 @@ def curve_table(curves) -> dict:
     if not isinstance(curves, dict) or "runs" not in curves or "settings" not in curves:
         raise ConfigError("regularization_explorer: expected the dict of chapters/results/regularization_curves.json "
                           "(keys 'settings' and 'runs'); make it with benchmarks/bench_regularization.py")
-    grid = curves["settings"]["grid"]
+    grid = curves["settings"].get("grid") if isinstance(curves["settings"], dict) else None
+    if not isinstance(grid, dict) or any(not isinstance(grid.get(k), (list, tuple)) or not grid.get(k)
+                                         for k in _KEYS):
+        raise ConfigError(f"regularization_explorer: curves['settings']['grid'] must give a list of values for each "
+                          f"of {list(_KEYS)}; the file is not one that benchmarks/bench_regularization.py wrote: "
+                          f"remake it with that script")
+    if not isinstance(curves["runs"], list):
+        raise ConfigError(f"regularization_explorer: curves['runs'] must be a list of runs, got "
+                          f"{type(curves['runs']).__name__}; remake the file with benchmarks/bench_regularization.py")
+    needed = (*_KEYS, "loss", "val_loss", "val_accuracy")
     table = {}
-    for run in curves["runs"]:
+    for i, run in enumerate(curves["runs"]):
+        missing = [k for k in needed if not isinstance(run, dict) or k not in run]
+        if missing:
+            raise ConfigError(f"regularization_explorer: run {i} of the curves lacks {missing}; remake the file "
+                              f"with benchmarks/bench_regularization.py")
         key = tuple(run[k] for k in _KEYS)
         if key in table:
             raise ConfigError(f"regularization_explorer: the setting {dict(zip(_KEYS, key))} appears twice in "

@@ -84,6 +84,7 @@ def temperature_sampler(model, train_names, *, temperatures=TEMPERATURES, n=24, 
     known = arguments.names_collection(train_names, "train_names", who)
     temperatures = tuple(arguments.choices(temperatures, "temperatures", who))
     n = validation.positive_int(n, "n", who)
+    static = validation.boolean(static, "static", who)
     samples = temperature_samples(model, temperatures, n=n, seed=seed)
     axis = Axis("temperature", tuple(temperatures), default=default)
     if static:

@@ -30,6 +30,7 @@ import ipywidgets as W
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import boolean
 
 __all__ = ["Axis", "precomputed_widget", "figure_png", "png_image"]
 
@@ -94,6 +95,8 @@ def figure_png(fig, *, compress_level: int = 1, draw: bool = True, palette: bool
     ``draw=False`` encodes the canvas as it is (after blitting, see ``PlaygroundFigure``).
     """
     from PIL import Image
+    if draw is not True or palette not in (True, False):      # the common call skips the checks
+        draw, palette = boolean(draw, "draw", "figure_png"), boolean(palette, "palette", "figure_png")
     if draw:
         fig.canvas.draw()
     picture = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])

@@ -20,6 +20,7 @@ import html
 import ipywidgets as W
 
 from ..errors import ConfigError
+from ..validation import boolean
 
 __all__ = ["tokens_html", "token_explorer", "EXAMPLES", "PALETTE"]
 
@@ -47,6 +48,7 @@ def tokens_html(tokenizer, text: str) -> str:
     """``text`` as a row of coloured tokens, with a line counting tokens, bytes and bytes per token."""
     if not isinstance(text, str):
         raise ConfigError(f"tokens_html expects a str, got {type(text).__name__}")
+    _check_tokenizer(tokenizer, "tokenizer", "tokens_html")
     ids = tokenizer.encode(text)
     spans = []
     for position, token_id in enumerate(ids):
@@ -63,17 +65,32 @@ def tokens_html(tokenizer, text: str) -> str:
             f"word-break:break-all'>{body}</div>{summary}")
 
 
+def _check_tokenizer(tok, name, who):
+    if not (hasattr(tok, "encode") and hasattr(tok, "token_bytes") and hasattr(tok, "vocab_size")) \
+            or isinstance(tok, type):
+        raise ConfigError(f"{who}: {name} is a {type(tok).__name__}, not a tokenizer; pass a trained "
+                          f"BPETokenizer (BPETokenizer.train(text, vocab_size))")
+    return tok
+
+
 def _labelled(tokenizers):
+    who = "token_explorer"
+    if hasattr(tokenizers, "encode") and hasattr(tokenizers, "token_bytes"):
+        raise ConfigError(f"{who}: tokenizers must be a list or a dict of tokenizers, got a single "
+                          f"{type(tokenizers).__name__}; write [tok] or {{'512': tok}}")
     if isinstance(tokenizers, dict):
         items = list(tokenizers.items())
+    elif isinstance(tokenizers, (list, tuple)):
+        items = [(i, t) for i, t in enumerate(tokenizers)]
     else:
-        items = [(str(t.vocab_size), t) for t in tokenizers]
+        raise ConfigError(f"{who}: tokenizers must be a list or a dict of tokenizers, such as {{'512': tok}}, got "
+                          f"{type(tokenizers).__name__}")
     if not items:
         raise ConfigError("token_explorer needs at least one tokenizer, e.g. {'512': tok}")
     for label, tok in items:
-        if not (hasattr(tok, "encode") and hasattr(tok, "token_bytes")):
-            raise ConfigError(f"token_explorer: {label!r} is a {type(tok).__name__}, not a tokenizer "
-                              f"(a BPETokenizer)")
+        _check_tokenizer(tok, f"tokenizers[{label!r}]", who)
+    if not isinstance(tokenizers, dict):
+        items = [(str(t.vocab_size), t) for _, t in items]
     return [str(label) for label, _ in items], [tok for _, tok in items]
 
 
@@ -85,9 +102,16 @@ def token_explorer(tokenizers, examples=None, *, static=True, default=None):
     form ``.text``, ``.slider`` and ``.output`` (an ``HTML`` widget).
     """
     labels, toks = _labelled(tokenizers)
+    static = boolean(static, "static", "token_explorer")
+    if examples is not None and not isinstance(examples, dict):
+        raise ConfigError(f"token_explorer: examples must be a dict {{name: text}}, such as {{'mine': 'To be or "
+                          f"not to be'}}, got {type(examples).__name__}")
     examples = dict(EXAMPLES if examples is None else examples)
     if not examples:
         raise ConfigError("token_explorer needs at least one example text")
+    for name, text in examples.items():
+        if not isinstance(text, str):
+            raise ConfigError(f"token_explorer: examples[{name!r}] must be a text (str), got {type(text).__name__}")
     start = labels.index(str(default)) if default is not None and str(default) in labels else 0
     slider = W.SelectionSlider(options=list(zip(labels, range(len(labels)))), index=start,
                                description="vocabulary size", continuous_update=True,

@@ -8,6 +8,7 @@ model and copies its state), so both back ends can be compared number for number
 import torch
 
 from ...numpy_nn.registry import load_numpy_state
+from ...validation import boolean
 from .. import resnet as numpy_resnet
 
 __all__ = ["BasicBlock", "ResNet"]
@@ -19,6 +20,8 @@ class BasicBlock(torch.nn.Module):
     def __init__(self, in_channels, out_channels, stride=1, *, residual=True, batch_norm=True,
                  dtype=torch.float32):
         super().__init__()
+        residual = boolean(residual, "residual", "BasicBlock")
+        batch_norm = boolean(batch_norm, "batch_norm", "BasicBlock")
         self.residual, self.batch_norm = residual, batch_norm
 
         def conv(c_in, c_out, k, s):
