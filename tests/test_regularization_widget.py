@@ -69,7 +69,14 @@ def test_curve_table_refuses_a_wrong_file_naming_the_fix():
 
 
 def test_regularization_curves_refuses_an_incomplete_grid():
+    from types import SimpleNamespace
+    split = SimpleNamespace(X_train=None, y_train=None, X_val=None, y_val=None)   # the grid is checked first
     with pytest.raises(ConfigError, match="needs exactly the keys"):
+        regularization_curves(split, {"n_train": (500,)})
+
+
+def test_regularization_curves_refuses_what_is_not_a_split():
+    with pytest.raises(ConfigError, match=r"split must be a nncourse.data.Split \(from validation_split"):
         regularization_curves(None, {"n_train": (500,)})
 
 
