@@ -69,6 +69,32 @@ class QuantizedTensor:
     values: np.ndarray | None = None
     scales: np.ndarray | None = None
 
+    def __post_init__(self):
+        who = "QuantizedTensor"
+        kind = _check_kind(self.kind, who)
+        shape = self.shape
+        if not isinstance(shape, tuple) or not shape or not all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in shape):
+            raise ShapeError(f"{who}: shape must be a tuple of whole numbers >= 1, got {shape!r}; build one with "
+                             f"quantize(array, kind)")
+        if not isinstance(self.raw, np.ndarray) or self.raw.dtype != np.uint8:
+            got = getattr(self.raw, "dtype", type(self.raw).__name__)
+            raise DTypeError(f"{who}: raw must be a NumPy uint8 array of stored bytes, got {got}; build one with "
+                             f"quantize(array, kind)")
+        count = int(np.prod(shape))
+        rows = shape[0] if len(shape) > 1 else 1
+        per_block, block_bytes = QUANT_KINDS[kind]
+        expected = count + 4 * rows if kind == "int8" else count // per_block * block_bytes
+        if (kind in GGUF_KINDS and shape[-1] % QK) or self.raw.nbytes != expected:
+            raise ShapeError(f"{who}: {kind} of shape {shape} takes {expected} bytes, but raw holds {self.raw.nbytes}; "
+                             f"the bytes are truncated or belong to another shape or kind")
+        if kind == "int8" and not (isinstance(self.values, np.ndarray) and self.values.dtype == np.int8
+                                   and self.values.shape == shape and isinstance(self.scales, np.ndarray)
+                                   and self.scales.dtype == np.float32 and self.scales.shape == (rows,)):
+            raise ShapeError(f"{who}: 'int8' needs values (int8, shape {shape}) and scales (float32, shape "
+                             f"({rows},)); build one with quantize(array, 'int8')")
+        object.__setattr__(self, "kind", kind)
+
     @property
     def nbytes(self) -> int:
         """Bytes the stored form takes (scales included)."""
