@@ -50,3 +50,15 @@ def _():
     path = Path(tempfile.mkdtemp(prefix="nncourse-onnx-")) / "gpt.onnx"
     return Call(GPT(11, 8, 8, 2, 1, seed=0), path, torch.zeros((2, 3), dtype=torch.long),
                 kinds={"model": "object", "path": "path", "example_input": "array"})
+
+
+@recipe("nncourse.widgets.quantization.quantization_explorer")
+def _():
+    table = {"f32": {"bytes_per_param": 4.0, "perplexity": 30.0}, "q8_0": {"bytes_per_param": 1.07, "perplexity": 30.1}}
+    return Call(np.linspace(-1, 1, 128, dtype=np.float32).reshape(2, 64), table, formats=("q8_0", "q4_1"),
+                kinds={"weights": "array", "table": "object", "formats": "object", "block": "count"})
+
+
+@recipe("nncourse.widgets.quantization.block_levels")
+def _():
+    return Call(np.linspace(-1, 1, 32, dtype=np.float32), "q4_1", kinds={"block": "array", "kind": "text"})
