@@ -23,17 +23,19 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 
-__all__ = ["dequantize_gguf_tensor", "dequantize_q4_1", "dequantize_q8_0", "BLOCK_FORMATS", "GGML_TYPES", "QK",
-           "Q4_1_BLOCK_BYTES", "Q8_0_BLOCK_BYTES"]
+__all__ = ["dequantize_gguf_tensor", "dequantize_q4_0", "dequantize_q4_1", "dequantize_q8_0", "BLOCK_FORMATS",
+           "GGML_TYPES", "QK", "Q4_0_BLOCK_BYTES", "Q4_1_BLOCK_BYTES", "Q8_0_BLOCK_BYTES"]
 
 #: values per block
 QK = 32
+Q4_0_BLOCK_BYTES = 2 + QK // 2
 Q4_1_BLOCK_BYTES = 2 + 2 + QK // 2
 Q8_0_BLOCK_BYTES = 2 + QK
 #: GGML's numbers for the tensor types this module reads (``gguf.GGMLQuantizationType``)
-GGML_TYPES = {"F32": 0, "F16": 1, "Q4_1": 3, "Q8_0": 8}
+GGML_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q8_0": 8}
 #: name -> (values per block, bytes per block)
-BLOCK_FORMATS = {"F32": (1, 4), "F16": (1, 2), "Q4_1": (QK, Q4_1_BLOCK_BYTES), "Q8_0": (QK, Q8_0_BLOCK_BYTES)}
+BLOCK_FORMATS = {"F32": (1, 4), "F16": (1, 2), "Q4_0": (QK, Q4_0_BLOCK_BYTES),
+                 "Q4_1": (QK, Q4_1_BLOCK_BYTES), "Q8_0": (QK, Q8_0_BLOCK_BYTES)}
 
 
 def _as_blocks(blocks, block_bytes, who):
@@ -63,6 +65,22 @@ def dequantize_q8_0(blocks) -> np.ndarray:
     d = blocks[:, :2].copy().view(np.float16).astype(np.float32)          # (n, 1) scale
     q = blocks[:, 2:].view(np.int8).astype(np.float32)                      # (n, 32) signed bytes
     return q * d
+
+
+def dequantize_q4_0(blocks) -> np.ndarray:
+    """Q4_0 blocks (raw bytes, 18 a block: a float16 scale ``d``, 16 bytes of nibbles) -> float32 values,
+    shape ``(n_blocks, 32)``; value = ``d * (q - 8)``, nibbles packed as in Q4_1 (low nibbles first).
+
+    >>> d = np.array([0.5], np.float16).view(np.uint8)
+    >>> values = dequantize_q4_0(np.concatenate([d, np.array([0x10 * 15 + 0] + [8] * 15, np.uint8)]))[0]
+    >>> values[0].item(), values[1].item(), values[16].item()
+    (-4.0, 0.0, 3.5)
+    """
+    blocks = _as_blocks(blocks, Q4_0_BLOCK_BYTES, "dequantize_q4_0")
+    d = blocks[:, 0:2].copy().view(np.float16).astype(np.float32)         # (n, 1)
+    packed = blocks[:, 2:]                                                  # (n, 16)
+    q = np.concatenate([packed & 0x0F, packed >> 4], axis=1).astype(np.int8) - np.int8(8)
+    return d * q.astype(np.float32)
 
 
 def dequantize_q4_1(blocks) -> np.ndarray:
@@ -119,11 +137,12 @@ def dequantize_gguf_tensor(tensor) -> np.ndarray:
         values = data.reshape(-1).view(np.float32) if data.dtype == np.uint8 else data.astype(np.float32, copy=False)
     elif kind == GGML_TYPES["F16"]:
         values = (data.reshape(-1).view(np.float16) if data.dtype == np.uint8 else data).astype(np.float32)
-    elif kind in (GGML_TYPES["Q4_1"], GGML_TYPES["Q8_0"]):
+    elif kind in (GGML_TYPES["Q4_0"], GGML_TYPES["Q4_1"], GGML_TYPES["Q8_0"]):
         if shape[-1] % QK:
             raise DataError(f"dequantize_gguf_tensor: {where} is {name} but its rows have {shape[-1]} values, "
                             f"not a multiple of the block size {QK}; the file is damaged")
-        decode = dequantize_q4_1 if kind == GGML_TYPES["Q4_1"] else dequantize_q8_0
+        decode = {GGML_TYPES["Q4_0"]: dequantize_q4_0, GGML_TYPES["Q4_1"]: dequantize_q4_1,
+                  GGML_TYPES["Q8_0"]: dequantize_q8_0}[kind]
         values = decode(data.reshape(-1).view(np.uint8) if data.dtype != np.uint8 else data.reshape(-1))
     else:
         raise ConfigError(f"dequantize_gguf_tensor: {where} is stored as {name}, which this course does not decode "
