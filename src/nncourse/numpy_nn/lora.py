@@ -14,7 +14,8 @@ model costs nothing extra at inference.
 
 Names follow Hugging Face PEFT: ``base_layer``, ``lora_A``, ``lora_B`` (PEFT keeps A and B as ``Linear``
 layers with one more level, ``lora_A.default.weight``; here they are parameters). The torch twin is
-``nncourse.torch_nn.LoRALinear``, with the same ``state_dict`` names.
+``nncourse.torch_nn.LoRALinear``, with the same ``state_dict`` names; it declares the pair (and the
+converters) in its own file, since ``numpy_nn`` names nothing above it.
 """
 
 import numbers
@@ -27,7 +28,7 @@ from ..utils import as_rng
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
-from .registry import copy_into, numpy_dtype_of, saveable, to_numpy, torch_dtype_of, twin_of
+from .registry import saveable
 
 __all__ = ["LoRALinear", "lora_init"]
 
@@ -62,44 +63,7 @@ def check_lora_arguments(base, r, alpha, dropout, who, linear_class, linear_name
     return r, float(alpha), float(dropout)
 
 
-def _from_torch(layer, where, rng):
-    """A ``torch_nn.LoRALinear`` -> a ``numpy_nn.LoRALinear`` with the same base, A and B."""
-    dtype = numpy_dtype_of(layer.base_layer, where)
-    base = _linear_from_torch(layer.base_layer, dtype)
-    twin = LoRALinear(base, layer.r, layer.alpha, layer.dropout_p, seed=0)
-    twin.lora_A.data = to_numpy(layer.lora_A, dtype)
-    twin.lora_B.data = to_numpy(layer.lora_B, dtype)
-    return twin
-
-
-def _linear_from_torch(layer, dtype):
-    base = Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, init="zeros", dtype=dtype)
-    base.weight.data = to_numpy(layer.weight, dtype)
-    if layer.bias is not None:
-        base.bias.data = to_numpy(layer.bias, dtype)
-    return base
-
-
-def _to_torch(layer, where):
-    """A ``numpy_nn.LoRALinear`` -> a ``torch_nn.LoRALinear`` with the same base, A and B."""
-    import torch
-
-    from ..torch_nn.lora import LoRALinear as TorchLoRALinear
-
-    base = torch.nn.utils.skip_init(torch.nn.Linear, layer.in_features, layer.out_features,
-                                    bias=layer.base_layer.bias is not None, dtype=torch_dtype_of(layer.base_layer))
-    copy_into(base.weight, layer.base_layer.weight.data)
-    if layer.base_layer.bias is not None:
-        copy_into(base.bias, layer.base_layer.bias.data)
-    twin = TorchLoRALinear(base, layer.r, layer.alpha, layer.dropout_p, seed=0)
-    with torch.no_grad():
-        copy_into(twin.lora_A, layer.lora_A.data)
-        copy_into(twin.lora_B, layer.lora_B.data)
-    return twin
-
-
 @saveable
-@twin_of("nncourse.torch_nn.lora.LoRALinear", from_torch=_from_torch, to_torch=_to_torch)
 class LoRALinear(Module):
     """``LoRALinear(base, r, alpha, dropout=0.0, seed=None)``: ``base(x) + (alpha / r) · dropout(x) @ A.T @ B.T``.
 

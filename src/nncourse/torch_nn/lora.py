@@ -9,7 +9,10 @@ backward pass; the base's parameters have ``requires_grad=False``, so it keeps n
 import numpy as np
 import torch
 
+from ..numpy_nn import Linear as NumpyLinear
+from ..numpy_nn.lora import LoRALinear as NumpyLoRALinear
 from ..numpy_nn.lora import check_lora_arguments, lora_init
+from ..numpy_nn.registry import copy_into, numpy_dtype_of, register_twin, to_numpy, torch_dtype_of
 from ..utils import as_rng
 
 __all__ = ["LoRALinear"]
@@ -59,3 +62,36 @@ class LoRALinear(torch.nn.Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, r={self.r}, alpha={self.alpha}"
+
+
+def _from_torch(layer, where, rng):
+    """A ``torch_nn.LoRALinear`` -> a ``numpy_nn.LoRALinear`` with the same base, A and B."""
+    dtype = numpy_dtype_of(layer.base_layer, where)
+    torch_base = layer.base_layer
+    base = NumpyLinear(torch_base.in_features, torch_base.out_features, bias=torch_base.bias is not None,
+                       init="zeros", dtype=dtype)
+    base.weight.data = to_numpy(torch_base.weight, dtype)
+    if torch_base.bias is not None:
+        base.bias.data = to_numpy(torch_base.bias, dtype)
+    twin = NumpyLoRALinear(base, layer.r, layer.alpha, layer.dropout_p, seed=0)
+    twin.lora_A.data = to_numpy(layer.lora_A, dtype)
+    twin.lora_B.data = to_numpy(layer.lora_B, dtype)
+    return twin
+
+
+def _to_torch(layer, where):
+    """A ``numpy_nn.LoRALinear`` -> a ``torch_nn.LoRALinear`` with the same base, A and B."""
+    np_base = layer.base_layer
+    base = torch.nn.utils.skip_init(torch.nn.Linear, layer.in_features, layer.out_features,
+                                    bias=np_base.bias is not None, dtype=torch_dtype_of(np_base))
+    copy_into(base.weight, np_base.weight.data)
+    if np_base.bias is not None:
+        copy_into(base.bias, np_base.bias.data)
+    twin = LoRALinear(base, layer.r, layer.alpha, layer.dropout_p, seed=0)
+    with torch.no_grad():
+        copy_into(twin.lora_A, layer.lora_A.data)
+        copy_into(twin.lora_B, layer.lora_B.data)
+    return twin
+
+
+register_twin(NumpyLoRALinear, LoRALinear, from_torch=_from_torch, to_torch=_to_torch)
