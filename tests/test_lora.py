@@ -308,6 +308,11 @@ def test_apply_lora_and_helpers_reject_bad_inputs():
         apply_lora(model, seed=-2, verbose=False)
     with pytest.raises(ConfigError, match="no LoRA adapters"):
         merge_lora(model)
+    for bad in (dict(r=0), dict(r=99), dict(alpha=-1), dict(dropout=2)):
+        with pytest.raises(ConfigError, match=list(bad)[0]):
+            apply_lora(model, **bad, verbose=False)
+        assert all(p.requires_grad for p in model.parameters())          # nothing frozen, nothing wrapped
+        assert not any(isinstance(m, LoRALinear) for m in model.modules())
     apply_lora(model, r=2, alpha=4, verbose=False)
     with pytest.raises(ConfigError, match="already has LoRA adapters"):
         apply_lora(model, verbose=False)

@@ -98,6 +98,10 @@ def apply_lora(model, r=8, alpha=16, targets=("q_proj", "v_proj"), dropout=0.0, 
                         if name and isinstance(m, linear_class)})
         raise ConfigError(f"{who}: no linear layer of the model is named {list(targets)}; its linear layers are "
                           f"named {names}")
+    from .numpy_nn.lora import check_lora_arguments
+    check_lora_arguments(found[0][1], r, alpha, dropout, who, linear_class, linear_class.__name__)
+    for name, layer in found[1:]:                      # every layer must accept r before anything changes
+        check_lora_arguments(layer, r, alpha, dropout, who, linear_class, linear_class.__name__)
     for param in model.parameters():
         param.requires_grad_(False)
     for i, (name, layer) in enumerate(found):
