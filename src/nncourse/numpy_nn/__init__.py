@@ -8,7 +8,8 @@ its own:
   activations, ``GELU`` and ``MultiheadAttention``, which torch keeps there too), ``normalization.py``
   (``LayerNorm``), ``sparse.py`` (``Embedding``), ``rnn.py`` (``RNN``, ``LSTM``, ``GRU``),
   ``transformer.py`` (``TransformerBlock``), ``decoder.py`` (chapter 16's ``DecoderBlock``: ``RMSNorm``,
-  rotary positions, ``SwiGLU``, ``GroupedQueryAttention`` and the ``KVCache``);
+  rotary positions, ``SwiGLU``, ``GroupedQueryAttention`` and the ``KVCache``), ``lora.py`` (chapter 18's
+  ``LoRALinear``, a frozen ``Linear`` plus a low-rank update);
 - ``functional.py`` (``scaled_dot_product_attention``, as in ``torch.nn.functional``), ``loss.py``,
   ``clip_grad.py`` (``torch/nn/utils/``), ``optim.py`` and ``lr_scheduler.py`` (``torch/optim/``);
 - the course's own: ``builders.py`` (``mlp``), ``init.py``, ``gradcheck.py``,
@@ -41,6 +42,7 @@ from .sparse import *  # noqa: F403  Embedding
 from .rnn import *  # noqa: F403  RNN, LSTM, GRU
 from .transformer import *  # noqa: F403  TransformerBlock
 from .decoder import *  # noqa: F403  SwiGLU, GroupedQueryAttention, DecoderBlock, KVCache (ch. 16)
+from .lora import *  # noqa: F403  LoRALinear, lora_init (ch. 18)
 from . import functional  # noqa: F401  scaled_dot_product_attention, attention_forward/backward (torch.nn.functional)
 from .functional import scaled_dot_product_attention  # noqa: F401
 from .loss import *  # noqa: F403  MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss

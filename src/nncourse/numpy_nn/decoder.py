@@ -74,7 +74,11 @@ def _rms_norm(x, norm):
 
 
 def _linear(x, layer):
-    """``layer(x)`` for a bias-free ``Linear``, without its checks and cache (the cached path)."""
+    """``layer(x)`` for a bias-free ``Linear``, without its checks and cache (the cached path).
+    A layer that wraps a ``Linear`` (chapter 18's ``LoRALinear``) supplies its own ``fast_forward``."""
+    fast = getattr(layer, "fast_forward", None)
+    if fast is not None:
+        return fast(x)
     return x @ layer.weight.data.T
 
 

@@ -12,7 +12,8 @@ goes the other way. ``Step`` (the perceptron's threshold) and ``TransformerBlock
 counterpart, so they are defined here, each declaring its NumPy twin in its own file.
 
 Modules, laid out like ``numpy_nn``: ``activation.py`` (``Step``), ``transformer.py``
-(``TransformerBlock``), ``dtypes.py``, ``convert.py`` (``from_numpy``), ``builders.py`` (``mlp``);
+(``TransformerBlock``), ``lora.py`` (``LoRALinear``), ``dtypes.py``, ``convert.py`` (``from_numpy``),
+``builders.py`` (``mlp``);
 ``clip_grad_norm_`` is torch's own. The complete models' torch twins live in ``nncourse.models.torch``.
 This package imports ``numpy_nn``; ``numpy_nn`` never imports it.
 """
@@ -23,3 +24,4 @@ from .convert import *  # noqa: F403  from_numpy, supported_numpy_layers
 from .builders import *  # noqa: F403  mlp
 from torch.nn.utils import clip_grad_norm_  # noqa: F401  torch's own: the twin of numpy_nn.clip_grad_norm_
 from .transformer import *  # noqa: F403  TransformerBlock
+from .lora import *  # noqa: F403  LoRALinear (ch. 18; its NumPy twin declares the pair)

@@ -1,0 +1,244 @@
+"""Chapter 18: three ways to adapt SmolLM2-135M-Instruct to one task, measured on plays held out from
+fine-tuning. Writes chapters/results/18_finetune.json.
+
+    python benchmarks/bench_finetune.py                 # about 20 minutes on one shared thread
+    python benchmarks/bench_finetune.py --quick         # a smoke run (2 passages per play, 2 steps)
+
+The task: the First Folio genre (comedy, history, tragedy) of a passage of about 32 words with the speaker
+names removed (``nncourse.data.genre``), split by play (21 / 6 / 9 plays, 3 test plays per genre).
+
+1. **Prompting, zero-shot**: the prompt ends in "...? Answer: It is a"; the label whose token (" comedy",
+   " history", " tragedy": one token each) the model finds most likely wins.
+2. **Linear probe**: the frozen model's final hidden state (after the last RMSNorm), mean-pooled over the
+   passage's tokens (in the zero-shot prompt's forward pass), standardised, then a logistic regression
+   (``numpy_nn.Linear`` + cross-entropy, Adam,
+   trained with the course's ``fit``), 3 seeds.
+3. **LoRA**, rank 8 on q_proj and v_proj (alpha 16), torch float32, AdamW lr 1e-3, batch 4; the loss is the
+   cross-entropy of the label token only (the response), 3 seeds; validation accuracy every few steps.
+
+Accuracy intervals are percentile intervals of a bootstrap over *plays* (passages of one play are not
+independent), 2000 resamples. Timings are one thread on this CPU, torch float32; full fine-tuning is
+timed for a few steps only, never trained.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from nncourse.data.genre import GENRES, load_genre_task  # noqa: E402
+from nncourse.finetune import apply_lora, count_parameters  # noqa: E402
+from nncourse.pretrained import load_smollm2  # noqa: E402
+
+OUT = Path(__file__).resolve().parents[1] / "chapters" / "results" / "18_finetune.json"
+PROMPT = ("Here is a passage from a play by Shakespeare.\n\n{passage}\n\n"
+          "Is the play a comedy, a history or a tragedy? Answer: It is a")
+MAX_PASSAGE_TOKENS = 48
+
+
+def encode(tok, passage):
+    """Token ids of the prompt and the [start, end) of the passage inside it (the passage is cut to
+    MAX_PASSAGE_TOKENS tokens)."""
+    head, tail = PROMPT.split("{passage}")
+    a = tok.encode(head, special=False)
+    p = tok.encode(passage, special=False)[:MAX_PASSAGE_TOKENS]
+    b = tok.encode(tail, special=False)
+    return a + p + b, (len(a), len(a) + len(p))
+
+
+def run_batches(model, items, tok, batch_size=8):
+    """Forward passes (no gradient): the label scores at the answer position and the pooled features."""
+    captured = {}
+    hook = model.norm.register_forward_hook(lambda m, i, o: captured.__setitem__("h", o))
+    scores, feats = [], []
+    label_ids = [tok.encode(" " + g, special=False)[0] for g in GENRES]
+    try:
+        with torch.no_grad():
+            for s in range(0, len(items), batch_size):
+                enc = [encode(tok, text) for text, _, _ in items[s:s + batch_size]]
+                T = max(len(ids) for ids, _ in enc)
+                x = torch.zeros(len(enc), T, dtype=torch.long)        # right padding: causal, so harmless
+                for i, (ids, _) in enumerate(enc):
+                    x[i, :len(ids)] = torch.tensor(ids)
+                logits = model(x)
+                for i, (ids, (a, b)) in enumerate(enc):
+                    log_p = torch.log_softmax(logits[i, len(ids) - 1], -1)
+                    scores.append(log_p[label_ids].numpy().astype(float))
+                    feats.append(captured["h"][i, a:b].mean(0).numpy().astype(np.float64))
+    finally:
+        hook.remove()
+    return np.array(scores), np.array(feats)
+
+
+def play_bootstrap(correct, plays, seed=0, n=2000):
+    """95% percentile interval of the accuracy, resampling plays (with all their passages) with replacement."""
+    names = sorted(set(plays))
+    per_play = [np.asarray([c for c, p in zip(correct, plays) if p == name], float) for name in names]
+    rng = np.random.default_rng(seed)
+    stats = []
+    for _ in range(n):
+        pick = rng.integers(0, len(names), len(names))
+        stats.append(np.concatenate([per_play[i] for i in pick]).mean())
+    return [round(float(np.percentile(stats, 2.5)), 3), round(float(np.percentile(stats, 97.5)), 3)]
+
+
+def summary(correct, plays):
+    correct = np.asarray(correct, float)
+    return {"accuracy": round(float(correct.mean()), 3), "interval_95_by_play": play_bootstrap(correct, plays)}
+
+
+def probe(train_x, train_y, test_x, seed, epochs=200):
+    from nncourse.numpy_nn import Adam, CrossEntropyLoss, Linear
+    from nncourse.train import fit
+
+    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    model = Linear(train_x.shape[1], len(GENRES), seed=seed, dtype=np.float64)
+    fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=1e-2, weight_decay=0.0),
+        ((train_x - mean) / std, train_y), epochs=epochs, batch_size=64, seed=seed, quiet=True)
+    return model((test_x - mean) / std).argmax(1)
+
+
+def lora_batch(tok, items):
+    enc = [encode(tok, text)[0] for text, _, _ in items]
+    T = max(len(e) for e in enc)
+    x = torch.zeros(len(enc), T, dtype=torch.long)
+    last = torch.tensor([len(e) - 1 for e in enc])
+    for i, e in enumerate(enc):
+        x[i, :len(e)] = torch.tensor(e)
+    return x, last
+
+
+def lora_run(tok, task, seed, steps, eval_every, val_items, batch_size=4):
+    model, _ = load_smollm2(backend="torch", dtype=np.float32, context_length=128)
+    apply_lora(model, r=8, alpha=16, targets=("q_proj", "v_proj"), seed=seed, verbose=False)
+    label_ids = torch.tensor([tok.encode(" " + g, special=False)[0] for g in GENRES])
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.0)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(task.train))
+    curve, step_times = [], []
+
+    def val_accuracy():
+        model.eval()
+        scores, _ = run_batches(model, val_items, tok)
+        model.train()
+        return round(float((scores.argmax(1) == np.array([y for _, y, _ in val_items])).mean()), 3)
+
+    curve.append({"step": 0, "val_accuracy": val_accuracy()})
+    for step in range(1, steps + 1):
+        pick = [task.train[i] for i in order[((step - 1) * batch_size) % len(order):][:batch_size]]
+        if len(pick) < batch_size:
+            pick += [task.train[i] for i in order[:batch_size - len(pick)]]
+        x, last = lora_batch(tok, pick)
+        y = torch.tensor([label_ids[lbl] for _, lbl, _ in pick])
+        start = time.perf_counter()
+        logits = model(x)[torch.arange(len(pick)), last]       # only the answer position: the response
+        loss = torch.nn.functional.cross_entropy(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step_times.append(time.perf_counter() - start)
+        if step % eval_every == 0 or step == steps:
+            curve.append({"step": step, "train_loss": round(float(loss.detach()), 3), "val_accuracy": val_accuracy()})
+    model.eval()
+    scores, _ = run_batches(model, task.test, tok)
+    return scores, curve, step_times, count_parameters(model)
+
+
+def full_steps(tok, task, n=3, batch_size=4):
+    """Seconds per step of full fine-tuning (every parameter trains), a few steps only."""
+    model, _ = load_smollm2(backend="torch", dtype=np.float32, context_length=128)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    x, last = lora_batch(tok, task.train[:batch_size])
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        logits = model(x)[torch.arange(batch_size), last]
+        loss = torch.nn.functional.cross_entropy(logits, torch.zeros(batch_size, dtype=torch.long))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        times.append(time.perf_counter() - start)
+    return times, count_parameters(model)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: tiny sizes, nothing stored")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    per_test, per_train = (2, 2) if args.quick else (8, 6)
+    steps, eval_every, seeds = (2, 1, [0]) if args.quick else (24, 8, [0, 1, 2])
+    test_task = load_genre_task(seed=0, per_play=per_test, words=32)
+    task = load_genre_task(seed=0, per_play=per_train, words=32)
+    task = type(task)(task.train, task.val, test_task.test, task.train_plays, task.val_plays,
+                      task.test_plays, task.seed)
+    model, tok = load_smollm2(backend="torch", dtype=np.float32, context_length=128)
+    results = {"machine": platform.processor() or platform.machine(), "threads": 1,
+               "torch": torch.__version__, "task": {
+                   "split_seed": 0, "words": 32, "max_passage_tokens": MAX_PASSAGE_TOKENS, "prompt": PROMPT,
+                   "sizes": {"train": len(task.train), "val": len(task.val), "test": len(task.test)},
+                   "plays": {"train": list(task.train_plays), "val": list(task.val_plays),
+                             "test": list(task.test_plays)}}}
+    test_y = np.array([y for _, y, _ in task.test])
+    test_plays = [p for _, _, p in task.test]
+    train_y = np.array([y for _, y, _ in task.train])
+    majority = int(np.bincount(train_y).argmax())
+    results["majority"] = {"label": GENRES[majority], **summary(test_y == majority, test_plays)}
+
+    start = time.perf_counter()
+    test_scores, test_feats = run_batches(model, task.test, tok)
+    t_test = time.perf_counter() - start
+    zero = test_scores.argmax(1)
+    results["zero_shot"] = {**summary(zero == test_y, test_plays),
+                            "predicted_counts": {g: int((zero == i).sum()) for i, g in enumerate(GENRES)},
+                            "seconds_per_passage": round(t_test / len(task.test), 3)}
+    print("zero-shot", results["zero_shot"], flush=True)
+
+    start = time.perf_counter()
+    _, train_feats = run_batches(model, task.train, tok)
+    t_feats = time.perf_counter() - start
+    del model
+    probe_runs = []
+    for seed in seeds:
+        start = time.perf_counter()
+        pred = probe(train_feats, train_y, test_feats, seed)
+        probe_runs.append({"seed": seed, **summary(pred == test_y, test_plays),
+                           "train_seconds": round(time.perf_counter() - start, 2)})
+    results["probe"] = {"runs": probe_runs, "feature_seconds_train": round(t_feats, 1)}
+    print("probe", probe_runs, flush=True)
+
+    val_items = [item for play in task.val_plays for item in [i for i in task.val if i[2] == play][:2]]
+    results["task"]["sizes"]["val_used_for_curves"] = len(val_items)
+    lora_runs = []
+    for seed in seeds:
+        start = time.perf_counter()
+        scores, curve, step_times, (trainable, total) = lora_run(tok, task, seed, steps, eval_every, val_items)
+        pred = scores.argmax(1)
+        lora_runs.append({"seed": seed, **summary(pred == test_y, test_plays), "curve": curve,
+                          "seconds_per_step": round(float(np.median(step_times)), 2),
+                          "run_seconds": round(time.perf_counter() - start, 1)})
+        print("lora", lora_runs[-1], flush=True)
+    results["lora"] = {"r": 8, "alpha": 16, "targets": ["q_proj", "v_proj"], "lr": 1e-3, "batch_size": 4,
+                       "steps": steps, "trainable": trainable, "total": total, "runs": lora_runs}
+    times, (f_trainable, f_total) = full_steps(tok, task)
+    results["full_finetune"] = {"steps_timed": len(times), "seconds_per_step": round(float(np.median(times)), 2),
+                                "trainable": f_trainable}
+    results["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+    print(json.dumps(results["full_finetune"]), results["peak_rss_gib"])
+    if not args.quick:
+        OUT.write_text(json.dumps(results, indent=1) + "\n")
+        print("wrote", OUT)
+
+
+if __name__ == "__main__":
+    main()
