@@ -5,6 +5,8 @@
 * ``bpe.py``: the two steps ``count_pairs`` and ``merge``, the fast trainer ``train_merges``, and
   ``BPETokenizer`` (``train``, ``encode``, ``decode``, special tokens, ``save`` / ``load`` as JSON).
 * ``metrics.py``: ``bits_per_byte`` (a loss that is fair across tokenizers) and ``bytes_per_token``.
+* ``wordpiece.py`` (chapter 20): BERT's ``WordPieceTokenizer`` (normaliser, pre-tokenizer, greedy
+  longest-match-first WordPiece, ``[CLS]``/``[SEP]``/``[PAD]``/``[UNK]``).
 * ``windows.py``: ``random_windows`` / ``consecutive_windows``, batches of a long token stream for a GPT.
 
 >>> tok = BPETokenizer.train("the cat sat on the mat. " * 20, vocab_size=300)
@@ -16,7 +18,9 @@ from .bpe import FORMAT, N_BYTES, BPETokenizer, count_pairs, merge, train_merges
 from .metrics import bits_per_byte, bytes_per_token
 from .pretokenize import GPT2_PATTERN, PATTERNS, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes
 from .windows import consecutive_windows, random_windows
+from .wordpiece import WordPieceTokenizer, bert_normalize, bert_pretokenize, wordpiece_word
 
 __all__ = ["BPETokenizer", "count_pairs", "merge", "train_merges", "N_BYTES", "FORMAT",
            "bits_per_byte", "bytes_per_token", "GPT2_PATTERN", "PATTERNS", "pretokenize", "compile_pattern",
-           "bytes_to_unicode", "unicode_to_bytes", "random_windows", "consecutive_windows"]
+           "bytes_to_unicode", "unicode_to_bytes", "random_windows", "consecutive_windows",
+           "WordPieceTokenizer", "bert_normalize", "bert_pretokenize", "wordpiece_word"]
