@@ -31,6 +31,7 @@ import numpy as np
 from .. import validation
 from ..errors import ConfigError, DTypeError, ShapeError, TargetError
 from ..numpy_nn import GELU, Embedding, LayerNorm, Linear, Module
+from ..numpy_nn.module import check_float_array
 from ..numpy_nn.activation import _erf
 from ..numpy_nn.functional import attend, attention_backward
 from ..numpy_nn.registry import load_numpy_state, load_torch_state, numpy_dtype_of, saveable, torch_dtype_of, twin_of
@@ -288,7 +289,14 @@ def check_sentences(sentences):
 
 def mean_pool(hidden, mask):
     """The mean of ``hidden`` (N, T, C) over the positions where ``mask`` (N, T) is 1 -> (N, C)."""
-    m = np.asarray(mask).astype(hidden.dtype)[:, :, None]                  # (N, T, 1)
+    hidden = check_float_array(hidden, "mean_pool", argument="hidden")
+    mask = np.asarray(mask)
+    if hidden.ndim != 3 or mask.shape != hidden.shape[:2]:
+        raise ShapeError(f"mean_pool: hidden must be (N, T, C) and mask (N, T), got hidden {hidden.shape} and mask "
+                         f"{mask.shape}: pass the attention mask of the same batch")
+    if mask.dtype.kind not in "iub" or not np.isin(mask, (0, 1)).all():
+        raise DTypeError(f"mean_pool: mask must hold 0 (padding) and 1 (a real token) only, got dtype {mask.dtype}")
+    m = mask.astype(hidden.dtype)[:, :, None]                              # (N, T, 1)
     return (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
 
 

@@ -90,6 +90,7 @@ def bert_normalize(text, *, lowercase=True, strip_accents=None):
 
 def bert_pretokenize(text):
     """Split normalised text into words: on white space (dropped) and around punctuation (kept, alone)."""
+    text = _check_text(text, "bert_pretokenize")
     words, current = [], []
     for char in text:
         if char.isspace():
@@ -111,6 +112,11 @@ def bert_pretokenize(text):
 def wordpiece_word(word, vocab, *, unk_token="[UNK]", prefix="##", max_chars=100):
     """Greedy longest-match-first WordPiece of one word -> list of pieces (``[unk_token]`` if any rest
     of the word has no match, or the word is longer than ``max_chars`` characters)."""
+    _check_text(word, "wordpiece_word", "word")
+    if not isinstance(vocab, (dict, set, frozenset)):
+        raise ConfigError(f"wordpiece_word: vocab must be a dict (or set) of tokens, got {type(vocab).__name__}")
+    if isinstance(max_chars, bool) or not isinstance(max_chars, numbers.Integral) or max_chars < 1:
+        raise ConfigError(f"wordpiece_word: max_chars must be a whole number >= 1, got {max_chars!r}")
     if len(word) > max_chars:
         return [unk_token]
     pieces, start = [], 0
