@@ -123,3 +123,20 @@ def _():
 @recipe("nncourse.pretrained.minilm_path")
 def _():
     return Call()
+
+
+def _unit(rows, seed):
+    x = np.random.default_rng(seed).normal(size=(rows, 8))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@recipe("nncourse.widgets.semantic_search.top_k")
+def _():
+    return Call(_unit(2, 0), _unit(6, 1), k=3, kinds={"query_embeddings": "array", "speech_embeddings": "array"})
+
+
+@recipe("nncourse.widgets.semantic_search.semantic_search_explorer")
+def _():
+    return Call(["a", "b"], [f"s{i}" for i in range(6)], _unit(2, 0), _unit(6, 1), [0, 1], k=2,
+                kinds={"queries": "object", "speech_labels": "object", "query_embeddings": "array",
+                       "speech_embeddings": "array", "targets": "object"})

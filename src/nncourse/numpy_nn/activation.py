@@ -204,6 +204,7 @@ __all__ += ["GELU"]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SERIES_CUTOFF, _SERIES_TERMS, _CONTFRAC_TERMS, _ERF_IS_ONE = 1.5, 25, 50, 6.0
+_ERF_BLOCK = 65536
 # c_n = 2^n / (1·3·5···(2n+1)), the series' coefficients of x^(2n) (after the factor x), n = 0..25
 _SERIES_COEFFICIENTS = [2.0**n / math.prod(range(1, 2 * n + 2, 2)) for n in range(_SERIES_TERMS + 1)]
 
@@ -219,6 +220,12 @@ def _erf(x):
       a continued fraction evaluated forwards with 50 terms; beyond 6, erfc < 1e-17 and erf = ±1.
     """
     x = np.asarray(x, dtype=np.float64)
+    if x.size > _ERF_BLOCK:                 # in blocks that stay in the CPU's cache: the loops below are
+        flat = x.reshape(-1)                # memory-bound on large arrays
+        out = np.empty_like(flat)
+        for start in range(0, flat.size, _ERF_BLOCK):
+            out[start:start + _ERF_BLOCK] = _erf(flat[start:start + _ERF_BLOCK])
+        return out.reshape(x.shape)
     out = np.empty_like(x)
     ax = np.abs(x)
     small = ax < _SERIES_CUTOFF
