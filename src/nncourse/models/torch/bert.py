@@ -98,10 +98,13 @@ class BertEncoder(torch.nn.Module):
         if not sentences:
             return np.zeros((0, self.d_model), dtype=np.float32)
         ids, mask = self.tokenizer.batch(list(sentences))
-        out = []
+        lengths = mask.sum(axis=1)
+        order = np.argsort(-lengths, kind="stable")                # similar lengths together: less padding
+        out = np.empty((len(sentences), self.d_model), dtype=np.float32)
         for start in range(0, len(sentences), batch_size):
-            i, m = ids[start:start + batch_size], mask[start:start + batch_size]
-            T = int(m.sum(axis=1).max())
-            hidden = self(i[:, :T], m[:, :T]).double().cpu().numpy()
-            out.append(numpy_bert.normalize(numpy_bert.mean_pool(hidden, m[:, :T])).astype(np.float32))
-        return np.concatenate(out)
+            rows = order[start:start + batch_size]
+            T = int(lengths[rows].max())
+            i, m = ids[rows, :T], mask[rows, :T]
+            hidden = self(i, m).double().cpu().numpy()
+            out[rows] = numpy_bert.normalize(numpy_bert.mean_pool(hidden, m)).astype(np.float32)
+        return out
