@@ -13,12 +13,15 @@
   experiment, ``signal_through_depth`` (activations and gradients per layer under each initialization).
 - ``llama.py`` (chapter 16): ``Llama`` (RMSNorm, rotary positions, SwiGLU, grouped-query attention, Hugging
   Face's module names) with ``generate`` and its KV cache, and ``kv_cache_bytes``.
+- ``bert.py`` (chapter 20): ``BertEncoder``, a BERT-style encoder (bidirectional attention with a padding
+  mask, post-LayerNorm, Hugging Face's module names) with ``encode`` (mean pooling, L2 norm), and ``mean_pool``.
 
 Each model declares its torch twin and how it is saved in its own file (``numpy_nn.registry``). The
 building blocks (layers, losses, optimizers) are in ``nncourse.numpy_nn``, which never imports this package.
 """
 
 from .attention_tagger import *  # noqa: F403  AttentionTagger, train_tagger, exact_match, predict_tokens
+from .bert import BertEncoder, mean_pool  # noqa: F401
 from .charlm import BigramCounts, BigramNet, RecurrentLM, WindowMLP  # noqa: F401
 from .gpt import *  # noqa: F403  GPT
 from .llama import Llama, kv_cache_bytes  # noqa: F401

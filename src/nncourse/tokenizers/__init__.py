@@ -7,6 +7,8 @@
 * ``chat.py`` (chapter 17): ``ChatTokenizer``, a ``BPETokenizer`` with a vocabulary of its own, a chat
   template rendered in Jinja's sandbox (``render_chat_template``) and the ids that end a turn.
 * ``metrics.py``: ``bits_per_byte`` (a loss that is fair across tokenizers) and ``bytes_per_token``.
+* ``wordpiece.py`` (chapter 20): BERT's ``WordPieceTokenizer`` (normaliser, pre-tokenizer, greedy
+  longest-match-first WordPiece, ``[CLS]``/``[SEP]``/``[PAD]``/``[UNK]``).
 * ``windows.py``: ``random_windows`` / ``consecutive_windows``, batches of a long token stream for a GPT.
 
 >>> tok = BPETokenizer.train("the cat sat on the mat. " * 20, vocab_size=300)
@@ -21,8 +23,10 @@ from .pretokenize import (
     GPT2_PATTERN, PATTERNS, SMOLLM_PATTERN, bytes_to_unicode, compile_pattern, pretokenize, unicode_to_bytes,
 )
 from .windows import consecutive_windows, random_windows
+from .wordpiece import WordPieceTokenizer, bert_normalize, bert_pretokenize, wordpiece_word
 
 __all__ = ["BPETokenizer", "ChatTokenizer", "render_chat_template", "count_pairs", "merge", "train_merges",
            "N_BYTES", "FORMAT", "bits_per_byte", "bytes_per_token", "GPT2_PATTERN", "SMOLLM_PATTERN", "PATTERNS",
            "pretokenize", "compile_pattern", "bytes_to_unicode", "unicode_to_bytes", "random_windows",
-           "consecutive_windows"]
+           "consecutive_windows",
+           "WordPieceTokenizer", "bert_normalize", "bert_pretokenize", "wordpiece_word"]

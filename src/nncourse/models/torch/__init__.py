@@ -8,6 +8,7 @@ declared in the NumPy model's file). One line per model.
 """
 
 from .attention_tagger import AttentionTagger  # noqa: F401
+from .bert import BertEncoder  # noqa: F401
 from .charlm import BigramNet, RecurrentLM, WindowMLP  # noqa: F401
 from .gpt import GPT  # noqa: F401
 from .llama import Llama  # noqa: F401
