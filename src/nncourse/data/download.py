@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import DataError
+from ..validation import boolean
 from ..utils import publish, unwritable_folder_message
 
 __all__ = ["MNIST_MIRRORS", "MNIST_MD5", "md5sum", "open_url", "download_file", "file_problem",
@@ -97,6 +98,7 @@ def download_file(filename, folder, md5, *, mirrors, opener=None, quiet=False):
     (network error, short file, wrong checksum) moves on to the next mirror; when all fail, a
     ``DataError`` lists what each mirror did. Returns the path of the verified file.
     """
+    quiet = boolean(quiet, "quiet", "download_file")
     opener = open_url if opener is None else opener
     folder = check_writable(folder, fix="choose a writable data folder")
     target = folder / filename

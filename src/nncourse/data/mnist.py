@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, DTypeError
+from ..validation import boolean
 from ..utils import publish, unwritable_folder_message
 from . import download as _download
 from .idx import idx_bytes, read_idx, write_idx
@@ -231,6 +232,10 @@ def load_mnist(root=None, *, download=True, flatten=True, normalize=True, dtype=
     four files under ``root`` (downloading them if needed and allowed). ``quiet`` hides the
     download progress bars. Problems raise ``DataError`` with a message that says how to fix them.
     """
+    download = boolean(download, "download", "load_mnist")
+    flatten = boolean(flatten, "flatten", "load_mnist")
+    normalize = boolean(normalize, "normalize", "load_mnist")
+    quiet = boolean(quiet, "quiet", "load_mnist")
     if normalize and np.dtype(dtype).kind != "f":
         raise DTypeError(f"load_mnist: normalize=True scales the pixels to [0, 1], which needs a float dtype such as "
                          f"np.float32, got {np.dtype(dtype)}; for the raw bytes 0..255 pass normalize=False")
@@ -279,6 +284,9 @@ def torch_mnist(root=None, train=True, *, download=True, transform=None, target_
     (use ``torchvision.transforms.ToTensor()`` for tensors in [0, 1]). ``dataset.data`` holds all
     images as a uint8 tensor ``(n, 28, 28)`` and ``dataset.targets`` the labels.
     """
+    train = boolean(train, "train", "torch_mnist")
+    download = boolean(download, "download", "torch_mnist")
+    quiet = boolean(quiet, "quiet", "torch_mnist")
     try:
         from torchvision.datasets import MNIST as TorchvisionMNIST
     except ImportError as error:

@@ -27,6 +27,7 @@ import numbers
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
+from ..validation import boolean
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW"]
 
@@ -165,6 +166,7 @@ class Optimizer:
         Backward passes *add* into ``p.grad``, so call this before each new backward pass.
         With ``set_to_none=False`` the gradient arrays are filled with zeros instead.
         """
+        set_to_none = boolean(set_to_none, "set_to_none", f"{type(self).__name__}.zero_grad")
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -428,6 +430,7 @@ class Adam(Optimizer):
         _check_non_negative(owner, "eps", eps)
         _check_non_negative(owner, "weight_decay", weight_decay)
         amsgrad = _check_flag(owner, "amsgrad", amsgrad)
+        decoupled_weight_decay = _check_flag(owner, "decoupled_weight_decay", decoupled_weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=bool(amsgrad), decoupled_weight_decay=bool(decoupled_weight_decay))
         super().__init__(params, defaults)

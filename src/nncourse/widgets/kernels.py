@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError, ShapeError
+from ..validation import boolean
 from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 
@@ -107,6 +108,7 @@ def kernel_explorer(images, labels=None, *, kernels=None, static: bool = True) -
     ``static=True`` precomputes every (kernel, digit) picture (works in the published book);
     ``static=False`` adds the kernel's nine numbers as editable boxes (needs a running kernel).
     """
+    static = boolean(static, "static", "kernel_explorer")
     images, labels = _check_images(images, labels)
     if kernels is not None:
         arguments.mapping(kernels, "kernels", "kernel_explorer", example="{'edge': [[-1, 0, 1]] * 3}")

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..errors import ConfigError
+from ..validation import boolean
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 from .training import format_number
 
@@ -127,6 +128,7 @@ def mnist_comparison(results, *, static: bool = True) -> W.Widget:
     ``static=True`` (default) renders every cell's picture now (works in the published book);
     ``static=False`` renders on demand in Python.
     """
+    static = boolean(static, "static", "mnist_comparison")
     lrs, layers, table = _normalise(results)
     fig = _ComparisonFigure(lrs, layers, table)
     if static:

@@ -14,6 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError
+from ..validation import boolean
 from .render import CLASS_COLORS
 from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
@@ -124,6 +125,7 @@ def perceptron_stepper(gates=("and", "or", "xor"), *, lr: float = 1.0, epochs: i
     ``static=True`` (default) precomputes every step of every gate and works in the published book;
     ``static=False`` redraws in Python and also lets you change the learning rate and seed.
     """
+    static = boolean(static, "static", "perceptron_stepper")
     gates = [str(g).lower() for g in arguments.choices(gates, "gates", "perceptron_stepper")]
     for g in gates:
         if g not in GATES:

@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError
+from ..validation import boolean
 from . import arguments
 from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
 from .training import format_number
@@ -129,6 +130,7 @@ def optimizer_race(surfaces=("bowl", "rosenbrock"),
     ``static=True`` (default) precomputes ``surfaces x learning_rates`` pictures (works in the
     published book); ``static=False`` recomputes in Python for any learning rate and step count.
     """
+    static = boolean(static, "static", "optimizer_race")
     surfaces = arguments.choices(surfaces, "surfaces", "optimizer_race")
     learning_rates = arguments.choices(learning_rates, "learning_rates", "optimizer_race")
     for s in surfaces:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import validation
 from ..errors import ConfigError
+from ..validation import boolean
 from ..models.charlm import next_char_probs, sample_names
 from ..train.backend import is_torch_object
 from ..data.names import VOCAB
@@ -79,6 +80,7 @@ def render_samples(names, temperature, known, *, columns=4) -> bytes:
 def temperature_sampler(model, train_names, *, temperatures=TEMPERATURES, n=24, seed=0, static=True,
                         default=0.8):
     """A slider over ``temperatures`` showing ``n`` sampled names each (precomputed for the book)."""
+    static = boolean(static, "static", "temperature_sampler")
     who = "temperature_sampler"
     _check_name_model(model, who)
     known = arguments.names_collection(train_names, "train_names", who)
