@@ -12,11 +12,15 @@ INNER_LAYER_PREFIXES = ("nncourse.numpy_nn.", "nncourse.torch_nn.", "nncourse.au
 LOSS_NAMES = ("Loss.", "cross_entropy")
 
 
+INNER_FUNCTIONS = ("nncourse.numpy_nn.functional.", "nncourse.numpy_nn.scaled_dot_product_attention",
+                   "nncourse.numpy_nn.im2col", "nncourse.numpy_nn.col2im")
+
+
 def _inner_layer_method(case):
-    """forward/backward of a building block (not a loss, not a complete model)."""
+    """forward/backward of a building block (not a loss, not a complete model), or a functional op."""
     name = case.callable
     return (name.startswith(INNER_LAYER_PREFIXES) and not any(word in name for word in LOSS_NAMES)
-            and name.rsplit(".", 1)[-1] in ("forward", "backward"))
+            and name.rsplit(".", 1)[-1] in ("forward", "backward")) or name.startswith(INNER_FUNCTIONS)
 
 
 def _number(value):
@@ -31,7 +35,8 @@ ALIASES = {"x": ("input",), "z": ("input",), "X": ("input", "inputs"), "input": 
            "params": ("parameter",), "parameters": ("parameter",),
            "grad_output": ("backward",), "grad_logits": ("backward",),
            "output": ("prediction", "input", "logits"), "y_pred_or_logits": ("prediction", "logits"),
-           "y_pred_or_scores": ("prediction", "scores"), "probs_or_logits": ("probabilities", "logits")}
+           "y_pred_or_scores": ("prediction", "scores"), "probs_or_logits": ("probabilities", "logits"),
+           "y_pred": ("prediction",), "y_true": ("label",)}
 
 
 def _names_alias(case):
@@ -50,6 +55,17 @@ RULES = [
      "clear enough",
      lambda c: (c.parameter in ("root", "folder", "sample") or c.parameter.endswith("_dir"))
      and (c.label == "a directory" and c.outcome in ("silent", "vague") or c.outcome == "vague" and "/" in c.detail)),
+    ("documented-scores",
+     "evaluation's predictions may be integer scores (argmax is defined) or, when 1-D floats, class-1 "
+     "probabilities thresholded at 0.5, as predicted_labels documents",
+     lambda c: c.callable.startswith("nncourse.evaluation.") and c.outcome == "silent"
+     and c.label in ("int array", "float array")
+     and c.parameter in ("y_pred", "y_pred_or_logits", "y_pred_or_scores", "probs_or_logits", "logits")),
+    ("integer-inputs-converted",
+     "the perceptron computes in float64 and its chapter feeds it 0/1 truth tables: integer inputs are "
+     "converted, as documented",
+     lambda c: c.callable.startswith("nncourse.models.Perceptron") and c.label == "int array"
+     and c.outcome == "silent"),
     ("negative-axis",
      "dim/axis/start_dim/end_dim = -1 counts from the end, as in NumPy and torch",
      lambda c: c.label == "-1" and c.outcome == "silent"
@@ -60,7 +76,7 @@ RULES = [
      lambda c: c.label == "0" and c.outcome == "silent"
      and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
                          "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
-                         "crash_after", "verbose", "top", "digit")),
+                         "crash_after", "verbose", "top", "digit", "y", "label")),
     ("any-ignore-index",
      "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
      lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),
@@ -74,7 +90,7 @@ RULES = [
     ("negative-where-signed",
      "parameters that are signed by nature (a slope, a mean, a low end, an offset) may be negative",
      lambda c: c.label == "-1" and c.outcome == "silent"
-     and c.parameter in ("negative_slope", "mean", "low", "value", "eta_min", "dy", "dx", "degrees")),
+     and c.parameter in ("negative_slope", "mean", "low", "value", "eta_min", "dy", "dx", "degrees", "scale")),
     ("infinite-bound",
      "an infinite bound switches a limit off, as in torch (max_norm=inf: no clipping; "
      "threshold/inf patience)",

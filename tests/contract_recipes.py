@@ -504,11 +504,11 @@ def _():
                 kinds={"model": "object", "loss_fn": "object", "optimizer": "object", "data": "object",
                        "validation_data": "object", "scheduler": "skip: optional, checked in test_bad_inputs",
                        "batches": "skip: an alternative to data, checked in test_train",
-                       "callback": "skip: any callable", "on_epoch": "skip: any callable",
-                       "scheduler_step": "text"},
+                       "on_step": "object", "on_epoch": "object", "scheduler_step": "text",
+                       "who": "skip: the name a wrapper (train_lm, train_gpt) gives fit for its messages"},
                 extra={"data": [(X[:, :1], y), (X, y[:3]), X, None], "validation_data": [(X[:, :1], y), X],
                        "loss_fn": [nn().MSELoss(), "cross_entropy"], "optimizer": [None, "sgd"],
-                       "model": [None, "mlp"]})
+                       "model": [None, "mlp"], "on_step": [3, "print"], "on_epoch": [3]})
 
 
 @recipe("nncourse.train.evaluate")
@@ -614,7 +614,7 @@ def _():
 def _():
     X, y = _xor()
     return Call(lambda Z: (Z[:, 0] > 0.5).astype(int), X, y, ax=None, X_test=None, y_test=None, resolution=20,
-                padding=0.5, title="b", kinds={"predict_fn": "object", "ax": "object",
+                padding=0.5, title="b", kinds={"predict_fn": "object", "ax": "object", "padding": "rate",
                                                 "X_test": "skip: optional, needs y_test with it",
                                                 "y_test": "skip: optional, needs X_test with it"},
                 extra={"predict_fn": [None, "model"]})
@@ -623,7 +623,8 @@ def _():
 @recipe(P + ".plot_digits")
 def _():
     return Call(np.random.default_rng(0).random((4, 784)).astype(F32), labels=labels(4, 10),
-                predictions=labels(4, 10), ncols=2, max_images=4, cmap="gray_r", kinds={"cmap": "text"})
+                predictions=labels(4, 10), ncols=2, max_images=4, cmap="gray_r",
+                kinds={"cmap": "text", "max_images": "count"})
 
 
 @recipe(P + ".plot_history")
@@ -680,8 +681,8 @@ def _():
 @recipe("nncourse.recipes.CNNRecipe")
 def _():
     from nncourse.recipes import mnist_recipe  # noqa: F401
-    return Call("tiny-cnn", (("conv", 4, 5), ("pool", 2), ("flatten",), ("linear", 10)), lr=0.05, epochs=1,
-                kinds={"name": "text", "sizes": "object", "activation": "text", "init": "text",
+    return Call("tiny-cnn", (1, 4, 10), lr=0.05, epochs=1,
+                kinds={"name": "text", "sizes": "array", "activation": "text", "init": "text",
                        "schedule": "text", "optimizer": "text"})
 
 

@@ -187,7 +187,9 @@ def addition_problems(a, b, n_digits=2):
     learned). Operands are zero-padded to ``n_digits``, so every row has the same length.
     """
     n_digits = validation.positive_int(n_digits, "n_digits", "addition_problems")
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = validation.as_array(a, "a", "addition_problems"), validation.as_array(b, "b", "addition_problems")
+    if a.size == 0:
+        raise ShapeError("addition_problems: a and b are empty; pass at least one problem")
     if a.shape != b.shape or a.ndim != 1:
         raise ShapeError(f"addition_problems: a and b must be 1-D arrays of the same length, got shapes "
                          f"{a.shape} and {b.shape}")
@@ -208,6 +210,8 @@ def addition_problems(a, b, n_digits=2):
 
 def addition_accuracy(model, n_digits, a, b, batch_size=1000):
     """Share of problems whose whole answer is right, generated greedily (top_k=1) from "a+b="."""
+    validation.positive_int(batch_size, "batch_size", "addition_accuracy")
+    addition_problems(a, b, n_digits)  # the same checks of n_digits, a and b, with their names
     correct = 0
     for start in range(0, len(a), batch_size):
         xa, xb = a[start:start + batch_size], b[start:start + batch_size]

@@ -38,7 +38,6 @@ import numpy as np
 
 from .. import validation
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
-from ..validation import boolean
 
 __all__ = [
     "scaled_dot_product_attention",
@@ -162,7 +161,6 @@ def attention_forward(query, key, value, attn_mask=None, *, is_causal=False, sca
 def attend(query, key, value, attn_mask=None, *, is_causal=False, scale=None):
     """``attention_forward`` without checking ``query``, ``key`` and ``value`` (for layers that already
     did, such as ``MultiheadAttention``). The mask is still checked (cheap, and easy to get wrong)."""
-    is_causal = boolean(is_causal, "is_causal", "scaled_dot_product_attention")
     L, E = query.shape[-2:]
     S = key.shape[-2]
     scale = 1.0 / math.sqrt(E) if scale is None else scale

@@ -53,6 +53,13 @@ def render_samples(names, temperature, known, *, columns=4) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    who = "render_samples"
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names) or not len(names):
+        raise ConfigError(f"{who}: names must be a non-empty list of strings, got {names!r:.60}")
+    validation.positive_float(temperature, "temperature", who)
+    if isinstance(known, str) or not hasattr(known, "__contains__"):
+        raise ConfigError(f"{who}: known must be a set (or list) of names, got {type(known).__name__}")
+    columns = validation.positive_int(columns, "columns", who)
     rows = -(-len(names) // columns)
     fig = Figure(figsize=(7.0, 0.32 * rows + 0.7), dpi=80)
     FigureCanvasAgg(fig)
