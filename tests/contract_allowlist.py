@@ -66,6 +66,18 @@ RULES = [
      "converted, as documented",
      lambda c: c.callable.startswith("nncourse.models.Perceptron") and c.label == "int array"
      and c.outcome == "silent"),
+    ("integer-pixels",
+     "images may hold integer pixel values (MNIST's raw bytes 0..255): drawing them needs no conversion",
+     lambda c: c.parameter in ("images", "image") and c.label == "int array" and c.outcome == "silent"),
+    ("none-means-default",
+     "cmap=None is matplotlib's own spelling of 'the default colormap'",
+     lambda c: c.parameter == "cmap" and c.label == "None" and c.outcome == "silent"),
+    ("any-shape",
+     "ops along one axis or element by element (softmax and its backward, log-softmax, curve) accept any "
+     "number of dimensions, as torch's do",
+     lambda c: c.label.endswith("wrong ndim") and c.outcome == "silent"
+     and c.callable.rsplit(".", 1)[-1] in ("softmax", "log_softmax", "softmax_backward", "curve",
+                                            "softmax_with_temperature")),
     ("negative-axis",
      "dim/axis/start_dim/end_dim = -1 counts from the end, as in NumPy and torch",
      lambda c: c.label == "-1" and c.outcome == "silent"

@@ -169,6 +169,11 @@ class CNNRecipe(Recipe):
     kernel_size: int = 5
     image_size: int = 28
 
+    def __post_init__(self):
+        super().__post_init__()
+        validation.positive_int(self.kernel_size, "kernel_size", type(self).__name__)
+        validation.positive_int(self.image_size, "image_size", type(self).__name__)
+
     def numpy_model(self, seed):
         from . import numpy_nn as nn
 

@@ -43,8 +43,9 @@ def positive_float(value, name, who):
 
 def probability(value, name, who, *, allow_one=False):
     """``value`` as a ``float`` in [0, 1) (or [0, 1] with ``allow_one``): a dropout rate, a momentum."""
-    upper_ok = (value <= 1) if allow_one else (value < 1)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= value and upper_ok):
+    numeric = not isinstance(value, bool) and isinstance(value, numbers.Real)
+    upper_ok = numeric and ((value <= 1) if allow_one else (value < 1))
+    if not numeric or not (0 <= value and upper_ok):
         interval = "[0, 1]" if allow_one else "[0, 1)"
         raise ConfigError(f"{who}: {name} must be a number in {interval}, got {value!r}")
     return float(value)

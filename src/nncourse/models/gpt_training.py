@@ -20,6 +20,7 @@ import numpy as np
 from .. import numpy_nn as nn
 from .. import validation
 from ..data.names import PAD_TARGET, VOCAB, padded_batch
+from ..data.names import _check_names as check_names
 from ..errors import ConfigError, ShapeError
 from ..numpy_nn import lr_scheduler as np_sched
 from ..train import fit, is_torch
@@ -47,9 +48,17 @@ def _torch_loss(logits, targets):
 
 # ------------------------------------------------------------------------------------ batches
 def name_batches(names, batch_size, seed=0):
-    """Endless padded batches of ``batch_size`` names drawn at random (with a seeded Generator)."""
+    """Endless padded batches of ``batch_size`` names drawn at random (with a seeded Generator).
+
+    The arguments are checked when it is called, not at the first ``next()``."""
+    names = check_names(names, "name_batches")
+    validation.positive_int(batch_size, "batch_size", "name_batches")
+    validation.non_negative_int(seed, "seed", "name_batches")
+    return _name_batches(names, batch_size, seed)
+
+
+def _name_batches(names, batch_size, seed):
     rng = np.random.default_rng(seed)
-    names = list(names)
     while True:
         chosen = [names[i] for i in rng.integers(0, len(names), size=batch_size)]
         yield padded_batch(chosen)
@@ -172,6 +181,12 @@ ADDITION_VOCAB = "0123456789+=."     # token i is ADDITION_VOCAB[i]; "." ends th
 def addition_split(n_digits=2, n_test=1000, seed=0):
     """Every pair (a, b) with a, b < 10**n_digits, shuffled with ``seed`` and split in two:
     ``(a_train, b_train), (a_test, b_test)``, the test pairs never seen in training."""
+    n_digits = validation.positive_int(n_digits, "n_digits", "addition_split")
+    n_test = validation.positive_int(n_test, "n_test", "addition_split")
+    validation.non_negative_int(seed, "seed", "addition_split")
+    if n_test >= (10**n_digits) ** 2:
+        raise ConfigError(f"addition_split: n_test={n_test} leaves no training pairs: there are only "
+                          f"{(10**n_digits) ** 2} pairs of {n_digits}-digit numbers; pass a smaller n_test")
     size = 10**n_digits
     order = np.random.default_rng(seed).permutation(size * size)
     a, b = order // size, order % size

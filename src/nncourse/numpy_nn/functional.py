@@ -37,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import validation
+from .module import check_float_array
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 
 __all__ = [
@@ -65,12 +66,21 @@ class AttentionCache(NamedTuple):
 
 
 # ---------------------------------------------------------------------------------------- softmax
+def _check_dim(dim, ndim, who):
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not -ndim <= dim < ndim:
+        raise ConfigError(f"{who}: dim must be a whole number in [{-ndim}, {ndim - 1}] for an array of "
+                          f"{ndim} dimensions, got {dim!r}")
+
+
 def softmax(scores, dim=-1):
     """Stable softmax along ``dim`` that tolerates ``-inf`` (blocked) entries.
 
     Subtracting the row maximum keeps ``exp`` <= 1. A row that is ``-inf`` everywhere (nothing
     allowed) becomes a row of zeros instead of 0/0 = NaN.
     """
+    if not isinstance(scores, np.ndarray) or scores.dtype.kind != "f":
+        scores = check_float_array(scores, "softmax", argument="scores")
+    _check_dim(dim, scores.ndim, "softmax")
     top = scores.max(axis=dim, keepdims=True)
     dead = np.isneginf(top)                          # fully masked rows
     top = np.where(dead, 0.0, top).astype(scores.dtype, copy=False)
@@ -87,6 +97,13 @@ def softmax_backward(grad_output, output, dim=-1):
     That is the Jacobian ``diag(y) - y y^T`` of each row applied to ``g`` without building it.
     A zero row ``y`` (fully masked) gives a zero gradient.
     """
+    who = "softmax_backward"
+    grad_output = check_float_array(grad_output, who, argument="grad_output")
+    output = check_float_array(output, who, argument="output")
+    if grad_output.shape != output.shape:
+        raise ShapeError(f"{who}: grad_output has shape {grad_output.shape} but output has {output.shape}; "
+                         f"they must match (the gradient of each softmax value)")
+    _check_dim(dim, output.ndim, who)
     return output * (grad_output - (grad_output * output).sum(axis=dim, keepdims=True))
 
 
