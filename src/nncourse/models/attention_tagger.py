@@ -145,7 +145,14 @@ class TrainingLog(dict):
 
 def predict_tokens(model, tokens, batch_size=1000):
     """The most likely class at every position, int64 (N, L), for either back end."""
-    tokens = np.asarray(tokens)
+    who = "predict_tokens"
+    if not callable(model) or not hasattr(model, "parameters"):
+        raise ConfigError(f"{who}: model must be an AttentionTagger (NumPy or torch), got {type(model).__name__}")
+    tokens = validation_module.as_array(tokens, "tokens", who)
+    if tokens.ndim != 2 or len(tokens) == 0:
+        raise ShapeError(f"{who}: tokens must have shape (sequences, length) with at least one sequence, got "
+                         f"{tokens.shape}")
+    batch_size = validation_module.positive_int(batch_size, "batch_size", who)
     out = []
     for start in range(0, len(tokens), batch_size):
         chunk = tokens[start:start + batch_size]
@@ -162,7 +169,9 @@ def predict_tokens(model, tokens, batch_size=1000):
 
 def exact_match(model, X, y):
     """Fraction of sequences whose every position is predicted correctly."""
-    predicted, y = predict_tokens(model, X), np.asarray(y)
+    predicted, y = predict_tokens(model, X), validation_module.as_array(y, "y", "exact_match")
+    if y.dtype.kind not in "iu":
+        raise TargetError(f"exact_match: y must hold integer classes (one per position), got dtype {y.dtype}")
     if y.shape != predicted.shape:
         raise ShapeError(f"exact_match: the targets y have shape {y.shape} but the model predicts {predicted.shape} "
                          f"(one class per position of X): pass y with the shape of X, e.g. the task's y_test")

@@ -66,6 +66,12 @@ def _name_batches(names, batch_size, seed):
 
 def length_sorted_batches(names, batch_size=1024):
     """All names in batches of similar length (little padding): for evaluation."""
+    names = check_names(names, "length_sorted_batches")
+    batch_size = validation.positive_int(batch_size, "batch_size", "length_sorted_batches")
+    return _length_sorted_batches(names, batch_size)
+
+
+def _length_sorted_batches(names, batch_size):
     ordered = sorted(names, key=lambda n: (len(n), n))
     for start in range(0, len(ordered), batch_size):
         yield padded_batch(ordered[start:start + batch_size])
@@ -150,7 +156,15 @@ def sample_sequences(model, prefixes, max_new_tokens, *, temperature=1.0, top_k=
 
     Returns a list of token lists (the prefix included, the end token excluded).
     """
-    idx = np.asarray(prefixes, dtype=np.int64)
+    who = "sample_sequences"
+    if not hasattr(model, "generate"):
+        raise ConfigError(f"{who}: model must be a GPT (NumPy or torch), got {type(model).__name__}")
+    idx = validation.as_array(prefixes, "prefixes", who)
+    if idx.ndim != 2 or idx.size == 0 or idx.dtype.kind not in "iu":
+        raise ShapeError(f"{who}: prefixes must be a non-empty list of token lists of equal length (integers), "
+                         f"got an array of shape {idx.shape} and dtype {idx.dtype}")
+    idx = idx.astype(np.int64)
+    validation.non_negative_int(end, "end", who)
     if is_torch(model):
         import torch
 
@@ -168,6 +182,11 @@ def sample_sequences(model, prefixes, max_new_tokens, *, temperature=1.0, top_k=
 def sample_names(model, n, *, prefix="", temperature=1.0, top_k=None, seed=0, max_length=14):
     """``n`` names sampled from a names GPT, each starting with ``prefix`` (letters a-z)."""
     n = validation.positive_int(n, "n (how many names to draw)", "sample_names")
+    validation.text(prefix, "prefix", "sample_names", allow_empty=True)
+    max_length = validation.positive_int(max_length, "max_length", "sample_names")
+    if max_length <= len(prefix):
+        raise ConfigError(f"sample_names: max_length={max_length} leaves no room after prefix {prefix!r}; pass "
+                          f"max_length > {len(prefix)}")
     start = [VOCAB.end_index] + list(VOCAB.encode(prefix))
     rows = sample_sequences(model, [start] * n, max_length - len(prefix), temperature=temperature,
                             top_k=top_k, seed=seed, end=VOCAB.end_index)
