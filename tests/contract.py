@@ -138,6 +138,8 @@ def infer_kind(parameter):
 def kind_of(parameter, call):
     if parameter.name in call.kinds:
         return call.kinds[parameter.name]
+    if parameter.name.startswith("_"):
+        return "skip: a private parameter (the engine's own bookkeeping), not part of the public call"
     default = parameter.default
     if isinstance(default, (bool, np.bool_)):
         return "bool"

@@ -6,12 +6,8 @@ hostile value, the default, the result). Keep this list short (about 40 rules at
 needs a reason a reviewer can check.
 """
 
-import numpy as np
-
 INNER_LAYER_PREFIXES = ("nncourse.numpy_nn.", "nncourse.torch_nn.", "nncourse.autograd.")
 LOSS_NAMES = ("Loss.", "cross_entropy")
-
-
 INNER_FUNCTIONS = ("nncourse.numpy_nn.functional.", "nncourse.numpy_nn.scaled_dot_product_attention",
                    "nncourse.numpy_nn.im2col", "nncourse.numpy_nn.col2im")
 
@@ -21,10 +17,6 @@ def _inner_layer_method(case):
     name = case.callable
     return (name.startswith(INNER_LAYER_PREFIXES) and not any(word in name for word in LOSS_NAMES)
             and name.rsplit(".", 1)[-1] in ("forward", "backward")) or name.startswith(INNER_FUNCTIONS)
-
-
-def _number(value):
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
 # torch's own names: a layer's forward argument is "input" in torch's documentation and in our messages;

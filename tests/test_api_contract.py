@@ -71,10 +71,9 @@ PENDING_PART3 = {
     'nncourse.autograd.Tensor.masked_fill:mask', 'nncourse.autograd.Tensor.masked_fill:value',
     'nncourse.autograd.Tensor.mean:axis', 'nncourse.autograd.Tensor.mean:keepdims',
     'nncourse.autograd.Tensor.requires_grad_:flag', 'nncourse.autograd.Tensor.softmax:dim',
-    'nncourse.autograd.Tensor.sum:axis', 'nncourse.autograd.Tensor.sum:keepdims', 'nncourse.autograd.Tensor:_op',
-    'nncourse.autograd.Tensor:data', 'nncourse.autograd.Tensor:requires_grad', 'nncourse.autograd.Value:_op',
-    'nncourse.autograd.Value:data', 'nncourse.autograd.Value:label', 'nncourse.autograd.cat:dim',
-    'nncourse.autograd.cat:tensors', 'nncourse.autograd.cross_entropy:ignore_index',
+    'nncourse.autograd.Tensor.sum:axis', 'nncourse.autograd.Tensor.sum:keepdims', 'nncourse.autograd.Tensor:data',
+    'nncourse.autograd.Tensor:requires_grad', 'nncourse.autograd.Value:data', 'nncourse.autograd.Value:label',
+    'nncourse.autograd.cat:dim', 'nncourse.autograd.cat:tensors', 'nncourse.autograd.cross_entropy:ignore_index',
     'nncourse.autograd.cross_entropy:target', 'nncourse.autograd.embedding:indices', 'nncourse.autograd.gelu:x',
     'nncourse.autograd.linear:weight', 'nncourse.autograd.linear:x', 'nncourse.autograd.log_softmax:dim',
     'nncourse.autograd.log_softmax:x', 'nncourse.autograd.masked_fill:mask', 'nncourse.autograd.masked_fill:value',
@@ -184,8 +183,9 @@ PENDING_PART3 = {
     'nncourse.widgets.tokens.tokens_html:tokenizer'
 }
 
-# Parts I-II failures found by the sweep and not fixed on this branch; each is listed in the report.
-# TEMPORARY, like PENDING_PART3.
+# Parts I-II (callable, parameter) pairs with a hostile value the sweep found and this branch has not fixed
+# yet (1,096 cases before the first fixes, 480 left). TEMPORARY, like PENDING_PART3: each fix removes
+# entries, and the test fails on an entry that passes, so the set can only shrink.
 KNOWN_PART12 = {
     'nncourse.data.Vocabulary.decode:indices', 'nncourse.data.blobs:separation', 'nncourse.data.circles:factor',
     'nncourse.data.curve:x', 'nncourse.data.download.check_writable:fix', 'nncourse.data.download.file_problem:md5',
