@@ -34,7 +34,12 @@ def _to_numpy(values, name):
     """NumPy view of an array-like; PyTorch tensors are detached and moved to the CPU first."""
     if hasattr(values, "detach") and hasattr(values, "cpu"):
         values = values.detach().cpu().numpy()
-    values = np.asarray(values)
+    if not isinstance(values, np.ndarray):
+        try:
+            values = np.asarray(values)
+        except (ValueError, TypeError):
+            raise ShapeError(f"{name} must be a numeric array, got a {type(values).__name__} whose rows have "
+                             f"different lengths (a ragged list); make every row the same length") from None
     if values.dtype == object:
         raise ShapeError(f"{name} must be a numeric array, got an object array (ragged lists?)")
     return values

@@ -10,8 +10,9 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from . import validation
 from .errors import ConfigError, ShapeError
-from .evaluation import _to_numpy, predicted_labels
+from .evaluation import _labels, _to_numpy, predicted_labels
 
 __all__ = ["plot_digits", "plot_confusion_matrix", "plot_mistakes", "plot_history", "plot_decision_boundary"]
 
@@ -24,6 +25,9 @@ CLASS_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
 def _as_images(images):
     """Images as ``(n, side, side)``: accepts ``(n, side * side)`` rows (like ``(n, 784)``) or ``(n, h, w)``."""
     images = _to_numpy(images, "images")
+    if images.dtype.kind not in "fiub":
+        raise ConfigError(f"images must hold pixel values (numbers), got dtype {images.dtype}")
+    validation.finite(images, "plot", argument="images")
     if images.ndim == 2:
         side = int(round(np.sqrt(images.shape[1])))
         if side * side != images.shape[1]:
@@ -32,6 +36,16 @@ def _as_images(images):
     if images.ndim != 3:
         raise ShapeError(f"images must be (n, pixels) or (n, height, width), got shape {images.shape}")
     return images
+
+
+def _check_cmap(cmap, who):
+    """A matplotlib colormap name (or a Colormap); None means matplotlib's default."""
+    if cmap is None or not isinstance(cmap, str):
+        return cmap
+    import matplotlib
+    if cmap not in matplotlib.colormaps:
+        raise ConfigError(f"{who}: cmap {cmap!r} is not a matplotlib colormap; try 'gray_r', 'viridis' or 'Blues'")
+    return cmap
 
 
 def _grid_shape(n, ncols):
@@ -47,11 +61,13 @@ def plot_digits(images, labels=None, predictions=None, ncols=10, *, max_images=1
     With ``predictions`` each title shows the prediction, green when it equals the label and red
     (with the true label in brackets) when it does not. At most ``max_images`` are drawn.
     """
+    max_images = validation.positive_int(max_images, "max_images", "plot_digits")
+    cmap = _check_cmap(cmap, "plot_digits")
     images = _as_images(images)[:max_images]
     n = len(images)
     if n == 0:
-        raise ShapeError("plot_digits needs at least one image")
-    labels = None if labels is None else np.asarray(_to_numpy(labels, "labels")).reshape(-1)[:n]
+        raise ShapeError("plot_digits needs at least one image (images is empty)")
+    labels = None if labels is None else _labels(labels, "labels")[:n]
     predictions = None if predictions is None else predicted_labels(predictions)[:n]
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values is not None and len(values) != n:
@@ -78,9 +94,13 @@ def plot_digits(images, labels=None, predictions=None, ncols=10, *, max_images=1
 
 def plot_confusion_matrix(cm, class_names=None, *, ax=None, cmap="Blues", title="Confusion matrix"):
     """A heat map of a confusion matrix (rows: true class, columns: predicted class) with the counts written in."""
+    cmap = _check_cmap(cmap, "plot_confusion_matrix")
     cm = _to_numpy(cm, "cm")
-    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ShapeError(f"a confusion matrix is square (C, C), got shape {cm.shape}")
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
+        raise ShapeError(f"a confusion matrix cm is square (C, C) with C >= 1, got shape {cm.shape}")
+    if cm.dtype.kind not in "fiu":
+        raise ConfigError(f"plot_confusion_matrix: cm must hold counts or rates, got dtype {cm.dtype}")
+    validation.finite(cm, "plot_confusion_matrix", argument="cm")
     n_classes = len(cm)
     names = [str(c) for c in (class_names if class_names is not None else range(n_classes))]
     if len(names) != n_classes:
@@ -109,10 +129,14 @@ def plot_mistakes(images, y_true, y_pred, probs, *, ncols=5, cmap="gray_r"):
     The predicted class's bar is red, the true class's bar green. Pass the rows of the mistakes only,
     e.g. from ``most_confident_mistakes``: ``images[m.indices], y[m.indices], m.predicted, m.probabilities``.
     """
+    cmap = _check_cmap(cmap, "plot_mistakes")
     images = _as_images(images)
-    y_true = np.asarray(_to_numpy(y_true, "y_true")).reshape(-1)
+    y_true = _labels(y_true, "y_true")
     y_pred = predicted_labels(y_pred)
     probs = _to_numpy(probs, "probs")
+    if probs.dtype.kind != "f":
+        raise ConfigError(f"plot_mistakes: probs must be float probability rows (n, C), got dtype {probs.dtype}")
+    validation.finite(probs, "plot_mistakes", argument="probs")
     n = len(images)
     if n == 0:
         raise ShapeError("plot_mistakes needs at least one image (were there no mistakes?)")
@@ -208,12 +232,29 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, X_test=None, y_test=None, 
     scores ``(m, C)`` or probabilities of class 1 ``(m,)``/``(m, 1)``. Training points are drawn as
     circles, ``X_test``/``y_test`` (optional) as crosses. Pass ``ax`` to draw into an existing figure.
     """
+    who = "plot_decision_boundary"
+    if not callable(predict_fn):
+        raise ConfigError(f"{who}: predict_fn must be a function of the points, such as model.predict or "
+                          f"lambda P: predict(model, P), got {type(predict_fn).__name__}")
     X = _to_numpy(X, "X")
-    y = np.asarray(_to_numpy(y, "y")).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ShapeError(f"plot_decision_boundary draws 2-D data: X must be (n, 2), got shape {X.shape}")
+    if X.dtype.kind not in "fiu":
+        raise ConfigError(f"{who}: X must hold numbers, got dtype {X.dtype}")
+    validation.finite(X, who, argument="X")
+    y = _to_numpy(y, "y")
+    if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
+        raise ShapeError(f"{who}: y must hold one class label per point, shape (n,), got {y.shape}")
+    y = _labels(y, "y")
     if len(y) != len(X):
         raise ShapeError(f"X has {len(X)} rows but y has {len(y)}")
+    resolution = validation.positive_int(resolution, "resolution", who)
+    if resolution < 2:
+        raise ConfigError(f"{who}: resolution must be at least 2 (grid points per side), got {resolution}")
+    padding = float(validation.as_array(padding, "padding", who))
+    if not np.isfinite(padding) or padding < 0:
+        raise ConfigError(f"{who}: padding must be a finite number >= 0 (the margin around the data), got "
+                          f"{padding!r}")
     points = X if X_test is None else np.concatenate([X, _to_numpy(X_test, "X_test")])
     low, high = points.min(axis=0) - padding, points.max(axis=0) + padding
     xs = np.linspace(low[0], high[0], resolution)

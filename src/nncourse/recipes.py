@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from . import validation
 from .errors import ConfigError
 
 __all__ = ["Recipe", "CNNRecipe", "Training", "MNIST_RECIPES", "mnist_recipe", "BACKENDS"]
@@ -80,6 +81,26 @@ class Recipe:
     schedule: str = "cosine"
     label_smoothing: float = 0.0
     seed: int = 0
+
+    def __post_init__(self):
+        who = type(self).__name__
+        validation.text(self.name, "name", who)
+        if (not isinstance(self.sizes, (tuple, list)) or len(self.sizes) < 2
+                or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
+                           for n in self.sizes)):
+            raise ConfigError(f"{who}: sizes must be a tuple of at least two whole numbers >= 1, input first "
+                              f"(e.g. (784, 256, 10)), got {self.sizes!r}")
+        object.__setattr__(self, "sizes", tuple(int(n) for n in self.sizes))
+        validation.text(self.activation, "activation", who)
+        validation.text(self.init, "init", who)
+        validation.positive_float(self.lr, "lr", who)
+        validation.probability(self.momentum, "momentum", who)
+        validation.positive_int(self.batch_size, "batch_size", who)
+        validation.positive_int(self.epochs, "epochs", who)
+        if self.schedule not in ("cosine", "constant"):
+            raise ConfigError(f"{who}: schedule must be 'cosine' or 'constant', got {self.schedule!r}")
+        validation.probability(self.label_smoothing, "label_smoothing", who)
+        validation.non_negative_int(self.seed, "seed", who)
 
     def build(self, backend="numpy", *, seed=None):
         """Fresh model, loss, optimizer and scheduler for ``backend`` (``"numpy"`` or ``"torch"``).
@@ -147,6 +168,11 @@ class CNNRecipe(Recipe):
 
     kernel_size: int = 5
     image_size: int = 28
+
+    def __post_init__(self):
+        super().__post_init__()
+        validation.positive_int(self.kernel_size, "kernel_size", type(self).__name__)
+        validation.positive_int(self.image_size, "image_size", type(self).__name__)
 
     def numpy_model(self, seed):
         from . import numpy_nn as nn

@@ -25,6 +25,7 @@ import numbers
 import os
 from pathlib import Path
 
+from . import validation
 from .errors import ConfigError, DataError
 
 __all__ = ["load_results", "update_results", "results_table", "results_markdown", "RESULTS_FILE"]
@@ -34,9 +35,23 @@ RESULTS_FILE = Path("chapters") / "results" / "names_models.json"
 _COLUMNS = ("chapter", "model", "parameters", "numpy", "torch")
 
 
+def _check_path(path, who):
+    """``path`` as a ``Path`` to a file: not a folder, and no file where a folder of it should be."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ConfigError(f"{who}: path must be a file path such as 'results.json', got {path!r}")
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{who}: path {path} is a folder; give the results file inside it, e.g. "
+                        f"{path / 'results.json'}")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise DataError(f"{who}: path {path} cannot be written: {parent} is a file, not a folder")
+    return path
+
+
 def load_results(path) -> list[dict]:
     """The rows stored in ``path`` (an empty list if the file does not exist yet)."""
-    path = Path(path)
+    path = _check_path(path, "load_results")
     if not path.exists():
         return []
     try:
@@ -66,7 +81,12 @@ def update_results(path, *, chapter: int, rows) -> list[dict]:
     Rows are ordered by chapter, then as given; losses are rounded to 3 decimals. The file is
     rewritten only if its content changes.
     """
-    path = Path(path)
+    path = _check_path(path, "update_results")
+    validation.positive_int(chapter, "chapter", "update_results")
+    if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, (list, tuple)) or not rows \
+            or not all(isinstance(row, dict) for row in rows):
+        raise ConfigError(f"update_results: rows must be a non-empty list of dicts (one per model), got "
+                          f"{type(rows).__name__} {rows!r:.60}")
     new = [_check_row({**row, "chapter": chapter}, "update_results") for row in rows]
     kept = [row for row in load_results(path) if row["chapter"] != chapter]
     merged = sorted(kept + new, key=lambda row: row["chapter"])     # stable: order within a chapter kept

@@ -10,10 +10,10 @@ import numbers
 
 import numpy as np
 
-from .errors import ConfigError, DTypeError, NonFiniteError
+from .errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 
 __all__ = ["positive_int", "non_negative_int", "positive_float", "probability", "boolean",
-           "float_dtype", "divisible", "finite", "finite_number"]
+           "float_dtype", "divisible", "finite", "finite_number", "as_array", "text"]
 
 
 def _is_whole_number(value):
@@ -106,3 +106,34 @@ def finite(array, who, *, argument="input"):
         raise NonFiniteError(f"{who}: the {argument} contains {bad} NaN or infinite value(s); find where they "
                              f"come from (a diverging run, a division by zero, missing data) before this call")
     return array
+
+
+def as_array(value, name, who):
+    """``value`` as a NumPy array of numbers (an ndarray is returned as is, at no cost).
+
+    A ragged nested list, or anything NumPy turns into an array of objects or strings, is refused with a
+    ``ShapeError``/``DTypeError`` naming ``name``, instead of NumPy's "inhomogeneous shape" traceback."""
+    if isinstance(value, np.ndarray):
+        array = value
+    else:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError):
+            raise ShapeError(f"{who}: {name} must be a rectangular array of numbers, got a {type(value).__name__} "
+                             f"whose rows have different lengths; make every row the same length (pad "
+                             f"short ones) or pass a NumPy array") from None
+    if array.dtype.kind not in "biuf":
+        raise DTypeError(f"{who}: {name} must hold numbers, got an array of dtype {array.dtype} "
+                         f"(from a {type(value).__name__}); pass a NumPy array of numbers")
+    return array
+
+
+def text(value, name, who, *, allow_empty=False):
+    """``value`` as a ``str``; bytes, None and (unless ``allow_empty``) the empty string are refused."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{who}: {name} must be a string, got {type(value).__name__} {value!r:.40}; "
+                          + ("decode bytes first with .decode('utf-8')" if isinstance(value, bytes)
+                             else f"pass {name}='...'"))
+    if not value and not allow_empty:
+        raise ConfigError(f"{who}: {name} must not be empty")
+    return value

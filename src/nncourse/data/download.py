@@ -19,8 +19,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import DataError
-from ..utils import publish, unwritable_folder_message
 from ..validation import boolean
+from ..utils import publish, unwritable_folder_message
 
 __all__ = ["MNIST_MIRRORS", "MNIST_MD5", "md5sum", "open_url", "download_file", "file_problem",
            "check_writable", "UnwritableFolderError"]

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, DTypeError
-from ..utils import publish, unwritable_folder_message
 from ..validation import boolean
+from ..utils import publish, unwritable_folder_message
 from . import download as _download
 from .idx import idx_bytes, read_idx, write_idx
 

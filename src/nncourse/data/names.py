@@ -230,7 +230,10 @@ def load_names(kind: str = "last", *, seed: int = 0, fractions=(0.8, 0.1, 0.1)) 
 def _check_names(names, who):
     if isinstance(names, str):
         raise ConfigError(f"{who} expects a list of names, got the single string {names!r}: use [{names!r}]")
-    names = list(names)
+    try:
+        names = list(names)
+    except TypeError:
+        raise ConfigError(f"{who} expects a list of names such as ['ada', 'bo'], got {type(names).__name__}") from None
     if not names:
         raise ConfigError(f"{who} got no names")
     for position, name in enumerate(names):

@@ -59,11 +59,7 @@ class AttentionTagger(Module):
     def __init__(self, vocab_size, max_length, embed_dim=32, num_heads=2, num_layers=1, num_classes=None,
                  *, seed=None, rng=None, dtype=np.float32):
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("max_length", max_length), ("num_layers", num_layers)):
-            validation_module.positive_int(value, name, "AttentionTagger")
-        validation_module.divisible(embed_dim, num_heads, "AttentionTagger")
-        if num_classes is not None:
-            validation_module.positive_int(num_classes, "num_classes", "AttentionTagger")
+        check_config(vocab_size, max_length, embed_dim, num_heads, num_layers, num_classes, "AttentionTagger")
         dtype = validation_module.float_dtype(dtype, "AttentionTagger")
         rng = as_rng(seed, rng)
         self.vocab_size, self.max_length = int(vocab_size), int(max_length)
@@ -116,6 +112,15 @@ class AttentionTagger(Module):
                 f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, num_layers={self.num_layers})")
 
 
+def check_config(vocab_size, max_length, embed_dim, num_heads, num_layers, num_classes, who):
+    """The sizes both twins check the same way (whole numbers >= 1; the heads divide embed_dim)."""
+    for name, value in (("vocab_size", vocab_size), ("max_length", max_length), ("num_layers", num_layers)):
+        validation_module.positive_int(value, name, who)
+    validation_module.divisible(embed_dim, num_heads, who)
+    if num_classes is not None:
+        validation_module.positive_int(num_classes, "num_classes", who)
+
+
 def check_tokens(tokens, vocab_size, max_length):
     """What both AttentionTagger twins accept (a NumPy view of the tokens): int ids (N, L), L <= max_length."""
     if tokens.dtype.kind not in "iu":
@@ -140,8 +145,14 @@ class TrainingLog(dict):
 
 def predict_tokens(model, tokens, batch_size=1000):
     """The most likely class at every position, int64 (N, L), for either back end."""
-    batch_size = validation_module.positive_int(batch_size, "batch_size", "predict_tokens")
-    tokens = np.asarray(tokens)
+    who = "predict_tokens"
+    if not callable(model) or not hasattr(model, "parameters"):
+        raise ConfigError(f"{who}: model must be an AttentionTagger (NumPy or torch), got {type(model).__name__}")
+    tokens = validation_module.as_array(tokens, "tokens", who)
+    if tokens.ndim != 2 or len(tokens) == 0:
+        raise ShapeError(f"{who}: tokens must have shape (sequences, length) with at least one sequence, got "
+                         f"{tokens.shape}")
+    batch_size = validation_module.positive_int(batch_size, "batch_size", who)
     out = []
     for start in range(0, len(tokens), batch_size):
         chunk = tokens[start:start + batch_size]
@@ -158,7 +169,9 @@ def predict_tokens(model, tokens, batch_size=1000):
 
 def exact_match(model, X, y):
     """Fraction of sequences whose every position is predicted correctly."""
-    predicted, y = predict_tokens(model, X), np.asarray(y)
+    predicted, y = predict_tokens(model, X), validation_module.as_array(y, "y", "exact_match")
+    if y.dtype.kind not in "iu":
+        raise TargetError(f"exact_match: y must hold integer classes (one per position), got dtype {y.dtype}")
     if y.shape != predicted.shape:
         raise ShapeError(f"exact_match: the targets y have shape {y.shape} but the model predicts {predicted.shape} "
                          f"(one class per position of X): pass y with the shape of X, e.g. the task's y_test")
@@ -177,6 +190,18 @@ def train_tagger(model, X, y, *, epochs=20, batch_size=64, lr=1e-2, seed=0, vali
     if eval_every is not None and validation is None:
         raise ConfigError("train_tagger: eval_every needs validation=(X_test, y_test)")
     validation_module.positive_int(batch_size, "batch_size", "train_tagger")
+    if not hasattr(model, "parameters") or not callable(model):
+        raise ConfigError(f"train_tagger: model must be an AttentionTagger (NumPy or torch), got "
+                          f"{type(model).__name__}")
+    if eval_every is not None:
+        validation_module.positive_int(eval_every, "eval_every", "train_tagger")
+    if stop_at_exact_match is not None:
+        validation_module.probability(stop_at_exact_match, "stop_at_exact_match", "train_tagger", allow_one=True)
+    if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+        raise ConfigError(f"train_tagger: validation must be a pair (X_test, y_test), got "
+                          f"{type(validation).__name__}")
+    X = validation_module.as_array(X, "X", "train_tagger")
+    y = validation_module.as_array(y, "y", "train_tagger")
     if is_torch(model):
         import torch
 

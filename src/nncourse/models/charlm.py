@@ -28,6 +28,7 @@ import numpy as np
 from .. import numpy_nn as nn
 from .. import validation
 from ..data.names import PAD_TARGET, VOCAB, context_windows, count_predictions, padded_batch
+from ..data.names import _check_names as check_names
 from ..errors import ConfigError
 from ..numpy_nn.registry import load_numpy_state, load_torch_state, register_twin, saveable
 from ..train import fit, is_torch
@@ -196,7 +197,11 @@ def length_batches(names, batch_size, rng):
     The names are shuffled, sorted by length (stable, so equal lengths stay shuffled), cut into
     batches, and the batches shuffled.
     """
+    names = check_names(names, "length_batches")
     batch_size = validation.positive_int(batch_size, "batch_size", "length_batches")
+    if not isinstance(rng, np.random.Generator):
+        raise ConfigError(f"length_batches: rng must be a numpy.random.Generator such as "
+                          f"np.random.default_rng(0), got {type(rng).__name__} {rng!r:.40}")
     names = [names[i] for i in rng.permutation(len(names))]
     names.sort(key=len)
     batches = [names[i:i + batch_size] for i in range(0, len(names), batch_size)]

@@ -208,6 +208,17 @@ def _check_sampling(max_new_tokens, temperature, top_k, vocab_size):
 def sampling_probabilities(logits, temperature=1.0, top_k=None):
     """The distribution one sampling step draws from: softmax(logits / temperature), with every
     logit below the ``top_k``-th largest set to -inf first (rows of ``logits`` (N, V), float64)."""
+    who = "sampling_probabilities"
+    logits = validation.as_array(logits, "logits", who)
+    if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] == 0:
+        raise ShapeError(f"{who}: logits must have shape (rows, vocabulary) with at least one row, got "
+                         f"{logits.shape}")
+    if logits.dtype.kind != "f":
+        raise DTypeError(f"{who}: logits must be floats (a model's output), got dtype {logits.dtype}")
+    validation.finite(logits, who, argument="logits")
+    temperature = validation.positive_float(temperature, "temperature", who)
+    if top_k is not None:
+        top_k = min(validation.positive_int(top_k, "top_k", who), logits.shape[1])
     z = logits / temperature
     if top_k is not None:
         kth = np.sort(z, axis=-1)[:, -top_k][:, None]                  # the k-th largest of each row

@@ -20,10 +20,10 @@ import numpy as np
 from .. import numpy_nn as nn
 from .. import validation
 from ..data.names import PAD_TARGET, VOCAB, padded_batch
+from ..data.names import _check_names as check_names
 from ..errors import ConfigError, ShapeError
 from ..numpy_nn import lr_scheduler as np_sched
 from ..train import fit, is_torch
-from ..utils import as_rng
 
 __all__ = ["train_gpt", "name_batches", "evaluate_gpt", "sample_sequences", "sample_names",
            "length_sorted_batches", "addition_problems", "addition_split", "ADDITION_VOCAB",
@@ -50,18 +50,15 @@ def _torch_loss(logits, targets):
 def name_batches(names, batch_size, seed=0):
     """Endless padded batches of ``batch_size`` names drawn at random (with a seeded Generator).
 
-    The arguments are checked at the call, not at the first ``next()``.
-    """
+    The arguments are checked when it is called, not at the first ``next()``."""
+    names = check_names(names, "name_batches")
     batch_size = validation.positive_int(batch_size, "batch_size", "name_batches")
-    rng = as_rng(seed)
-    names = list(names)
-    if not names:
-        raise ConfigError("name_batches: names is empty, so there is nothing to draw a batch from; pass the "
-                          "training names")
-    return _name_batches(names, batch_size, rng)
+    validation.non_negative_int(seed, "seed", "name_batches")
+    return _name_batches(names, batch_size, seed)
 
 
-def _name_batches(names, batch_size, rng):
+def _name_batches(names, batch_size, seed):
+    rng = np.random.default_rng(seed)
     while True:
         chosen = [names[i] for i in rng.integers(0, len(names), size=batch_size)]
         yield padded_batch(chosen)
@@ -69,7 +66,12 @@ def _name_batches(names, batch_size, rng):
 
 def length_sorted_batches(names, batch_size=1024):
     """All names in batches of similar length (little padding): for evaluation."""
+    names = check_names(names, "length_sorted_batches")
     batch_size = validation.positive_int(batch_size, "batch_size", "length_sorted_batches")
+    return _length_sorted_batches(names, batch_size)
+
+
+def _length_sorted_batches(names, batch_size):
     ordered = sorted(names, key=lambda n: (len(n), n))
     return _sorted_batches(ordered, batch_size)
 
@@ -158,7 +160,15 @@ def sample_sequences(model, prefixes, max_new_tokens, *, temperature=1.0, top_k=
 
     Returns a list of token lists (the prefix included, the end token excluded).
     """
-    idx = np.asarray(prefixes, dtype=np.int64)
+    who = "sample_sequences"
+    if not hasattr(model, "generate"):
+        raise ConfigError(f"{who}: model must be a GPT (NumPy or torch), got {type(model).__name__}")
+    idx = validation.as_array(prefixes, "prefixes", who)
+    if idx.ndim != 2 or idx.size == 0 or idx.dtype.kind not in "iu":
+        raise ShapeError(f"{who}: prefixes must be a non-empty list of token lists of equal length (integers), "
+                         f"got an array of shape {idx.shape} and dtype {idx.dtype}")
+    idx = idx.astype(np.int64)
+    validation.non_negative_int(end, "end", who)
     if is_torch(model):
         import torch
 
@@ -176,6 +186,11 @@ def sample_sequences(model, prefixes, max_new_tokens, *, temperature=1.0, top_k=
 def sample_names(model, n, *, prefix="", temperature=1.0, top_k=None, seed=0, max_length=14):
     """``n`` names sampled from a names GPT, each starting with ``prefix`` (letters a-z)."""
     n = validation.positive_int(n, "n (how many names to draw)", "sample_names")
+    validation.text(prefix, "prefix", "sample_names", allow_empty=True)
+    max_length = validation.positive_int(max_length, "max_length", "sample_names")
+    if max_length <= len(prefix):
+        raise ConfigError(f"sample_names: max_length={max_length} leaves no room after prefix {prefix!r}; pass "
+                          f"max_length > {len(prefix)}")
     start = [VOCAB.end_index] + list(VOCAB.encode(prefix))
     rows = sample_sequences(model, [start] * n, max_length - len(prefix), temperature=temperature,
                             top_k=top_k, seed=seed, end=VOCAB.end_index)
@@ -189,6 +204,12 @@ ADDITION_VOCAB = "0123456789+=."     # token i is ADDITION_VOCAB[i]; "." ends th
 def addition_split(n_digits=2, n_test=1000, seed=0):
     """Every pair (a, b) with a, b < 10**n_digits, shuffled with ``seed`` and split in two:
     ``(a_train, b_train), (a_test, b_test)``, the test pairs never seen in training."""
+    n_digits = validation.positive_int(n_digits, "n_digits", "addition_split")
+    n_test = validation.positive_int(n_test, "n_test", "addition_split")
+    validation.non_negative_int(seed, "seed", "addition_split")
+    if n_test >= (10**n_digits) ** 2:
+        raise ConfigError(f"addition_split: n_test={n_test} leaves no training pairs: there are only "
+                          f"{(10**n_digits) ** 2} pairs of {n_digits}-digit numbers; pass a smaller n_test")
     size = 10**n_digits
     order = np.random.default_rng(seed).permutation(size * size)
     a, b = order // size, order % size
@@ -204,7 +225,9 @@ def addition_problems(a, b, n_digits=2):
     learned). Operands are zero-padded to ``n_digits``, so every row has the same length.
     """
     n_digits = validation.positive_int(n_digits, "n_digits", "addition_problems")
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = validation.as_array(a, "a", "addition_problems"), validation.as_array(b, "b", "addition_problems")
+    if a.size == 0:
+        raise ShapeError("addition_problems: a and b are empty; pass at least one problem")
     if a.shape != b.shape or a.ndim != 1:
         raise ShapeError(f"addition_problems: a and b must be 1-D arrays of the same length, got shapes "
                          f"{a.shape} and {b.shape}")
@@ -226,6 +249,7 @@ def addition_problems(a, b, n_digits=2):
 def addition_accuracy(model, n_digits, a, b, batch_size=1000):
     """Share of problems whose whole answer is right, generated greedily (top_k=1) from "a+b="."""
     batch_size = validation.positive_int(batch_size, "batch_size", "addition_accuracy")
+    addition_problems(a, b, n_digits)  # the same checks of n_digits, a and b, with their names
     correct = 0
     for start in range(0, len(a), batch_size):
         xa, xb = a[start:start + batch_size], b[start:start + batch_size]

@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, ShapeError, TargetError
 from ..utils import as_rng
 
@@ -30,7 +31,7 @@ class Perceptron:
     def __init__(self, n_inputs, lr=1.0, *, seed=None):
         if isinstance(n_inputs, bool) or not isinstance(n_inputs, numbers.Integral) or n_inputs < 1:
             raise ConfigError(f"Perceptron: n_inputs must be a positive integer, got {n_inputs!r}")
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < float("inf"):
             raise ConfigError(f"Perceptron: the learning rate lr must be a positive number, got {lr!r}")
         self.n_inputs = int(n_inputs)
         self.lr = float(lr)
@@ -59,9 +60,10 @@ class Perceptron:
 
         Returns True if the prediction was wrong and the weights changed.
         """
-        x = np.asarray(x, dtype=np.float64)
+        x = validation.as_array(x, "x", "Perceptron.update").astype(np.float64)
         if x.shape != (self.n_inputs,):
-            raise ShapeError(f"Perceptron.update expects one example of shape ({self.n_inputs},), got {x.shape}")
+            raise ShapeError(f"Perceptron.update expects one example x of shape ({self.n_inputs},), got {x.shape}")
+        validation.finite(x, "Perceptron.update", argument="example x")
         y = self._check_label(y)
         y_hat = 1 if x @ self.weight + self.bias >= 0 else 0
         error = y - y_hat                       # +1, 0 or -1
@@ -80,7 +82,7 @@ class Perceptron:
         whether that happened.
         """
         X = self._check_X(X)
-        y = np.asarray(y)
+        y = validation.as_array(y, "y", "Perceptron.fit")
         if y.shape != (len(X),):
             raise TargetError(f"Perceptron.fit expects y of shape ({len(X)},) (one label per row of X), got {y.shape}")
         labels = [self._check_label(label) for label in y]
@@ -109,17 +111,18 @@ class Perceptron:
 
     # ------------------------------------------------------------------ checks
     def _check_X(self, X):
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_inputs:
-            raise ShapeError(f"Perceptron expects X of shape (N, {self.n_inputs}), got {X.shape}")
-        return X
+        X = validation.as_array(X, "X", "Perceptron").astype(np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_inputs or len(X) == 0:
+            raise ShapeError(f"Perceptron expects X of shape (N, {self.n_inputs}), got {X.shape} (N >= 1 examples)")
+        return validation.finite(X, "Perceptron", argument="X")
 
     @staticmethod
     def _check_label(y):
         if isinstance(y, np.generic):
             y = y.item()                        # np.int64(1) -> 1, for a readable message
-        if y not in (0, 1):
-            raise TargetError(f"Perceptron labels must be 0 or 1, got {y!r}")
+        if isinstance(y, bool) or y not in (0, 1):
+            raise TargetError(f"Perceptron: y holds the labels, and labels must be 0 or 1, got {y!r} "
+                              f"(True/False are refused)")
         return int(y)
 
     def __repr__(self):

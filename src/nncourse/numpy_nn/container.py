@@ -1,6 +1,7 @@
 """``Sequential``: layers applied one after the other (torch keeps it in ``torch/nn/modules/container.py``)."""
 
 from ..errors import ConfigError
+from ..validation import boolean
 from .module import Module
 from .registry import convert_from_torch, convert_to_torch, saveable, twin_of
 
@@ -60,6 +61,7 @@ class Sequential(Module):
         d loss / d input, which nobody uses, and ``None`` is returned.
         A network with parameters runs backward once per forward pass (see ``Module.__init_subclass__``).
         """
+        need_input_grad = boolean(need_input_grad, "need_input_grad", "Sequential.backward")
         layers = list(self._modules.values())
         grad = grad_output
         for index in range(len(layers) - 1, -1, -1):

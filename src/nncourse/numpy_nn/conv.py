@@ -56,6 +56,7 @@ import numpy as np
 
 from .. import validation
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from ..validation import boolean
 from ..utils import as_rng
 from . import init as initializers
 from .module import Module, check_float_array
@@ -321,6 +322,7 @@ class Conv2d(Module):
         output rows is a range of columns of G), each band added back by col2im while it is still in
         the cache. ``need_input_grad=False`` (the first layer of a network) skips d x and returns None.
         """
+        need_input_grad = boolean(need_input_grad, "need_input_grad", "Conv2d.backward")
         self._require_forward(self._cols)
         n, c, h, w = self._input_shape
         ho, wo = _output_hw((h, w), self.kernel_size, self.stride, self.padding)

@@ -37,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import validation
+from .module import check_float_array
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 
 __all__ = [
@@ -72,11 +73,17 @@ def _numpy_input(x, name, who):
         raise DTypeError(f"{who}: {name} must be a NumPy array, got {type(x).__module__}.{type(x).__name__}; "
                          f"numpy_nn.functional works on NumPy arrays: convert with {name}.detach().cpu().numpy() "
                          f"(torch) or {name}.data (autograd), or use torch.nn.functional for tensors")
-    x = np.asarray(x)
+    x = validation.as_array(x, name, who)
     if x.dtype.kind != "f":
         raise DTypeError(f"{who}: {name} must hold floating-point numbers, got dtype {x.dtype}; convert with "
                          f"{name}.astype(np.float32)")
     return x
+
+
+def _check_dim(dim, ndim, who):
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not -ndim <= dim < ndim:
+        raise ConfigError(f"{who}: dim must be a whole number in [{-ndim}, {ndim - 1}] for an array of "
+                          f"{ndim} dimensions, got {dim!r}")
 
 
 def softmax(scores, dim=-1):
@@ -85,8 +92,9 @@ def softmax(scores, dim=-1):
     Subtracting the row maximum keeps ``exp`` <= 1. A row that is ``-inf`` everywhere (nothing
     allowed) becomes a row of zeros instead of 0/0 = NaN.
     """
-    if type(scores) is not np.ndarray:
+    if type(scores) is not np.ndarray or scores.dtype.kind != "f":
         scores = _numpy_input(scores, "scores", "softmax")
+    _check_dim(dim, scores.ndim, "softmax")
     top = scores.max(axis=dim, keepdims=True)
     dead = np.isneginf(top)                          # fully masked rows
     top = np.where(dead, 0.0, top).astype(scores.dtype, copy=False)
@@ -103,6 +111,13 @@ def softmax_backward(grad_output, output, dim=-1):
     That is the Jacobian ``diag(y) - y y^T`` of each row applied to ``g`` without building it.
     A zero row ``y`` (fully masked) gives a zero gradient.
     """
+    who = "softmax_backward"
+    grad_output = check_float_array(grad_output, who, argument="grad_output")
+    output = check_float_array(output, who, argument="output")
+    if grad_output.shape != output.shape:
+        raise ShapeError(f"{who}: grad_output has shape {grad_output.shape} but output has {output.shape}; "
+                         f"they must match (the gradient of each softmax value)")
+    _check_dim(dim, output.ndim, who)
     return output * (grad_output - (grad_output * output).sum(axis=dim, keepdims=True))
 
 

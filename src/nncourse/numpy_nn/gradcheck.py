@@ -13,7 +13,8 @@ import copy
 
 import numpy as np
 
-from ..errors import CourseError, DTypeError
+from .. import validation
+from ..errors import ConfigError, CourseError, DTypeError, ShapeError
 from .module import Module
 
 __all__ = ["gradcheck", "numerical_gradient", "relative_error", "GradcheckResult"]
@@ -28,8 +29,15 @@ def numerical_gradient(f, x, eps=1e-6):
     ``f`` is called as ``f(x)``; ``x`` (a float64 array) is perturbed *in place* one entry at a time
     and restored, so ``f`` may also read ``x`` through a closure (e.g. a layer's weight array).
     """
+    who = "numerical_gradient"
+    if not callable(f):
+        raise ConfigError(f"{who}: f must be a function returning a number, got {type(f).__name__}")
+    validation.positive_float(eps, "eps", who)
     if not isinstance(x, np.ndarray):
-        x = np.array(x, dtype=np.float64)
+        x = validation.as_array(x, "x", who).astype(np.float64)
+    if x.size == 0:
+        raise ShapeError(f"{who}: x is empty; there is nothing to differentiate")
+    validation.finite(x, who, argument="x")
     if x.dtype != np.float64:
         raise DTypeError(
             f"numerical_gradient needs a float64 array (finite differences of size eps={eps} are lost "
@@ -55,8 +63,14 @@ def relative_error(analytic, numeric):
     gradient is ~0 from turning rounding noise into a large ratio. ``tiny = 1e-10``: when both
     gradients are smaller than that they are both zero up to rounding, and the error is ~0.
     """
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
+    who = "relative_error"
+    a = validation.as_array(analytic, "analytic", who).astype(np.float64)
+    n = validation.as_array(numeric, "numeric", who).astype(np.float64)
+    if a.shape != n.shape or a.size == 0:
+        raise ShapeError(f"{who}: analytic and numeric must be non-empty arrays of the same shape, got {a.shape} "
+                         f"and {n.shape}")
+    validation.finite(a, who, argument="analytic gradient")
+    validation.finite(n, who, argument="numeric gradient")
     return float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), _TINY))
 
 

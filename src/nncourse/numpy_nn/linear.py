@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import validation
 from ..errors import DTypeError, NonFiniteError, ShapeError
+from ..validation import boolean
 from ..utils import as_rng
 from . import init as initializers
 from .module import Module, check_float_array
@@ -92,6 +93,7 @@ class Linear(Module):
         ``need_input_grad=False`` skips that last product and returns ``None``: the first layer of a
         network never needs d loss / d x (the data is not learned), and torch skips it too.
         """
+        need_input_grad = boolean(need_input_grad, "need_input_grad", "Linear.backward")
         self._require_forward(self._x)
         g = grad_output
         self._check_grad_output(g, (self._x.shape[0], self.out_features), self.dtype)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import validation
 from ..errors import ConfigError, CourseError, DTypeError, ShapeError
+from ..validation import as_array
 from .parameter import Parameter
 
 __all__ = ["Module"]
@@ -80,6 +81,7 @@ class Module:
         if "_buffers" not in self.__dict__:
             raise CourseError(f"{type(self).__name__}.__init__ must call super().__init__() before "
                               f"register_buffer")
+        _check_name(name, f"{type(self).__name__}.register_buffer")
         if not isinstance(array, np.ndarray):
             raise DTypeError(f"{type(self).__name__}.register_buffer('{name}') expects a NumPy array, got "
                              f"{type(array).__name__}")
@@ -88,9 +90,11 @@ class Module:
 
     def add_module(self, name, module):
         """Register ``module`` under ``name`` (used by ``Sequential``, whose names are "0", "1", ...)."""
+        _check_name(name, f"{type(self).__name__}.add_module", allow_int=True)
         if not isinstance(module, Module):
             raise ConfigError(
-                f"{type(self).__name__}: expected a Module for '{name}', got {type(module).__name__}"
+                f"{type(self).__name__}: expected a Module for '{name}' (the module argument), got "
+                f"{type(module).__name__}; pass a layer such as nn.ReLU(), not a class name or an array"
             )
         self._modules[str(name)] = module
 
@@ -115,6 +119,10 @@ class Module:
 
     def named_modules(self, prefix=""):
         """Yield ``(name, module)`` for this module and every module inside it (depth first)."""
+        _check_prefix(prefix, f"{type(self).__name__}.named_modules")
+        return self._named_modules(prefix)
+
+    def _named_modules(self, prefix):
         yield prefix, self
         for name, child in self._modules.items():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
@@ -128,6 +136,10 @@ class Module:
 
         A parameter shared by two layers is listed once.
         """
+        _check_prefix(prefix, f"{type(self).__name__}.named_parameters")
+        return self._named_parameters(prefix)
+
+    def _named_parameters(self, prefix):
         seen = set()
         for module_name, module in self.named_modules(prefix):
             for name, param in module._parameters.items():
@@ -143,6 +155,10 @@ class Module:
 
     def named_buffers(self, prefix=""):
         """Yield ``(name, array)`` for every buffer, with the same dotted names as the parameters."""
+        _check_prefix(prefix, f"{type(self).__name__}.named_buffers")
+        return self._named_buffers(prefix)
+
+    def _named_buffers(self, prefix):
         for module_name, module in self.named_modules(prefix):
             for name, array in module._buffers.items():
                 yield (f"{module_name}.{name}" if module_name else name), array
@@ -302,17 +318,27 @@ class Module:
         return "\n".join(lines)
 
 
+def _check_prefix(prefix, who):
+    if not isinstance(prefix, str):
+        raise ConfigError(f"{who}: prefix must be a string (\"\" for none), got {prefix!r}")
+
+
+def _check_name(name, who, *, allow_int=False):
+    """A sub-module or buffer name: a non-empty identifier-like string (Sequential passes ints)."""
+    if allow_int and isinstance(name, int) and not isinstance(name, bool) and name >= 0:
+        return
+    if not isinstance(name, str) or not name or "." in name:
+        raise ConfigError(f"{who}: name must be a non-empty string without dots, such as 'encoder', got "
+                          f"{name!r}")
+
+
 def check_float_array(x, who, *, argument="input"):
     """Return ``x`` as a floating-point ndarray, or raise ``DTypeError`` naming ``who``.
 
     O(1): only looks at the type and dtype, never at the values.
     """
     if not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except ValueError:     # a ragged list: rows of different lengths
-            raise ShapeError(f"{who} expects a rectangular array as {argument}, got a ragged list (rows of "
-                             f"different lengths): pad or crop them to one length") from None
+        x = as_array(x, argument, who)
     if x.dtype.kind != "f":
         raise DTypeError(
             f"{who} expects a floating-point {argument}, got dtype {x.dtype}: "

@@ -28,6 +28,7 @@ import numbers
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
+from ..validation import boolean
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW"]
 
@@ -167,7 +168,7 @@ class Optimizer:
         Backward passes *add* into ``p.grad``, so call this before each new backward pass.
         With ``set_to_none=False`` the gradient arrays are filled with zeros instead.
         """
-        set_to_none = _check_flag(f"{type(self).__name__}.zero_grad", "set_to_none", set_to_none)
+        set_to_none = boolean(set_to_none, "set_to_none", f"{type(self).__name__}.zero_grad")
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:

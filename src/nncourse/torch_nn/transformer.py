@@ -17,6 +17,11 @@ class TransformerBlock(torch.nn.Module):
 
     def __init__(self, d_model, n_heads, dropout=0.0, *, dtype=torch.float32):
         super().__init__()
+        from .. import validation
+        from .dtypes import torch_dtype
+        validation.divisible(d_model, n_heads, "TransformerBlock", width_name="d_model", heads_name="n_heads")
+        validation.probability(dropout, "dropout", "TransformerBlock")
+        dtype = torch_dtype(dtype)
         C = d_model
         self.ln_1 = torch.nn.LayerNorm(C, dtype=dtype)
         self.attn = torch.nn.MultiheadAttention(C, n_heads, batch_first=True, dtype=dtype)

@@ -30,8 +30,8 @@ import time
 import numpy as np
 
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from ..validation import boolean, positive_float
 from ..utils import as_rng
-from ..validation import boolean
 from . import backend as back
 from .checks import (check_data, check_early_stopping, check_inputs, check_loss_fn, check_optimizer,
                      check_positive_int, check_scheduler, check_targets, know_nothing_loss, reads_tokens, task)
@@ -98,6 +98,12 @@ def fit(model, loss_fn, optimizer, data=None, *, epochs=10, batch_size=32, valid
     quiet = boolean(quiet, "quiet", who)
     check_positive_int("epochs", epochs)
     check_positive_int("batch_size", batch_size)
+    quiet = boolean(quiet, "quiet", who)
+    if clip is not None:
+        positive_float(clip, "clip", who)
+    for name, hook in (("on_step", on_step), ("on_epoch", on_epoch)):
+        if hook is not None and not callable(hook):
+            raise ConfigError(f"{who}: {name} must be a function (or None), got {type(hook).__name__} {hook!r:.40}")
     if steps is not None:
         check_positive_int("steps", steps)
     if scheduler_step not in ("epoch", "step"):
@@ -117,7 +123,7 @@ def fit(model, loss_fn, optimizer, data=None, *, epochs=10, batch_size=32, valid
             raise ConfigError(f"{who}: pass the training data as data=(X, y)")
         X, y = check_data("data", data, dtype, tokens=tokens)
         kind = task(loss_fn, y)
-        reference = _reference_loss(model, loss_fn, kind, backend, X, y, validation_data)
+        reference = _reference_loss(model, loss_fn, kind, backend, X, y, validation_data, who=who)
         epoch_batches, endless = _array_batches(X, y, batch_size), None
         batches_per_epoch = math.ceil(len(X) / batch_size)
     else:
@@ -266,7 +272,15 @@ def _check_validation_fits(model, validation_data, who):
                           f"shaped like the training data (a part split off with validation_split)") from None
 
 
-def _reference_loss(model, loss_fn, kind, backend, X, y, validation_data):
+def _naming(argument, who, call):
+    """Run ``call``; a shape or dtype error raised by the model's layers gets the argument's name in front."""
+    try:
+        return call()
+    except (ShapeError, DTypeError) as error:
+        raise type(error)(f"{who}: {argument}: {error}") from None
+
+
+def _reference_loss(model, loss_fn, kind, backend, X, y, validation_data, *, who="fit"):
     """Check the targets against the untrained model's output, and return the reference loss of the
     divergence rule: max(loss on the training set before training, loss of a know-nothing guess).
 
@@ -279,7 +293,9 @@ def _reference_loss(model, loss_fn, kind, backend, X, y, validation_data):
             "build a new model (and its optimizer) before calling fit again"
         )
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        output = predict(model, X)
+        output = _naming("data", who, lambda: predict(model, X))
+        if validation_data is not None:  # the wrong width is refused now, not after the first epoch
+            _naming("validation_data", who, lambda: predict(model, validation_data[0][:1]))
         flat_output, flat_y = _flat(output, y)
         check_targets("data", kind, flat_output.shape, flat_y, loss_fn)
         if validation_data is not None:

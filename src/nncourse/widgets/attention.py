@@ -80,6 +80,7 @@ def attention_explorer(model, sequences, *, static=True):
     ``static=True`` renders ``k x layers x (heads + 1)`` pictures ahead (they work in the book without
     a kernel); ``static=False`` also offers a text box to type a new sequence of tokens.
     """
+    static = boolean(static, "static", "attention_explorer")
     arguments.model_with(model, "attention_explorer", needs=("attention_maps",),
                          what="an attention model that keeps its attention weights (AttentionTagger, NumPy or torch)",
                          example="models.AttentionTagger(...) trained with train_tagger")

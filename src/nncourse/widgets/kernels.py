@@ -108,6 +108,7 @@ def kernel_explorer(images, labels=None, *, kernels=None, static: bool = True) -
     ``static=True`` precomputes every (kernel, digit) picture (works in the published book);
     ``static=False`` adds the kernel's nine numbers as editable boxes (needs a running kernel).
     """
+    static = boolean(static, "static", "kernel_explorer")
     images, labels = _check_images(images, labels)
     static = boolean(static, "static", "kernel_explorer")
     if kernels is not None:

@@ -128,6 +128,7 @@ def mnist_comparison(results, *, static: bool = True) -> W.Widget:
     ``static=True`` (default) renders every cell's picture now (works in the published book);
     ``static=False`` renders on demand in Python.
     """
+    static = boolean(static, "static", "mnist_comparison")
     lrs, layers, table = _normalise(results)
     static = boolean(static, "static", "mnist_comparison")
     fig = _ComparisonFigure(lrs, layers, table)

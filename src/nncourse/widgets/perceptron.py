@@ -125,6 +125,7 @@ def perceptron_stepper(gates=("and", "or", "xor"), *, lr: float = 1.0, epochs: i
     ``static=True`` (default) precomputes every step of every gate and works in the published book;
     ``static=False`` redraws in Python and also lets you change the learning rate and seed.
     """
+    static = boolean(static, "static", "perceptron_stepper")
     gates = [str(g).lower() for g in arguments.choices(gates, "gates", "perceptron_stepper")]
     for g in gates:
         if g not in GATES:

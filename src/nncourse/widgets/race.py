@@ -130,6 +130,7 @@ def optimizer_race(surfaces=("bowl", "rosenbrock"),
     ``static=True`` (default) precomputes ``surfaces x learning_rates`` pictures (works in the
     published book); ``static=False`` recomputes in Python for any learning rate and step count.
     """
+    static = boolean(static, "static", "optimizer_race")
     surfaces = arguments.choices(surfaces, "surfaces", "optimizer_race")
     learning_rates = arguments.choices(learning_rates, "learning_rates", "optimizer_race")
     for s in surfaces:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import validation
 from ..errors import ConfigError
+from ..validation import boolean
 from ..models.charlm import next_char_probs, sample_names
 from ..train.backend import is_torch_object
 from ..data.names import VOCAB
@@ -52,6 +53,13 @@ def render_samples(names, temperature, known, *, columns=4) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    who = "render_samples"
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names) or not len(names):
+        raise ConfigError(f"{who}: names must be a non-empty list of strings, got {names!r:.60}")
+    validation.positive_float(temperature, "temperature", who)
+    if isinstance(known, str) or not hasattr(known, "__contains__"):
+        raise ConfigError(f"{who}: known must be a set (or list) of names, got {type(known).__name__}")
+    columns = validation.positive_int(columns, "columns", who)
     rows = -(-len(names) // columns)
     fig = Figure(figsize=(7.0, 0.32 * rows + 0.7), dpi=80)
     FigureCanvasAgg(fig)
@@ -79,6 +87,7 @@ def render_samples(names, temperature, known, *, columns=4) -> bytes:
 def temperature_sampler(model, train_names, *, temperatures=TEMPERATURES, n=24, seed=0, static=True,
                         default=0.8):
     """A slider over ``temperatures`` showing ``n`` sampled names each (precomputed for the book)."""
+    static = boolean(static, "static", "temperature_sampler")
     who = "temperature_sampler"
     _check_name_model(model, who)
     known = arguments.names_collection(train_names, "train_names", who)

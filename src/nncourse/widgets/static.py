@@ -94,6 +94,8 @@ def figure_png(fig, *, compress_level: int = 1, draw: bool = True, palette: bool
     picture to 256 colours first: about a quarter of the bytes, and a page holds dozens of them.
     ``draw=False`` encodes the canvas as it is (after blitting, see ``PlaygroundFigure``).
     """
+    draw = boolean(draw, "draw", "figure_png")
+    palette = boolean(palette, "palette", "figure_png")
     from PIL import Image
     if draw is not True or palette not in (True, False):      # the common call skips the checks
         draw, palette = boolean(draw, "draw", "figure_png"), boolean(palette, "palette", "figure_png")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DivergenceError, NonFiniteError
 from ..numpy_nn.loss import CrossEntropyLoss
 from ..train import DIVERGENCE_FACTOR, fit
@@ -92,6 +93,8 @@ def format_number(x: float) -> str:
 
 def divergence_message(epoch: int, learning_rate: float) -> str:
     """What the playground says instead of raising when the loss blows up."""
+    validation.non_negative_int(epoch, "epoch", "divergence_message")
+    validation.positive_float(learning_rate, "learning_rate", "divergence_message")
     return (f"Training diverged at epoch {epoch}: the learning rate {format_number(learning_rate)} "
             f"is too large \u2014 try {format_number(learning_rate / 10)}")
 
@@ -117,8 +120,22 @@ def _call_data(name, n, noise, seed):
     return fn(**kwargs)
 
 
-@functools.lru_cache(maxsize=32)
 def make_data(dataset: str, samples: int, noise: float, test_fraction: float, seed: int):
+    """The playground's points: ``(X_train, y_train, X_test, y_test)`` (float32 X, int64 y), after checking
+    the arguments (the cached ``_make_data`` does the work)."""
+    who = "make_data"
+    if not isinstance(dataset, str) or dataset not in _DATA_FUNCTIONS:
+        raise ConfigError(f"{who}: dataset must be one of {sorted(_DATA_FUNCTIONS)}, got {dataset!r}")
+    validation.positive_int(samples, "samples", who)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < math.inf:
+        raise ConfigError(f"{who}: noise must be a finite number >= 0, got {noise!r}")
+    validation.probability(test_fraction, "test_fraction", who)
+    validation.non_negative_int(seed, "seed", who)
+    return _make_data(dataset, samples, noise, test_fraction, seed)
+
+
+@functools.lru_cache(maxsize=32)
+def _make_data(dataset: str, samples: int, noise: float, test_fraction: float, seed: int):
     """The playground's points: ``(X_train, y_train, X_test, y_test)`` (float32 X, int64 y).
 
     Cached, because most clicks (learning rate, layers, ...) change the network, not the data.

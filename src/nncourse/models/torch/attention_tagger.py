@@ -5,7 +5,8 @@ import numpy as np
 import torch
 
 from ...torch_nn.dtypes import torch_dtype
-from ..attention_tagger import check_tokens
+from ...errors import ConfigError
+from ..attention_tagger import check_config, check_tokens
 
 __all__ = ["AttentionTagger", "attention_tagger_from_numpy"]
 
@@ -16,6 +17,14 @@ class AttentionTagger(torch.nn.Module):
     def __init__(self, vocab_size, max_length, embed_dim=32, num_heads=2, num_layers=1, num_classes=None,
                  *, dtype=torch.float32, device=None):
         super().__init__()
+        check_config(vocab_size, max_length, embed_dim, num_heads, num_layers, num_classes, "AttentionTagger")
+        dtype = torch_dtype(dtype)
+        if device is not None:
+            try:
+                device = torch.device(device)
+            except (RuntimeError, TypeError):
+                raise ConfigError(f"AttentionTagger: device must be a torch device such as 'cpu' or 'cuda', got "
+                                  f"{device!r}") from None
         num_classes = vocab_size if num_classes is None else num_classes
         kwargs = dict(dtype=dtype, device=device)
         self.token_embedding = torch.nn.Embedding(vocab_size, embed_dim, **kwargs)

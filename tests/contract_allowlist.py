@@ -1,0 +1,121 @@
+"""The contract sweep's allowlist: outcomes other than a clear course error that are legitimate.
+
+Rules go by parameter class, never by function, and each says why. A rule sees one ``contract.Case``
+(callable, parameter, kind, label of the hostile value, outcome, and ``meta``: the valid value, the
+hostile value, the default, the result). Keep this list short (about 40 rules at most); a new rule
+needs a reason a reviewer can check.
+"""
+
+INNER_LAYER_PREFIXES = ("nncourse.numpy_nn.", "nncourse.torch_nn.", "nncourse.autograd.")
+LOSS_NAMES = ("Loss.", "cross_entropy")
+INNER_FUNCTIONS = ("nncourse.numpy_nn.functional.", "nncourse.numpy_nn.scaled_dot_product_attention",
+                   "nncourse.numpy_nn.im2col", "nncourse.numpy_nn.col2im")
+
+
+def _inner_layer_method(case):
+    """forward/backward of a building block (not a loss, not a complete model), or a functional op."""
+    name = case.callable
+    return (name.startswith(INNER_LAYER_PREFIXES) and not any(word in name for word in LOSS_NAMES)
+            and name.rsplit(".", 1)[-1] in ("forward", "backward")) or name.startswith(INNER_FUNCTIONS)
+
+
+# torch's own names: a layer's forward argument is "input" in torch's documentation and in our messages;
+# an optimizer's ``params`` are "parameters"; backward's one array is named by the method ("X.backward
+# expects ..."); ``y_pred_or_logits`` is "predictions" or "logits".
+ALIASES = {"x": ("input",), "z": ("input",), "X": ("input", "inputs"), "input": ("input",),
+           "inputs": ("input",), "idx": ("input", "token"), "tokens": ("input", "token"),
+           "params": ("parameter",), "parameters": ("parameter",),
+           "grad_output": ("backward",), "grad_logits": ("backward",),
+           "output": ("prediction", "input", "logits"), "y_pred_or_logits": ("prediction", "logits"),
+           "y_pred_or_scores": ("prediction", "scores"), "probs_or_logits": ("probabilities", "logits"),
+           "y_pred": ("prediction",), "y_true": ("label",)}
+
+
+def _names_alias(case):
+    from contract import names_parameter
+    return any(names_parameter(case.detail, alias) for alias in ALIASES.get(case.parameter, ()))
+
+
+RULES = [
+    ("torch-name",
+     "the message names the argument by torch's name for it (ALIASES): 'input' for a layer's x, "
+     "'parameters' for params, 'X.backward expects' for backward's one array",
+     lambda c: c.outcome == "vague" and _names_alias(c)),
+    ("folder-parameter",
+     "a folder parameter (root, folder, sample, *_dir) is meant to get a directory; given a file as parent "
+     "or a missing folder, a course error that shows the path it looked in (not the parameter's name) is "
+     "clear enough",
+     lambda c: (c.parameter in ("root", "folder", "sample") or c.parameter.endswith("_dir"))
+     and (c.label == "a directory" and c.outcome in ("silent", "vague") or c.outcome == "vague" and "/" in c.detail)),
+    ("documented-scores",
+     "evaluation's predictions may be integer scores (argmax is defined) or, when 1-D floats, class-1 "
+     "probabilities thresholded at 0.5, as predicted_labels documents",
+     lambda c: c.callable.startswith("nncourse.evaluation.") and c.outcome == "silent"
+     and c.label in ("int array", "float array")
+     and c.parameter in ("y_pred", "y_pred_or_logits", "y_pred_or_scores", "probs_or_logits", "logits")),
+    ("integer-inputs-converted",
+     "the perceptron computes in float64 and its chapter feeds it 0/1 truth tables: integer inputs are "
+     "converted, as documented",
+     lambda c: c.callable.startswith("nncourse.models.Perceptron") and c.label == "int array"
+     and c.outcome == "silent"),
+    ("integer-pixels",
+     "images may hold integer pixel values (MNIST's raw bytes 0..255): drawing them needs no conversion",
+     lambda c: c.parameter in ("images", "image") and c.label == "int array" and c.outcome == "silent"),
+    ("none-means-default",
+     "cmap=None is matplotlib's own spelling of 'the default colormap'",
+     lambda c: c.parameter == "cmap" and c.label == "None" and c.outcome == "silent"),
+    ("any-shape",
+     "ops along one axis or element by element (softmax and its backward, log-softmax, curve) accept any "
+     "number of dimensions, as torch's do",
+     lambda c: c.label.endswith("wrong ndim") and c.outcome == "silent"
+     and c.callable.rsplit(".", 1)[-1] in ("softmax", "log_softmax", "softmax_backward", "curve",
+                                            "softmax_with_temperature")),
+    ("negative-axis",
+     "dim/axis/start_dim/end_dim = -1 counts from the end, as in NumPy and torch",
+     lambda c: c.label == "-1" and c.outcome == "silent"
+     and c.parameter in ("dim", "axis", "start_dim", "end_dim", "dim0", "dim1")),
+    ("zero-is-a-count",
+     "0 is a meaningful value for offsets and optional amounts (padding, shifts, warm-up steps, worker "
+     "processes, an index, copies of augmentation): torch and NumPy accept it too",
+     lambda c: c.label == "0" and c.outcome == "silent"
+     and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
+                         "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
+                         "crash_after", "verbose", "top", "digit", "y", "label")),
+    ("any-ignore-index",
+     "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
+     lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),
+    ("nan-through-a-layer",
+     "a NaN flowing through an inner layer is the learner's to see (torch passes it on too); NaN checks "
+     "sit at the boundaries: losses, models' public forward, loaders and writers, fit",
+     lambda c: _inner_layer_method(c) and "NaN" in c.label and c.outcome == "silent"),
+    ("empty-batch-through-a-layer",
+     "a batch of zero examples through an inner layer gives zero outputs, as in torch",
+     lambda c: _inner_layer_method(c) and c.label.startswith("empty") and c.outcome == "silent"),
+    ("negative-where-signed",
+     "parameters that are signed by nature (a slope, a mean, a low end, an offset) may be negative",
+     lambda c: c.label == "-1" and c.outcome == "silent"
+     and c.parameter in ("negative_slope", "mean", "low", "value", "eta_min", "dy", "dx", "degrees", "scale")),
+    ("infinite-bound",
+     "an infinite bound switches a limit off, as in torch (max_norm=inf: no clipping; "
+     "threshold/inf patience)",
+     lambda c: c.label == "inf" and c.outcome == "silent" and c.parameter in ("max_norm", "norm_type")),
+    ("empty-text-where-optional",
+     "an empty title, prefix, label or caption is a legitimate choice: nothing to show",
+     lambda c: c.label == "''" and c.outcome == "silent"
+     and c.parameter in ("title", "prefix", "label", "footer", "help", "caption", "desc", "text")),
+    ("sole-argument",
+     "a callable with one argument: a message that names the callable names the argument too",
+     lambda c: c.outcome == "vague" and c.meta.get("n_parameters") == 1
+     and c.callable.rsplit(".", 1)[-1] in str(c.detail)),
+]
+
+
+def accepted_by(case):
+    """The name of the first rule that accepts ``case``, or None."""
+    for name, _reason, accepts in RULES:
+        try:
+            if accepts(case):
+                return name
+        except Exception:
+            continue
+    return None
