@@ -16,7 +16,17 @@ def _inner_layer_method(case):
     """forward/backward of a building block (not a loss, not a complete model), or a functional op."""
     name = case.callable
     return (name.startswith(INNER_LAYER_PREFIXES) and not any(word in name for word in LOSS_NAMES)
-            and name.rsplit(".", 1)[-1] in ("forward", "backward")) or name.startswith(INNER_FUNCTIONS)
+            and name.rsplit(".", 1)[-1] in ("forward", "backward", "fast_forward", "step")) \
+        or name.startswith(INNER_FUNCTIONS)
+
+
+# Part IV's blocks that act on the last axis (or element by element) and so take any leading dimensions,
+# as torch.nn.RMSNorm, torch.nn.SiLU, a Linear-based SwiGLU and Hugging Face's apply_rotary_pos_emb do
+LAST_AXIS_OPS = ("nncourse.numpy_nn.RMSNorm.forward", "nncourse.numpy_nn.SiLU.forward",
+                 "nncourse.numpy_nn.SwiGLU.forward", "nncourse.numpy_nn.SwiGLU.step",
+                 "nncourse.numpy_nn.functional.rotary", "nncourse.numpy_nn.functional.rotary_backward",
+                 "nncourse.numpy_nn.functional.rotate_half", "nncourse.numpy_nn.LoRALinear.fast_forward",
+                 "nncourse.quantization.quantize")
 
 
 # torch's own names: a layer's forward argument is "input" in torch's documentation and in our messages;
@@ -70,6 +80,21 @@ RULES = [
      lambda c: c.label.endswith("wrong ndim") and c.outcome == "silent"
      and c.callable.rsplit(".", 1)[-1] in ("softmax", "log_softmax", "softmax_backward", "curve",
                                             "softmax_with_temperature")),
+    ("no-pre-tokenization",
+     "pattern=None is the BPE tokenizers' documented mode without pre-tokenization (merges may cross words); "
+     "the saved format stores it",
+     lambda c: c.parameter == "pattern" and c.label == "None" and c.outcome == "silent"
+     and ".tokenizers." in c.callable),
+    ("any-leading-shape",
+     "Part IV's blocks that act on the last axis (RMSNorm, SiLU, SwiGLU, rotary positions, a LoRA layer, "
+     "GGUF's quantizer, whose blocks run along the last axis) take any number of leading dimensions, as "
+     "torch's, Hugging Face's and gguf's do",
+     lambda c: c.label.endswith("wrong ndim") and c.outcome == "silent" and c.callable in LAST_AXIS_OPS),
+    ("gguf-byte-stream",
+     "GGUF's dequantizers read their blocks as one stream of bytes: any shape whose size is a whole number of "
+     "blocks is the file's layout, as in gguf.quants",
+     lambda c: c.label.endswith("wrong ndim") and c.outcome == "silent"
+     and c.callable.startswith("nncourse.quantization.dequantize_")),
     ("negative-axis",
      "dim/axis/start_dim/end_dim = -1 counts from the end, as in NumPy and torch",
      lambda c: c.label == "-1" and c.outcome == "silent"
@@ -80,7 +105,7 @@ RULES = [
      lambda c: c.label == "0" and c.outcome == "silent"
      and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
                          "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
-                         "crash_after", "verbose", "top", "digit", "y", "label")),
+                         "crash_after", "verbose", "top", "digit", "y", "label", "key_position")),
     ("any-ignore-index",
      "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
      lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),

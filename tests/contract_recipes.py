@@ -206,11 +206,6 @@ def _():
     return Call(_model(), True)
 
 
-@recipe("nncourse.numpy_nn.Parameter")
-def _():
-    return Call(arr(2, 3), kinds={"data": "array"})
-
-
 @recipe("nncourse.numpy_nn.Parameter.accumulate_grad")
 def _():
     return Call(nn().Parameter(arr(2, 3)), arr(2, 3), kinds={"grad": "array"})

@@ -29,7 +29,8 @@ def _():
 @recipe("nncourse.tokenizers.WordPieceTokenizer.from_file")
 def _():
     from nncourse.pretrained import minilm_path
-    return Call(minilm_path() + "/vocab.txt", max_length=16)
+    from nncourse.tokenizers import WordPieceTokenizer
+    return Call(WordPieceTokenizer, minilm_path() + "/vocab.txt", max_length=16)
 
 
 @recipe("nncourse.tokenizers.WordPieceTokenizer.tokenize")

@@ -77,13 +77,15 @@ def _():
 
 @recipe("nncourse.tokenizers.BPETokenizer.from_vocabulary")
 def _():
-    return Call(_TOKENS, _MERGES, special_tokens=_TOKENS[:3], pattern="smollm",
+    from nncourse.tokenizers import BPETokenizer
+    return Call(BPETokenizer, _TOKENS, _MERGES, special_tokens=_TOKENS[:3], pattern="smollm",
                 kinds={"tokens": "object", "merges": "object", "special_tokens": "object", "pattern": "text"})
 
 
 @recipe("nncourse.tokenizers.ChatTokenizer.from_vocabulary")
 def _():
-    return Call(_TOKENS, _MERGES, special_tokens=_TOKENS[:3], pattern="smollm", chat_template=_TEMPLATE,
+    from nncourse.tokenizers import ChatTokenizer
+    return Call(ChatTokenizer, _TOKENS, _MERGES, special_tokens=_TOKENS[:3], pattern="smollm", chat_template=_TEMPLATE,
                 eos_token="<|im_end|>", kinds={"tokens": "object", "merges": "object", "special_tokens": "object",
                                                "pattern": "text", "chat_template": "text", "eos_token": "text",
                                                "bos_token": "skip: None or a special token",

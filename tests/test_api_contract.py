@@ -48,6 +48,16 @@ SLOW = {  # one valid call takes over the per-call limit; the named tests cover 
     "nncourse.scaling.ddp.train_ddp_many": "as train_ddp",
     "nncourse.widgets.regularization_explorer": "renders every frame of the stored curves; curve_table, "
                                                 "which checks its one argument, is swept",
+    # chapter 17: each valid call reads the 98 MB GGUF file (seconds); tests/test_smollm2.py gives them bad
+    # paths, truncated and edited files, wrong back ends and dtypes
+    "nncourse.pretrained.load_smollm2": "reads SmolLM2's file; tests/test_smollm2.py covers its arguments",
+    "nncourse.pretrained.read_gguf": "as load_smollm2",
+    "nncourse.pretrained.smollm2_tokenizer": "as load_smollm2",
+    "nncourse.pretrained.gguf_metadata": "takes read_gguf's reader of the real file",
+    "nncourse.pretrained.llama_config": "as gguf_metadata",
+    "nncourse.pretrained.llama_state_dict": "as gguf_metadata",
+    "nncourse.pretrained.iter_llama_tensors": "as gguf_metadata",
+    "nncourse.pretrained.tokenizer_from_gguf": "as gguf_metadata",
 }
 RECORDS = {  # result records: built by the package, read by learners
     "nncourse.data.MNIST", "nncourse.data.NameSplits", "nncourse.data.SequenceTask", "nncourse.data.Split",
@@ -55,7 +65,13 @@ RECORDS = {  # result records: built by the package, read by learners
     "nncourse.models.TrainingLog", "nncourse.models.deep_signal.Signal", "nncourse.numpy_nn.GradcheckResult",
     "nncourse.numpy_nn.functional.AttentionCache", "nncourse.recipes.Training", "nncourse.scaling.RingAllReduce",
     "nncourse.widgets.PlaygroundResult", "nncourse.widgets.backprop.Frame", "nncourse.widgets.Control",
+    "nncourse.data.genre.GenreTask",
 }
+
+# Part IV (chapters 16-20): cases the sweep found when the chapters' branches were merged (each chapter
+# wrote its recipes before the sweep existed). TEMPORARY, like the two sets below: each fix removes entries,
+# and an entry that passes makes the test fail until it is removed.
+PENDING_PART4 = set()
 
 # Abstract bases: they raise NotImplementedError by design; every subclass has its own recipe.
 ABSTRACT = {"nncourse.numpy_nn.Module.backward", "nncourse.numpy_nn.lr_scheduler.LRScheduler",
@@ -65,122 +81,72 @@ ABSTRACT = {"nncourse.numpy_nn.Module.backward", "nncourse.numpy_nn.lr_scheduler
 # these (callable, parameter) failures are expected until those branches are merged. TEMPORARY: the lead
 # empties this set after the merge.
 PENDING_PART3 = {
-    'nncourse.autograd.Tensor.backward:retain_graph', 'nncourse.autograd.Tensor.from_op:data',
-    'nncourse.autograd.Tensor.from_op:op', 'nncourse.autograd.Tensor.gather:dim',
-    'nncourse.autograd.Tensor.gather:index', 'nncourse.autograd.Tensor.log_softmax:dim',
-    'nncourse.autograd.Tensor.masked_fill:mask', 'nncourse.autograd.Tensor.masked_fill:value',
-    'nncourse.autograd.Tensor.mean:axis', 'nncourse.autograd.Tensor.mean:keepdims',
-    'nncourse.autograd.Tensor.requires_grad_:flag', 'nncourse.autograd.Tensor.softmax:dim',
-    'nncourse.autograd.Tensor.sum:axis', 'nncourse.autograd.Tensor.sum:keepdims', 'nncourse.autograd.Tensor:data',
-    'nncourse.autograd.Tensor:requires_grad', 'nncourse.autograd.Value:data', 'nncourse.autograd.Value:label',
-    'nncourse.autograd.cat:dim', 'nncourse.autograd.cat:tensors', 'nncourse.autograd.cross_entropy:ignore_index',
-    'nncourse.autograd.cross_entropy:target', 'nncourse.autograd.embedding:indices', 'nncourse.autograd.gelu:x',
-    'nncourse.autograd.linear:weight', 'nncourse.autograd.linear:x', 'nncourse.autograd.log_softmax:dim',
-    'nncourse.autograd.log_softmax:x', 'nncourse.autograd.masked_fill:mask', 'nncourse.autograd.masked_fill:value',
-    'nncourse.autograd.nn.Linear:weight', 'nncourse.autograd.nn.SGD:lr', 'nncourse.autograd.nn.SGD:momentum',
-    'nncourse.autograd.nn.SGD:params', 'nncourse.autograd.softmax:dim', 'nncourse.autograd.softmax:x',
-    'nncourse.autograd.tensor:data', 'nncourse.autograd.tensor:requires_grad',
-    'nncourse.autograd.topological_order:root', 'nncourse.autograd.unbroadcast:grad',
-    'nncourse.autograd.unbroadcast:shape', 'nncourse.data.augment.random_rotation:images',
-    'nncourse.data.augment.random_rotation:max_degrees', 'nncourse.data.augment.random_shift:images',
-    'nncourse.data.augment.rotate_images:degrees', 'nncourse.data.augment.rotate_images:images',
-    'nncourse.data.augment.shift_images:images', 'nncourse.data.augment_batch:X',
-    'nncourse.data.augment_batch:image_shape', 'nncourse.data.augment_batch:max_degrees',
-    'nncourse.data.augmented_copies:X', 'nncourse.data.augmented_copies:image_shape',
-    'nncourse.data.augmented_copies:max_degrees', 'nncourse.data.augmented_copies:y',
-    'nncourse.data.augmented_epochs:X', 'nncourse.data.augmented_epochs:epochs',
-    'nncourse.data.augmented_epochs:image_shape', 'nncourse.data.augmented_epochs:max_degrees',
-    'nncourse.data.augmented_epochs:max_shift', 'nncourse.data.augmented_epochs:seed',
-    'nncourse.data.augmented_epochs:y', 'nncourse.data.balanced_subset:X',
-    'nncourse.data.shakespeare.clean_markdown:markdown', 'nncourse.data.shakespeare.load_shakespeare:fractions',
-    'nncourse.data.shakespeare.read_play:name', 'nncourse.data.validation_split:X',
-    'nncourse.data.validation_split:stratify', 'nncourse.models.BasicBlock.backward:grad_output',
-    'nncourse.models.BasicBlock.backward:need_input_grad', 'nncourse.models.BasicBlock.forward:x',
-    'nncourse.models.RegularizedRun:dropout', 'nncourse.models.RegularizedRun:hidden',
-    'nncourse.models.RegularizedRun:lr', 'nncourse.models.RegularizedRun:max_shift',
-    'nncourse.models.RegularizedRun:momentum', 'nncourse.models.RegularizedRun:patience',
+    'nncourse.autograd.Tensor.from_op:data', 'nncourse.autograd.Tensor.from_op:op',
+    'nncourse.autograd.Tensor.gather:dim', 'nncourse.autograd.Tensor.gather:index',
+    'nncourse.autograd.Tensor.log_softmax:dim', 'nncourse.autograd.Tensor.masked_fill:mask',
+    'nncourse.autograd.Tensor.masked_fill:value', 'nncourse.autograd.Tensor.mean:axis',
+    'nncourse.autograd.Tensor.softmax:dim', 'nncourse.autograd.Tensor.sum:axis', 'nncourse.autograd.Tensor:data',
+    'nncourse.autograd.Value:data', 'nncourse.autograd.Value:label', 'nncourse.autograd.cat:dim',
+    'nncourse.autograd.cat:tensors', 'nncourse.autograd.cross_entropy:ignore_index',
+    'nncourse.autograd.cross_entropy:target', 'nncourse.autograd.embedding:indices',
+    'nncourse.autograd.log_softmax:dim', 'nncourse.autograd.masked_fill:mask', 'nncourse.autograd.masked_fill:value',
+    'nncourse.autograd.nn.Linear:weight', 'nncourse.autograd.softmax:dim', 'nncourse.autograd.tensor:data',
+    'nncourse.autograd.unbroadcast:grad', 'nncourse.autograd.unbroadcast:shape',
+    'nncourse.data.augment.random_rotation:images', 'nncourse.data.augment.random_shift:images',
+    'nncourse.data.augment.rotate_images:images', 'nncourse.data.augment.shift_images:images',
+    'nncourse.data.augment_batch:X', 'nncourse.data.augmented_copies:X', 'nncourse.data.augmented_copies:y',
+    'nncourse.data.augmented_epochs:X', 'nncourse.data.augmented_epochs:y', 'nncourse.data.balanced_subset:X',
+    'nncourse.data.shakespeare.clean_markdown:markdown', 'nncourse.data.validation_split:X',
+    'nncourse.models.BasicBlock.backward:grad_output', 'nncourse.models.BasicBlock.forward:x',
     'nncourse.models.ResNet.backward:grad_output', 'nncourse.models.ResNet.forward:x',
-    'nncourse.models.deep_signal.init_std:fan_in', 'nncourse.models.deep_signal.init_std:fan_out',
-    'nncourse.models.deep_signal.signal_through_depth:seed',
-    'nncourse.models.regularized.regularization_curves:seed',
-    'nncourse.models.regularized.regularization_curves:split', 'nncourse.models.torch.BasicBlock.forward:x',
-    'nncourse.models.torch.BasicBlock:batch_norm', 'nncourse.models.torch.BasicBlock:dtype',
+    'nncourse.models.torch.BasicBlock.forward:x', 'nncourse.models.torch.BasicBlock:dtype',
     'nncourse.models.torch.BasicBlock:in_channels', 'nncourse.models.torch.BasicBlock:out_channels',
-    'nncourse.models.torch.BasicBlock:residual', 'nncourse.models.torch.BasicBlock:stride',
-    'nncourse.models.torch.ResNet.forward:x', 'nncourse.models.train_regularized:data',
-    'nncourse.models.train_regularized:run', 'nncourse.models.train_regularized:seed',
-    'nncourse.models.train_regularized:validation', 'nncourse.numpy_nn.init.bias:rng',
-    'nncourse.numpy_nn.init.bias:weight_shape', 'nncourse.numpy_nn.init.he_normal:rng',
-    'nncourse.numpy_nn.init.he_normal:shape', 'nncourse.numpy_nn.init.he_uniform:rng',
-    'nncourse.numpy_nn.init.he_uniform:shape', 'nncourse.numpy_nn.init.torch_default:rng',
-    'nncourse.numpy_nn.init.torch_default:shape', 'nncourse.numpy_nn.init.uniform:eps',
-    'nncourse.numpy_nn.init.uniform:rng', 'nncourse.numpy_nn.init.uniform:shape',
-    'nncourse.numpy_nn.init.xavier_normal:gain', 'nncourse.numpy_nn.init.xavier_normal:rng',
-    'nncourse.numpy_nn.init.xavier_normal:shape', 'nncourse.numpy_nn.init.xavier_uniform:gain',
-    'nncourse.numpy_nn.init.xavier_uniform:rng', 'nncourse.numpy_nn.init.xavier_uniform:shape',
-    'nncourse.numpy_nn.init.zeros:rng', 'nncourse.numpy_nn.init.zeros:shape',
-    'nncourse.scaling.accumulate_gradients:loss_fn', 'nncourse.scaling.accumulate_gradients:x',
-    'nncourse.scaling.accumulate_gradients:y', 'nncourse.scaling.accumulated_step:x',
-    'nncourse.scaling.accumulated_step:y', 'nncourse.scaling.all_reduce_mean:grads',
-    'nncourse.scaling.all_reduce_mean:weights', 'nncourse.scaling.check_same_device:names',
-    'nncourse.scaling.data_parallel_gradients:weighted', 'nncourse.scaling.data_parallel_gradients:x',
-    'nncourse.scaling.data_parallel_gradients:y', 'nncourse.scaling.ddp.DDPConfig.check:world_size',
-    'nncourse.scaling.ddp.DDPConfig:batch_size', 'nncourse.scaling.ddp.DDPConfig:dtype',
-    'nncourse.scaling.ddp.DDPConfig:fail_at_step', 'nncourse.scaling.ddp.DDPConfig:fail_mode',
-    'nncourse.scaling.ddp.DDPConfig:fail_rank', 'nncourse.scaling.ddp.DDPConfig:lr',
-    'nncourse.scaling.ddp.DDPConfig:momentum', 'nncourse.scaling.ddp.DDPConfig:n_examples',
-    'nncourse.scaling.ddp.DDPConfig:seed', 'nncourse.scaling.ddp.DDPConfig:sizes',
-    'nncourse.scaling.ddp.DDPConfig:steps', 'nncourse.scaling.ddp.make_dataset:config',
-    'nncourse.scaling.ddp.max_difference:b', 'nncourse.scaling.ddp.train_single:config',
-    'nncourse.scaling.ddp.train_single:world_size', 'nncourse.scaling.gradients:y',
-    'nncourse.scaling.latest_checkpoint:folder', 'nncourse.scaling.latest_checkpoint:pattern',
-    'nncourse.scaling.load_checkpoint:map_location', 'nncourse.scaling.load_checkpoint:restore_rng',
-    'nncourse.scaling.loader_settings:device', 'nncourse.scaling.memory.human_bytes:n',
-    'nncourse.scaling.memory.human_flops:n', 'nncourse.scaling.memory.scaling_figures:tokens_per_worker',
-    'nncourse.scaling.micro_batches:n', 'nncourse.scaling.naive_all_reduce_bytes:nbytes',
-    'nncourse.scaling.pick_device:available', 'nncourse.scaling.pick_device:preference',
-    'nncourse.scaling.profiling.SlowDataset:delay', 'nncourse.scaling.profiling.time_by_label:labels',
+    'nncourse.models.torch.BasicBlock:stride', 'nncourse.models.torch.ResNet.forward:x',
+    'nncourse.numpy_nn.init.bias:rng', 'nncourse.numpy_nn.init.bias:weight_shape',
+    'nncourse.numpy_nn.init.he_normal:rng', 'nncourse.numpy_nn.init.he_uniform:rng',
+    'nncourse.numpy_nn.init.torch_default:rng', 'nncourse.numpy_nn.init.uniform:eps',
+    'nncourse.numpy_nn.init.uniform:rng', 'nncourse.numpy_nn.init.xavier_normal:gain',
+    'nncourse.numpy_nn.init.xavier_normal:rng', 'nncourse.numpy_nn.init.xavier_uniform:gain',
+    'nncourse.numpy_nn.init.xavier_uniform:rng', 'nncourse.numpy_nn.init.zeros:rng',
+    'nncourse.scaling.accumulate_gradients:x', 'nncourse.scaling.accumulate_gradients:y',
+    'nncourse.scaling.accumulated_step:x', 'nncourse.scaling.accumulated_step:y',
+    'nncourse.scaling.all_reduce_mean:grads', 'nncourse.scaling.all_reduce_mean:weights',
+    'nncourse.scaling.check_same_device:names', 'nncourse.scaling.data_parallel_gradients:x',
+    'nncourse.scaling.data_parallel_gradients:y', 'nncourse.scaling.ddp.DDPConfig:batch_size',
+    'nncourse.scaling.ddp.DDPConfig:dtype', 'nncourse.scaling.ddp.DDPConfig:fail_at_step',
+    'nncourse.scaling.ddp.DDPConfig:fail_mode', 'nncourse.scaling.ddp.DDPConfig:fail_rank',
+    'nncourse.scaling.ddp.DDPConfig:lr', 'nncourse.scaling.ddp.DDPConfig:momentum',
+    'nncourse.scaling.ddp.DDPConfig:n_examples', 'nncourse.scaling.ddp.DDPConfig:seed',
+    'nncourse.scaling.ddp.DDPConfig:sizes', 'nncourse.scaling.ddp.DDPConfig:steps',
+    'nncourse.scaling.ddp.make_dataset:config', 'nncourse.scaling.ddp.max_difference:b',
+    'nncourse.scaling.gradients:y', 'nncourse.scaling.latest_checkpoint:folder',
+    'nncourse.scaling.latest_checkpoint:pattern', 'nncourse.scaling.load_checkpoint:map_location',
+    'nncourse.scaling.memory.scaling_figures:tokens_per_worker', 'nncourse.scaling.micro_batches:n',
+    'nncourse.scaling.naive_all_reduce_bytes:nbytes', 'nncourse.scaling.pick_device:available',
+    'nncourse.scaling.pick_device:preference', 'nncourse.scaling.profiling.time_by_label:labels',
     'nncourse.scaling.profiling.time_by_label:prof', 'nncourse.scaling.require_cpu:tensor',
     'nncourse.scaling.require_cpu:what', 'nncourse.scaling.resumable.build_run:seed',
-    'nncourse.scaling.resumable.train:every', 'nncourse.scaling.resumable.train:folder',
-    'nncourse.scaling.resumable.train:restore_rng', 'nncourse.scaling.resumable.train:resume',
-    'nncourse.scaling.resumable.train:seed', 'nncourse.scaling.resumable.train:steps',
-    'nncourse.scaling.ring_all_reduce:arrays', 'nncourse.scaling.ring_all_reduce:average',
-    'nncourse.scaling.ring_bytes_per_worker:nbytes', 'nncourse.scaling.save_checkpoint:path',
-    'nncourse.scaling.save_checkpoint:step', 'nncourse.scaling.set_rng_state:state',
-    'nncourse.scaling.shard_batch:x', 'nncourse.scaling.shard_batch:y', 'nncourse.scaling.shard_indices:n',
-    'nncourse.scaling.to_device:device', 'nncourse.scaling.to_device:non_blocking',
-    'nncourse.scaling.to_numpy:tensor', 'nncourse.scaling.worker_gradients:models',
-    'nncourse.tokenizers.BPETokenizer.decode:errors', 'nncourse.tokenizers.BPETokenizer.decode:ids',
-    'nncourse.tokenizers.BPETokenizer.decode_bytes:ids', 'nncourse.tokenizers.BPETokenizer.encode:special',
-    'nncourse.tokenizers.BPETokenizer.load:path', 'nncourse.tokenizers.BPETokenizer.save:path',
+    'nncourse.scaling.ring_all_reduce:arrays', 'nncourse.scaling.ring_bytes_per_worker:nbytes',
+    'nncourse.scaling.save_checkpoint:path', 'nncourse.scaling.set_rng_state:state', 'nncourse.scaling.shard_batch:x',
+    'nncourse.scaling.shard_batch:y', 'nncourse.scaling.to_numpy:tensor', 'nncourse.scaling.worker_gradients:models',
+    'nncourse.tokenizers.BPETokenizer.decode:ids', 'nncourse.tokenizers.BPETokenizer.decode_bytes:ids',
     'nncourse.tokenizers.BPETokenizer.token_bytes:token_id', 'nncourse.tokenizers.BPETokenizer.token_str:token_id',
-    'nncourse.tokenizers.BPETokenizer.train:pattern', 'nncourse.tokenizers.BPETokenizer.train:special_tokens',
-    'nncourse.tokenizers.BPETokenizer.train:texts', 'nncourse.tokenizers.BPETokenizer:merges',
-    'nncourse.tokenizers.BPETokenizer:pattern', 'nncourse.tokenizers.BPETokenizer:special_tokens',
-    'nncourse.tokenizers.bytes_per_token:text', 'nncourse.tokenizers.bytes_per_token:tokenizer',
-    'nncourse.tokenizers.compile_pattern:pattern', 'nncourse.tokenizers.consecutive_windows:batch_size',
-    'nncourse.tokenizers.consecutive_windows:ids', 'nncourse.tokenizers.count_pairs:ids',
-    'nncourse.tokenizers.count_pairs:weight', 'nncourse.tokenizers.merge:ids', 'nncourse.tokenizers.merge:new_id',
-    'nncourse.tokenizers.merge:pair', 'nncourse.tokenizers.pretokenize:pattern',
-    'nncourse.tokenizers.pretokenize:text', 'nncourse.tokenizers.random_windows:batch_size',
-    'nncourse.tokenizers.random_windows:block_size', 'nncourse.tokenizers.random_windows:ids',
-    'nncourse.tokenizers.random_windows:seed', 'nncourse.tokenizers.train_merges:n_merges',
-    'nncourse.tokenizers.train_merges:pattern', 'nncourse.tokenizers.train_merges:texts',
-    'nncourse.tokenizers.unicode_to_bytes:token', 'nncourse.widgets.backprop.backward_stepper:figsize',
-    'nncourse.widgets.backprop.backward_stepper:root', 'nncourse.widgets.backprop.backward_stepper:static',
+    'nncourse.tokenizers.BPETokenizer.train:special_tokens', 'nncourse.tokenizers.BPETokenizer.train:texts',
+    'nncourse.tokenizers.BPETokenizer:merges', 'nncourse.tokenizers.BPETokenizer:special_tokens',
+    'nncourse.tokenizers.bytes_per_token:text', 'nncourse.tokenizers.consecutive_windows:ids',
+    'nncourse.tokenizers.count_pairs:ids', 'nncourse.tokenizers.count_pairs:weight', 'nncourse.tokenizers.merge:ids',
+    'nncourse.tokenizers.merge:new_id', 'nncourse.tokenizers.merge:pair', 'nncourse.tokenizers.pretokenize:text',
+    'nncourse.tokenizers.random_windows:ids', 'nncourse.tokenizers.train_merges:n_merges',
+    'nncourse.tokenizers.train_merges:texts', 'nncourse.tokenizers.unicode_to_bytes:token',
+    'nncourse.widgets.backprop.backward_stepper:figsize', 'nncourse.widgets.backprop.backward_stepper:root',
     'nncourse.widgets.backprop.draw_graph:current', 'nncourse.widgets.backprop.draw_graph:root',
-    'nncourse.widgets.backprop.draw_graph:show_grad', 'nncourse.widgets.backprop.draw_graph:title',
-    'nncourse.widgets.depth.shown_layers:count', 'nncourse.widgets.depth.shown_layers:depth',
-    'nncourse.widgets.depth_explorer:activations', 'nncourse.widgets.depth_explorer:depths',
-    'nncourse.widgets.depth_explorer:inits', 'nncourse.widgets.depth_explorer:seed',
-    'nncourse.widgets.regularization.curve_table:curves', 'nncourse.widgets.scaling.scaling_calculator:dtypes',
-    'nncourse.widgets.scaling.scaling_calculator:model_labels',
+    'nncourse.widgets.backprop.draw_graph:title', 'nncourse.widgets.depth_explorer:activations',
+    'nncourse.widgets.depth_explorer:inits', 'nncourse.widgets.regularization.curve_table:curves',
+    'nncourse.widgets.scaling.scaling_calculator:dtypes', 'nncourse.widgets.scaling.scaling_calculator:model_labels',
     'nncourse.widgets.scaling.scaling_calculator:model_sizes', 'nncourse.widgets.scaling.scaling_calculator:tokens',
     'nncourse.widgets.scaling.scaling_calculator:workers', 'nncourse.widgets.tokens.token_explorer:default',
-    'nncourse.widgets.tokens.token_explorer:examples', 'nncourse.widgets.tokens.token_explorer:static',
-    'nncourse.widgets.tokens.token_explorer:tokenizers', 'nncourse.widgets.tokens.tokens_html:text',
-    'nncourse.widgets.tokens.tokens_html:tokenizer'
+    'nncourse.widgets.tokens.token_explorer:examples', 'nncourse.widgets.tokens.token_explorer:tokenizers',
+    'nncourse.widgets.tokens.tokens_html:text',
 }
 
 # Parts I-II (callable, parameter) pairs with a hostile value the sweep found and this branch has not fixed
@@ -209,11 +175,11 @@ KNOWN_PART12 = {
     'nncourse.models.RecurrentLM.backward:grad_logits', 'nncourse.models.RecurrentLM.forward:inputs',
     'nncourse.models.RecurrentLM:nonlinearity', 'nncourse.models.WindowMLP.backward:grad_logits',
     'nncourse.models.WindowMLP.forward:X', 'nncourse.models.charlm.count_parameters:model',
-    'nncourse.models.charlm.encode:model', 'nncourse.models.charlm.evaluate_lm:batch_size',
-    'nncourse.models.charlm.evaluate_lm:model', 'nncourse.models.charlm.gradient_by_distance:model',
-    'nncourse.models.charlm.next_char_probs:model', 'nncourse.models.charlm.next_char_probs:prefix',
-    'nncourse.models.charlm.next_char_probs:temperature', 'nncourse.models.charlm.sample_names:model',
-    'nncourse.models.charlm.sample_names:temperature', 'nncourse.models.charlm.softmax_with_temperature:logits',
+    'nncourse.models.charlm.encode:model', 'nncourse.models.charlm.evaluate_lm:model',
+    'nncourse.models.charlm.gradient_by_distance:model', 'nncourse.models.charlm.next_char_probs:model',
+    'nncourse.models.charlm.next_char_probs:prefix', 'nncourse.models.charlm.next_char_probs:temperature',
+    'nncourse.models.charlm.sample_names:model', 'nncourse.models.charlm.sample_names:temperature',
+    'nncourse.models.charlm.softmax_with_temperature:logits',
     'nncourse.models.charlm.softmax_with_temperature:temperature', 'nncourse.models.charlm.torch_twin:model',
     'nncourse.models.charlm.train_lm:max_steps', 'nncourse.models.exact_match:X',
     'nncourse.models.gpt_training.evaluate_gpt:batches', 'nncourse.models.gpt_training.evaluate_gpt:model',
@@ -226,7 +192,6 @@ KNOWN_PART12 = {
     'nncourse.models.train_tagger:validation', 'nncourse.numpy_nn.BCELoss.forward:output',
     'nncourse.numpy_nn.BCELoss.forward:target', 'nncourse.numpy_nn.BCEWithLogitsLoss.forward:output',
     'nncourse.numpy_nn.BCEWithLogitsLoss.forward:target', 'nncourse.numpy_nn.Conv2d.forward:x',
-    'nncourse.numpy_nn.Conv2d:bias', 'nncourse.numpy_nn.Conv2d:dtype',
     'nncourse.numpy_nn.CrossEntropyLoss.forward:output', 'nncourse.numpy_nn.CrossEntropyLoss.forward:target',
     'nncourse.numpy_nn.Dropout.forward:x', 'nncourse.numpy_nn.Embedding.forward:x',
     'nncourse.numpy_nn.Flatten.backward:grad_output', 'nncourse.numpy_nn.Flatten.forward:x',
@@ -246,51 +211,48 @@ KNOWN_PART12 = {
     'nncourse.numpy_nn.functional.padding_mask:lengths', 'nncourse.numpy_nn.functional.softmax:dim',
     'nncourse.numpy_nn.functional.softmax_backward:dim', 'nncourse.numpy_nn.gradcheck:inputs',
     'nncourse.numpy_nn.gradcheck:module_or_loss', 'nncourse.numpy_nn.lr_scheduler.CosineAnnealingLR.lr_at:epoch',
-    'nncourse.numpy_nn.lr_scheduler.ExponentialLR.lr_at:epoch',
-    'nncourse.numpy_nn.lr_scheduler.LambdaLR.lr_at:epoch', 'nncourse.numpy_nn.lr_scheduler.LinearLR.lr_at:epoch',
-    'nncourse.numpy_nn.lr_scheduler.SequentialLR.lr_at:epoch',
+    'nncourse.numpy_nn.lr_scheduler.ExponentialLR.lr_at:epoch', 'nncourse.numpy_nn.lr_scheduler.LambdaLR.lr_at:epoch',
+    'nncourse.numpy_nn.lr_scheduler.LinearLR.lr_at:epoch', 'nncourse.numpy_nn.lr_scheduler.SequentialLR.lr_at:epoch',
     'nncourse.numpy_nn.lr_scheduler.SequentialLR:milestones',
     'nncourse.numpy_nn.lr_scheduler.SequentialLR:schedulers', 'nncourse.numpy_nn.lr_scheduler.StepLR.lr_at:epoch',
     'nncourse.numpy_nn.mlp:seed', 'nncourse.numpy_nn.numerical_gradient:x',
     'nncourse.numpy_nn.relative_error:analytic', 'nncourse.numpy_nn.relative_error:numeric',
     'nncourse.plots.plot_confusion_matrix:cm', 'nncourse.plots.plot_confusion_matrix:cmap',
     'nncourse.plots.plot_confusion_matrix:title', 'nncourse.plots.plot_decision_boundary:X',
-    'nncourse.plots.plot_digits:cmap', 'nncourse.plots.plot_digits:images',
-    'nncourse.plots.plot_digits:predictions', 'nncourse.plots.plot_mistakes:cmap',
-    'nncourse.plots.plot_mistakes:images', 'nncourse.plots.plot_mistakes:y_pred',
+    'nncourse.plots.plot_digits:cmap', 'nncourse.plots.plot_digits:images', 'nncourse.plots.plot_digits:predictions',
+    'nncourse.plots.plot_mistakes:cmap', 'nncourse.plots.plot_mistakes:images', 'nncourse.plots.plot_mistakes:y_pred',
     'nncourse.recipes.CNNRecipe.numpy_model:seed', 'nncourse.recipes.CNNRecipe.prepare:X',
     'nncourse.recipes.Recipe.build:seed', 'nncourse.recipes.Recipe.numpy_model:seed',
     'nncourse.recipes.Recipe.prepare:X', 'nncourse.recipes.mnist_recipe:seed', 'nncourse.results.load_results:path',
     'nncourse.results.results_markdown:rows', 'nncourse.results.results_table:rows',
-    'nncourse.torch_nn.Step.forward:z', 'nncourse.torch_nn.TransformerBlock.forward:x',
-    'nncourse.torch_nn.mlp:seed', 'nncourse.torch_nn.numpy_dtype:argument',
-    'nncourse.torch_nn.torch_dtype:argument', 'nncourse.train.evaluate:X', 'nncourse.train.evaluate:y',
-    'nncourse.train.fit:loss_fn', 'nncourse.train.predict:X', 'nncourse.widgets.Axis:default',
-    'nncourse.widgets.Axis:kind', 'nncourse.widgets.Axis:label', 'nncourse.widgets.Axis:labels',
-    'nncourse.widgets.Axis:values', 'nncourse.widgets.Playground:figure', 'nncourse.widgets.Playground:settings',
-    'nncourse.widgets.Playground:trainer', 'nncourse.widgets.PlaygroundFigure.render:result',
-    'nncourse.widgets.PlaygroundFigure.update:result', 'nncourse.widgets.PlaygroundSettings:hidden_layers',
-    'nncourse.widgets.attention.attention_maps_for:model', 'nncourse.widgets.attention.attention_maps_for:tokens',
-    'nncourse.widgets.attention.draw_attention:inputs', 'nncourse.widgets.attention.draw_attention:outputs',
-    'nncourse.widgets.attention.draw_attention:title', 'nncourse.widgets.attention.draw_attention:weights',
-    'nncourse.widgets.attention_explorer:sequences', 'nncourse.widgets.divergence_message:epoch',
-    'nncourse.widgets.feature_map:image', 'nncourse.widgets.feature_map:kernel',
-    'nncourse.widgets.figure_png:compress_level', 'nncourse.widgets.figure_png:fig',
-    'nncourse.widgets.kernel_explorer:images', 'nncourse.widgets.kernel_explorer:labels',
-    'nncourse.widgets.mnist_comparison:results', 'nncourse.widgets.next_char_explorer:prefixes',
-    'nncourse.widgets.optimizer_race:learning_rates', 'nncourse.widgets.optimizer_race:steps',
-    'nncourse.widgets.optimizer_race:surfaces', 'nncourse.widgets.perceptron_stepper:gates',
-    'nncourse.widgets.playground.make_control:c', 'nncourse.widgets.playground.make_control:name',
-    'nncourse.widgets.precomputed_widget:axes', 'nncourse.widgets.precomputed_widget:footer',
-    'nncourse.widgets.precomputed_widget:render', 'nncourse.widgets.precomputed_widget:title',
-    'nncourse.widgets.race.race:lr', 'nncourse.widgets.race.race:steps', 'nncourse.widgets.render.nice_limit:value',
-    'nncourse.widgets.sampling.render_next_char:models', 'nncourse.widgets.sampling.render_next_char:prefix',
-    'nncourse.widgets.sampling.temperature_samples:model',
+    'nncourse.torch_nn.Step.forward:z', 'nncourse.torch_nn.TransformerBlock.forward:x', 'nncourse.torch_nn.mlp:seed',
+    'nncourse.torch_nn.numpy_dtype:argument', 'nncourse.torch_nn.torch_dtype:argument', 'nncourse.train.evaluate:X',
+    'nncourse.train.evaluate:y', 'nncourse.train.fit:loss_fn', 'nncourse.train.predict:X',
+    'nncourse.widgets.Axis:default', 'nncourse.widgets.Axis:kind', 'nncourse.widgets.Axis:label',
+    'nncourse.widgets.Axis:labels', 'nncourse.widgets.Axis:values', 'nncourse.widgets.Playground:figure',
+    'nncourse.widgets.Playground:settings', 'nncourse.widgets.Playground:trainer',
+    'nncourse.widgets.PlaygroundFigure.render:result', 'nncourse.widgets.PlaygroundFigure.update:result',
+    'nncourse.widgets.PlaygroundSettings:hidden_layers', 'nncourse.widgets.attention.attention_maps_for:model',
+    'nncourse.widgets.attention.attention_maps_for:tokens', 'nncourse.widgets.attention.draw_attention:inputs',
+    'nncourse.widgets.attention.draw_attention:outputs', 'nncourse.widgets.attention.draw_attention:title',
+    'nncourse.widgets.attention.draw_attention:weights', 'nncourse.widgets.attention_explorer:sequences',
+    'nncourse.widgets.divergence_message:epoch', 'nncourse.widgets.feature_map:image',
+    'nncourse.widgets.feature_map:kernel', 'nncourse.widgets.figure_png:compress_level',
+    'nncourse.widgets.figure_png:fig', 'nncourse.widgets.kernel_explorer:images',
+    'nncourse.widgets.kernel_explorer:labels', 'nncourse.widgets.mnist_comparison:results',
+    'nncourse.widgets.next_char_explorer:prefixes', 'nncourse.widgets.optimizer_race:learning_rates',
+    'nncourse.widgets.optimizer_race:steps', 'nncourse.widgets.optimizer_race:surfaces',
+    'nncourse.widgets.perceptron_stepper:gates', 'nncourse.widgets.playground.make_control:c',
+    'nncourse.widgets.playground.make_control:name', 'nncourse.widgets.precomputed_widget:axes',
+    'nncourse.widgets.precomputed_widget:footer', 'nncourse.widgets.precomputed_widget:render',
+    'nncourse.widgets.precomputed_widget:title', 'nncourse.widgets.race.race:lr', 'nncourse.widgets.race.race:steps',
+    'nncourse.widgets.render.nice_limit:value', 'nncourse.widgets.sampling.render_next_char:models',
+    'nncourse.widgets.sampling.render_next_char:prefix', 'nncourse.widgets.sampling.temperature_samples:model',
     'nncourse.widgets.sampling.temperature_samples:temperatures', 'nncourse.widgets.sampling_explorer:known_names',
     'nncourse.widgets.sampling_explorer:prefixes', 'nncourse.widgets.sampling_explorer:temperatures',
     'nncourse.widgets.sampling_explorer:top_ks', 'nncourse.widgets.static.png_image:png',
     'nncourse.widgets.static_playground:learning_rates', 'nncourse.widgets.temperature_sampler:temperatures',
-    'nncourse.widgets.temperature_sampler:train_names', 'nncourse.widgets.train_playground:settings'
+    'nncourse.widgets.temperature_sampler:train_names', 'nncourse.widgets.train_playground:settings',
 }
 
 
@@ -371,7 +333,7 @@ def run_sweep(tmp_path):
         perturbed += sum(kind is not None and not kind.startswith(("skip", "object")) for kind in parameters.values())
         unclassified += [f"{name}({p})" for p, kind in parameters.items() if kind is None]
         cases.extend(found)
-    failures, pending, known, rules_used, tally = [], [], [], {}, {}
+    failures, pending, known, part4, rules_used, tally = [], [], [], [], {}, {}
     for case in cases:
         tally[case.outcome] = tally.get(case.outcome, 0) + 1
         if case.outcome == "clear":
@@ -386,11 +348,14 @@ def run_sweep(tmp_path):
             pending.append(case)
         elif key in KNOWN_PART12:
             known.append(case)
+        elif key in PENDING_PART4:
+            part4.append(case)
         else:
             failures.append(case)
     return dict(api=api, need=need, missing=missing, problems=problems, cases=cases, timings=timings,
                 n_params=n_params, classified=classified, perturbed=perturbed, unclassified=unclassified,
-                failures=failures, pending=pending, known=known, rules_used=rules_used, tally=tally,
+                failures=failures, pending=pending, known=known, part4=part4, rules_used=rules_used,
+                tally=tally,
                 elapsed=time.perf_counter() - started)
 
 
@@ -403,6 +368,7 @@ def summary(r):
             f"classified ({coverage:.1%}), {r['perturbed']} perturbed; {len(r['cases'])} hostile values tried: "
             f"{clear} clear, {accepted} accepted by {len(r['rules_used'])}/{len(RULES)} rules, "
             f"{len(r['pending'])} pending Part III, {len(r['known'])} known Parts I-II, "
+            f"{len(r['part4'])} pending Part IV, "
             f"{len(r['failures'])} failing (raw outcomes: "
             + ", ".join(f"{k} {v}" for k, v in sorted(r["tally"].items())) + f"); {r['elapsed']:.0f} s")
 
@@ -427,7 +393,7 @@ def test_api_contract(tmp_path, capsys, fake_mnist_md5):
         if os.environ.get("CONTRACT_VERBOSE"):
             for name in sorted(r["timings"], key=r["timings"].get)[-12:]:
                 print(f"  slowest: {name} {r['timings'][name]:.1f} s")
-            for case in r["failures"] + r["pending"] + r["known"]:
+            for case in r["failures"] + r["pending"] + r["known"] + r["part4"]:
                 print("  ", ("P3 " if part3(case) else "") + case.line())
     message = []
     if r["missing"]:
@@ -439,9 +405,10 @@ def test_api_contract(tmp_path, capsys, fake_mnist_md5):
     if r["failures"]:
         message.append(f"{len(r['failures'])} hostile calls did not end in a clear course error:\n  "
                        + "\n  ".join(case.line() for case in r["failures"]))
-    seen = {f"{c.callable}:{c.parameter}" for c in r["pending"] + r["known"]}
-    stale = sorted((PENDING_PART3 | KNOWN_PART12) - seen)
+    seen = {f"{c.callable}:{c.parameter}" for c in r["pending"] + r["known"] + r["part4"]}
+    stale = sorted((PENDING_PART3 | KNOWN_PART12 | PENDING_PART4) - seen)
     if stale:
-        message.append("these PENDING_PART3/KNOWN_PART12 entries pass now; remove them: " + ", ".join(stale))
+        message.append("these PENDING_PART3/KNOWN_PART12/PENDING_PART4 entries pass now; remove them: "
+                       + ", ".join(stale))
     if message:
         pytest.fail("\n\n".join(message), pytrace=False)

@@ -486,7 +486,7 @@ def test_every_batch_size_is_checked_where_it_is_taken(batch_size):
         "train_lm": lambda: charlm.train_lm(charlm.BigramNet(seed=0), names, batch_size=batch_size),
         "name_batches": lambda: name_batches(names, batch_size),
         "length_sorted_batches": lambda: length_sorted_batches(names, batch_size),
-        "predict_tokens": lambda: predict_tokens(None, np.zeros((2, 5), np.int64), batch_size),
+        "predict_tokens": lambda: predict_tokens(nn.Linear(2, 2), np.zeros((2, 5), np.int64), batch_size),
         "addition_accuracy": lambda: addition_accuracy(None, 2, [1], [2], batch_size),
         "evaluate": lambda: evaluate(nn.Linear(2, 2), nn.CrossEntropyLoss(), np.ones((3, 2), np.float32),
                                     np.zeros(3, int), batch_size=batch_size),

@@ -54,6 +54,7 @@ start=$(date +%s)
 status=0
 ${kernels[@]+"${kernels[@]}"} python -m pytest "${parallel[@]}" \
   chapters/10_transformer.ipynb chapters/14_tokenization.ipynb tests/test_mnist_training.py \
+  tests/test_smollm2.py chapters/17_smollm2.ipynb chapters/19_quantization.ipynb \
   tests chapters exercises solutions --nbval \
   --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 "$@" || status=$?
 echo "[test-all] tests took $(( $(date +%s) - start )) s"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConversionError, DataError, NonFiniteError, ShapeError
+from .errors import ConversionError, DataError, DTypeError, NonFiniteError, ShapeError
 from .utils import publish, unwritable_folder_message
 
 __all__ = ["to_onnx", "OPSET"]
@@ -77,6 +77,9 @@ def _check_example(model, example_input):
         raise ShapeError(f"{WHO}: example_input must have shape (batch, length) with batch >= 2 and length >= 2 "
                          f"(a dimension of size 1 would be fixed in the graph), got shape "
                          f"{tuple(example_input.shape)}; pass torch.randint(0, vocab_size, (2, 8))")
+    if example_input.dtype.is_floating_point or example_input.dtype.is_complex or example_input.dtype == torch.bool:
+        raise DTypeError(f"{WHO}: example_input must hold integer token ids, got dtype {example_input.dtype}; "
+                         f"pass torch.randint(0, vocab_size, (2, 8)) or example_input.long()")
     return model._check_tokens(example_input)        # token ids in range, length <= context: as forward checks
 
 

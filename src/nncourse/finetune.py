@@ -17,7 +17,8 @@ import numbers
 
 import numpy as np
 
-from .errors import ConfigError, ShapeError, TargetError
+from . import validation
+from .errors import ConfigError, DTypeError, ShapeError, TargetError
 from .numpy_nn import Linear, LoRALinear
 from .numpy_nn.module import Module
 
@@ -146,7 +147,7 @@ def merge_lora(model):
 
 
 def _check_logits(logits, who):
-    logits = np.asarray(logits) if not isinstance(logits, np.ndarray) else logits
+    logits = validation.as_array(logits, "logits", who)
     if logits.dtype.kind != "f":
         raise ConfigError(f"{who}: logits must be a float array (N, T, V), got dtype {logits.dtype}")
     if logits.ndim != 3 or 0 in logits.shape:
@@ -167,7 +168,7 @@ def masked_token_nll(logits, targets, mask):
     who = "masked_token_nll"
     logits = _check_logits(logits, who)
     N, T, V = logits.shape
-    targets, mask = np.asarray(targets), np.asarray(mask)
+    targets, mask = validation.as_array(targets, "targets", who), validation.as_array(mask, "mask", who)
     if targets.shape != (N, T) or targets.dtype.kind not in "iu":
         raise TargetError(f"{who}: targets must be integer token ids of shape {(N, T)}, got {targets.dtype} "
                           f"{targets.shape}")
@@ -200,9 +201,14 @@ def label_log_likelihoods(log_probs, label_tokens):
     divide by the length.)
     """
     who = "label_log_likelihoods"
-    log_probs = np.asarray(log_probs, dtype=float)
+    log_probs = validation.as_array(log_probs, "log_probs", who)
+    if log_probs.dtype.kind != "f":
+        raise DTypeError(f"{who}: log_probs must be a float array of log-probabilities (positions, vocab), got "
+                         f"dtype {log_probs.dtype}; pass the model's log_softmax output, not token ids")
     if log_probs.ndim != 2 or 0 in log_probs.shape:
         raise ShapeError(f"{who}: log_probs must have shape (positions, vocab), got {log_probs.shape}")
+    validation.finite(log_probs, who, argument="log_probs")
+    log_probs = log_probs.astype(float, copy=False)
     if not isinstance(label_tokens, (list, tuple)) or not label_tokens:
         raise ConfigError(f"{who}: label_tokens must be a non-empty list of token-id lists, got {label_tokens!r}")
     scores = []

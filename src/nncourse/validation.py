@@ -119,9 +119,9 @@ def as_array(value, name, who):
         try:
             array = np.asarray(value)
         except (ValueError, TypeError):
-            raise ShapeError(f"{who}: {name} must be a rectangular array of numbers, got a {type(value).__name__} "
-                             f"whose rows have different lengths; make every row the same length (pad "
-                             f"short ones) or pass a NumPy array") from None
+            raise ShapeError(f"{who}: {name} must be a rectangular array of numbers, got a ragged "
+                             f"{type(value).__name__} (its rows have different lengths); make every row the same "
+                             f"length (pad short ones) or pass a NumPy array") from None
     if array.dtype.kind not in "biuf":
         raise DTypeError(f"{who}: {name} must hold numbers, got an array of dtype {array.dtype} "
                          f"(from a {type(value).__name__}); pass a NumPy array of numbers")

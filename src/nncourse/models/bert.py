@@ -140,7 +140,8 @@ class BertEncoder(Module):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config, seed=0)
+        """A fresh ``BertEncoder`` from a ``get_config()`` dict (new weights, seed 0)."""
+        return cls(**check_config(config, "BertEncoder.from_config"), seed=0)
 
     def _init_weights(self, rng):
         for name, param in self.named_parameters():
@@ -184,6 +185,7 @@ class BertEncoder(Module):
         C, H = self.d_model, self.n_heads
         D = C // H
         self._check_grad_output(grad_hidden, (N, T, C), self.dtype)
+        validation.finite(grad_hidden, "BertEncoder.backward", argument="grad_hidden")
         g = grad_hidden
         for layer, cache in zip(reversed(self.layers), reversed(caches)):
             att = layer.attention
@@ -290,7 +292,8 @@ def check_sentences(sentences):
 def mean_pool(hidden, mask):
     """The mean of ``hidden`` (N, T, C) over the positions where ``mask`` (N, T) is 1 -> (N, C)."""
     hidden = check_float_array(hidden, "mean_pool", argument="hidden")
-    mask = np.asarray(mask)
+    validation.finite(hidden, "mean_pool", argument="hidden")
+    mask = validation.as_array(mask, "mask", "mean_pool")
     if hidden.ndim != 3 or mask.shape != hidden.shape[:2]:
         raise ShapeError(f"mean_pool: hidden must be (N, T, C) and mask (N, T), got hidden {hidden.shape} and mask "
                          f"{mask.shape}: pass the attention mask of the same batch")
@@ -298,6 +301,26 @@ def mean_pool(hidden, mask):
         raise DTypeError(f"mean_pool: mask must hold 0 (padding) and 1 (a real token) only, got dtype {mask.dtype}")
     m = mask.astype(hidden.dtype)[:, :, None]                              # (N, T, 1)
     return (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+
+
+_CONFIG_KEYS = ("vocab_size", "context_length", "d_model", "n_heads", "n_layers", "d_ff")
+
+
+def check_config(config, who):
+    """``config`` as a dict of ``BertEncoder``'s arguments (what ``get_config()`` returns)."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"{who}: config must be a dict like encoder.get_config() returns, got "
+                          f"{type(config).__name__} {config!r:.40}; pass the dict, e.g. "
+                          f"BertEncoder.from_config(encoder.get_config())")
+    missing = [key for key in _CONFIG_KEYS if key not in config]
+    if missing:
+        raise ConfigError(f"{who}: config is missing {', '.join(missing)}; pass the whole dict that "
+                          f"encoder.get_config() returns")
+    unknown = [key for key in config if key not in _CONFIG_KEYS + ("type_vocab_size", "norm_eps", "dtype")]
+    if unknown:
+        raise ConfigError(f"{who}: config has unknown key(s) {', '.join(map(str, unknown))}; keep only the keys "
+                          f"that encoder.get_config() returns")
+    return config
 
 
 def normalize(x):
@@ -309,7 +332,11 @@ def check_encoder_inputs(input_ids, attention_mask, token_type_ids, vocab_size, 
     """What both ``BertEncoder`` twins accept (NumPy views): int ids (N, T), T <= context_length; a 0/1 (or
     bool) mask of the same shape with at least one 1 per row (default all ones); int token types
     (default zeros). Returns the three as int64 arrays."""
-    ids = np.asarray(input_ids)
+    who = "BertEncoder"
+    vocab_size = validation.positive_int(vocab_size, "vocab_size", who)
+    context_length = validation.positive_int(context_length, "context_length", who)
+    type_vocab_size = validation.positive_int(type_vocab_size, "type_vocab_size", who)
+    ids = validation.as_array(input_ids, "input_ids", who)
     if ids.dtype.kind not in "iu":
         raise DTypeError(f"BertEncoder: input_ids must be integer token ids (N, T), got dtype {ids.dtype}: "
                          f"make them with tokenizer.batch(sentences)")
@@ -326,7 +353,7 @@ def check_encoder_inputs(input_ids, attention_mask, token_type_ids, vocab_size, 
     if attention_mask is None:
         mask = np.ones(ids.shape, dtype=np.int64)
     else:
-        mask = np.asarray(attention_mask)
+        mask = validation.as_array(attention_mask, "attention_mask", who)
         if mask.shape != ids.shape:
             raise ShapeError(f"BertEncoder: attention_mask must have input_ids' shape {ids.shape}, got {mask.shape}")
         if mask.dtype.kind not in "iub" or not np.isin(mask, (0, 1)).all():
@@ -339,7 +366,7 @@ def check_encoder_inputs(input_ids, attention_mask, token_type_ids, vocab_size, 
     if token_type_ids is None:
         types = np.zeros(ids.shape, dtype=np.int64)
     else:
-        types = np.asarray(token_type_ids)
+        types = validation.as_array(token_type_ids, "token_type_ids", who)
         if types.shape != ids.shape or types.dtype.kind not in "iu":
             raise ShapeError(f"BertEncoder: token_type_ids must be integers of input_ids' shape {ids.shape}, got "
                              f"{types.dtype} {types.shape}")

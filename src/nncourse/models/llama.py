@@ -131,6 +131,17 @@ class Llama(Module):
 
     @classmethod
     def from_config(cls, config):
+        who = "Llama.from_config"
+        required = ("vocab_size", "context_length", "d_model", "n_heads", "n_kv_heads", "n_layers", "d_ff")
+        optional = ("rope_theta", "norm_eps", "tie_embeddings", "dtype")
+        if not isinstance(config, dict):
+            raise ConfigError(f"{who}: config must be a dict such as model.get_config() returns, got "
+                              f"{type(config).__name__} {config!r:.40}; pass config=model.get_config()")
+        missing = [key for key in required if key not in config]
+        unknown = [key for key in config if key not in required + optional]
+        if missing or unknown:
+            raise ConfigError(f"{who}: config is missing {missing} and has unknown keys {unknown}; pass the dict "
+                              f"model.get_config() returns (keys {list(required + optional)})")
         return cls(**config, seed=0)
 
     def new_cache(self, batch_size=1):

@@ -33,7 +33,7 @@ import numbers
 import numpy as np
 
 from .. import validation
-from ..errors import ConfigError, CourseError, ShapeError
+from ..errors import ConfigError, CourseError, DTypeError, ShapeError
 from ..utils import as_rng
 from .activation import SiLU
 from .functional import apply_rotary, attend, attention_backward, rotary_tables
@@ -124,11 +124,25 @@ class SwiGLU(Module):
 
     def step(self, x):
         """The forward pass for generation (x (M, C), checked by the caller): the same numbers as
-        ``forward``, without the layers' checks and caches (nothing to backpropagate)."""
+        ``forward``, without the layers' checks and caches (nothing to backpropagate).
+        One cheap test guards it (an array of this layer's dtype holding values); NaN flows through."""
+        if type(x) is not np.ndarray or x.dtype != self.dtype or not x.size:
+            self._refuse_step_input(x)
         g = _linear(x, self.gate_proj)                       # (M, F)
         e = np.exp(-np.abs(g))
         a = g * (np.where(g >= 0, 1.0, e) / (1.0 + e)).astype(g.dtype, copy=False)   # silu, as SiLU computes it
         return _linear(a * _linear(x, self.up_proj), self.down_proj)
+
+    def _refuse_step_input(self, x):
+        who = "SwiGLU.step"
+        x = validation.as_array(x, "x", who)
+        if x.dtype != self.dtype:
+            raise DTypeError(f"{who}: x must be a {self.dtype} array (this layer's dtype), got dtype {x.dtype}; "
+                             f"convert it first: x.astype(np.{self.dtype.name})")
+        if not x.size:
+            raise ShapeError(f"{who}: x is empty (shape {x.shape}); pass at least one row of {self.d_model} "
+                             f"features")
+        raise ShapeError(f"{who}: x must be a NumPy array, got {type(x).__name__}; pass np.asarray(x)")
 
     def backward(self, grad_output):
         """Product rule at the gate: d(a·u) = da·u + a·du; the two branches' input gradients add."""

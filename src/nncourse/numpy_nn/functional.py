@@ -491,6 +491,12 @@ def _check_projection(weight, n_heads, who):
     if not isinstance(weight, np.ndarray) or weight.ndim != 2:
         got = weight.shape if isinstance(weight, np.ndarray) else type(weight).__name__
         raise ShapeError(f"{who}: weight must be a 2-D NumPy array (n_heads * head_dim, d_model), got {got}")
+    if weight.dtype.kind != "f":
+        raise DTypeError(f"{who}: weight must hold floats (a projection's weights), got dtype {weight.dtype}; "
+                         f"convert it first: weight.astype(np.float32)")
+    if not weight.size:
+        raise ShapeError(f"{who}: weight is empty (shape {weight.shape}); pass the query or key projection "
+                         f"(n_heads * head_dim, d_model)")
     n_heads = validation.positive_int(n_heads, "n_heads", who)
     if weight.shape[0] % n_heads:
         raise ShapeError(f"{who}: weight has {weight.shape[0]} rows, which n_heads={n_heads} does not divide: pass "

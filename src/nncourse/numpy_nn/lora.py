@@ -23,7 +23,7 @@ import numbers
 import numpy as np
 
 from .. import validation
-from ..errors import ConfigError
+from ..errors import ConfigError, DTypeError, ShapeError
 from ..utils import as_rng
 from .linear import Linear
 from .module import Module
@@ -36,6 +36,10 @@ __all__ = ["LoRALinear", "lora_init"]
 def lora_init(in_features, out_features, r, seed, dtype):
     """The starting ``(A, B)`` of a LoRA adapter: A (r, in) ~ U(-1/sqrt(in), 1/sqrt(in)) drawn from
     ``seed``, B (out, r) zeros. Both back ends call it, so the same seed starts them at the same numbers."""
+    in_features = validation.positive_int(in_features, "in_features", "lora_init")
+    out_features = validation.positive_int(out_features, "out_features", "lora_init")
+    r = validation.positive_int(r, "r", "lora_init")
+    dtype = validation.float_dtype(dtype, "lora_init")
     rng = as_rng(seed)
     bound = 1.0 / np.sqrt(in_features)
     A = rng.uniform(-bound, bound, size=(r, in_features)).astype(dtype)
@@ -134,11 +138,25 @@ class LoRALinear(Module):
         return dx + dx_lora
 
     def fast_forward(self, x):
-        """The same output without checks, dropout or a cache (generation with a KV cache)."""
+        """The same output without checks, dropout or a cache (generation with a KV cache).
+        Only one cheap test guards it (an array of this layer's dtype holding values); NaN flows through."""
+        if type(x) is not np.ndarray or x.dtype != self.dtype or not x.size:
+            self._refuse_fast_input(x)
         out = x @ self.base_layer.weight.data.T
         if self.base_layer.bias is not None:
             out = out + self.base_layer.bias.data
         return out + self.scaling * ((x @ self.lora_A.data.T) @ self.lora_B.data.T)
+
+    def _refuse_fast_input(self, x):
+        who = "LoRALinear.fast_forward"
+        x = validation.as_array(x, "x", who)
+        if x.dtype != self.dtype:
+            raise DTypeError(f"{who}: x must be a {self.dtype} array (this layer's dtype), got dtype {x.dtype}; "
+                             f"convert it first: x.astype(np.{self.dtype.name})")
+        if not x.size:
+            raise ShapeError(f"{who}: x is empty (shape {x.shape}); pass at least one row of {self.in_features} "
+                             f"features")
+        raise ShapeError(f"{who}: x must be a NumPy array, got {type(x).__name__}; pass np.asarray(x)")
 
     def delta_weight(self):
         """The update the adapter adds to the base's weight: ``(alpha / r) · B @ A`` (O, I)."""

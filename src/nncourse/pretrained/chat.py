@@ -29,7 +29,10 @@ def apply_repetition_penalty(logits, previous_ids, penalty):
     if not isinstance(logits, np.ndarray) or logits.ndim != 1 or logits.dtype.kind != "f":
         raise ConfigError(f"{who}: logits must be a 1-D float array (the last position's logits), got "
                           f"{getattr(logits, 'shape', type(logits).__name__)}")
-    penalty = validation.positive_float(penalty, "repetition_penalty", who)
+    if not logits.size:
+        raise ConfigError(f"{who}: logits is empty; pass the last position's logits (V,), one per vocabulary token")
+    validation.finite(logits, who, argument="logits")
+    penalty = validation.positive_float(penalty, "penalty: the repetition_penalty", who)
     ids = np.unique(np.asarray(list(previous_ids), dtype=np.int64))
     if ids.size and (ids.min() < 0 or ids.max() >= logits.size):
         raise ConfigError(f"{who}: previous_ids holds ids outside 0..{logits.size - 1}; were they made by another "

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import validation
-from ..errors import ConfigError, DataError, ShapeError
+from ..errors import ConfigError, DataError, DTypeError, ShapeError
 from ..quantization import dequantize_gguf_tensor
 
 __all__ = ["file_sha256", "check_sha256", "read_gguf", "gguf_metadata", "llama_config", "llama_state_dict",
@@ -53,7 +53,7 @@ def _check_path(path, who):
         raise ConfigError(f"{who}: path must be the file's path (a str or pathlib.Path), got {type(path).__name__}")
     path = Path(path)
     if path.is_dir():
-        raise DataError(f"{who}: {path} is a folder; pass the .gguf file inside it")
+        raise DataError(f"{who}: path {path} is a folder; pass the path of the .gguf file inside it")
     if not path.is_file():
         raise DataError(f"{who}: there is no file at {path}; check the path")
     return path
@@ -73,6 +73,7 @@ def check_sha256(path, expected, *, fix="reinstall the package that ships it") -
     """``path`` after checking that its SHA-256 is ``expected``; a ``DataError`` (naming the fix) if not."""
     if not isinstance(expected, str) or not re.fullmatch(r"[0-9a-f]{64}", expected):
         raise ConfigError(f"check_sha256: expected must be 64 lower-case hex digits, got {expected!r:.80}")
+    fix = validation.text(fix, "fix", "check_sha256")
     path = _check_path(path, "check_sha256")
     got = file_sha256(path)
     if got != expected:
@@ -172,6 +173,13 @@ def _check_rows(weight, n_heads, who):
     n_heads = validation.positive_int(n_heads, "n_heads", who)
     if weight.ndim != 2:
         raise ShapeError(f"{who}: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if weight.dtype.kind != "f":
+        raise DTypeError(f"{who}: weight must hold floats (a projection's weights), got dtype {weight.dtype}; "
+                         f"convert it first: weight.astype(np.float32)")
+    if not weight.size:
+        raise ShapeError(f"{who}: weight is empty (shape {weight.shape}); pass the q_proj or k_proj weight "
+                         f"(n_heads * head_dim, d_model)")
+    validation.finite(weight, who, argument="weight")
     rows = weight.shape[0]
     if rows % n_heads or (rows // n_heads) % 2:
         raise ShapeError(f"{who}: weight has {rows} rows, which {n_heads} heads cannot share as pairs (each head needs "

@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, ShapeError
 
 __all__ = ["dequantize_gguf_tensor", "dequantize_q4_0", "dequantize_q4_1", "dequantize_q8_0", "BLOCK_FORMATS",
            "GGML_TYPES", "QK", "Q4_0_BLOCK_BYTES", "Q4_1_BLOCK_BYTES", "Q8_0_BLOCK_BYTES"]
@@ -47,6 +47,9 @@ def _as_blocks(blocks, block_bytes, who):
     if blocks.dtype != np.uint8:
         raise ConfigError(f"{who}: blocks must hold raw bytes (dtype uint8), got dtype {blocks.dtype}; "
                           f"view the data as bytes first: blocks.view(np.uint8)")
+    if not blocks.size:
+        raise ShapeError(f"{who}: blocks is empty (shape {blocks.shape}); pass at least one {block_bytes}-byte block "
+                         f"of raw bytes")
     if blocks.size % block_bytes:
         raise DataError(f"{who}: blocks holds {blocks.size} bytes, not a whole number of {block_bytes}-byte "
                         f"blocks; the data is truncated or is not in this format")

@@ -81,6 +81,10 @@ class QuantizedTensor:
             got = getattr(self.raw, "dtype", type(self.raw).__name__)
             raise DTypeError(f"{who}: raw must be a NumPy uint8 array of stored bytes, got {got}; build one with "
                              f"quantize(array, kind)")
+        if self.raw.ndim != 1 and (self.raw.ndim != len(shape) or self.raw.shape[:-1] != tuple(shape[:-1])):
+            raise ShapeError(f"{who}: raw must be the stored bytes as a 1-D array, or one row of bytes per row of "
+                             f"shape {shape} (raw.shape[:-1] == shape[:-1]), got raw of shape {self.raw.shape}; "
+                             f"pass raw.reshape(-1) or build one with quantize(array, kind)")
         count = int(np.prod(shape))
         rows = shape[0] if len(shape) > 1 else 1
         per_block, block_bytes = QUANT_KINDS[kind]

@@ -282,7 +282,7 @@ def load_checkpoint(path, *, model, optimizer=None, scheduler=None, restore_rng:
     path = Path(path)
     restore_rng = boolean(restore_rng, "restore_rng", who)
     if path.is_dir():
-        raise DataError(f"{who}: {path} is a folder, not a checkpoint file: pass a file inside it, e.g. "
+        raise DataError(f"{who}: path {path} is a folder, not a checkpoint file: pass path= a file inside it, e.g. "
                         f"latest_checkpoint({str(path)!r})")
     if not path.is_file():
         raise DataError(f"load_checkpoint: no checkpoint at {path}. Check the path, or start the run "

@@ -295,7 +295,9 @@ class BPETokenizer:
         ``"Ġthe"`` is ``b" the"``); ``merges``: the merges in rank order, each ``"Ġ t"`` or
         ``("Ġ", "t")``; ``special_tokens``: the names among ``tokens`` that ``encode`` turns into one id
         (they keep the ids ``tokens`` gives them). Bytes with no token of their own cannot be encoded:
-        ``encode`` names them.
+        ``encode`` names them. ``pattern``: ``"gpt2"`` (the default), ``"smollm"``, a compiled
+        ``re.Pattern``, or ``None``, which is a documented choice, not a missing value: no
+        pre-tokenization, BPE runs over the whole text as one piece.
         """
         who = "BPETokenizer.from_vocabulary"
         if isinstance(tokens, (str, bytes)) or not hasattr(tokens, "__len__"):

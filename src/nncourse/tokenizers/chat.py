@@ -105,7 +105,9 @@ class ChatTokenizer(BPETokenizer):
     """A ``BPETokenizer`` with a chat template and the ids that end a turn (chapter 17).
 
     Built with ``ChatTokenizer.from_vocabulary(tokens, merges, special_tokens=..., pattern=...,
-    chat_template=..., eos_token=..., stop_tokens=...)``.
+    chat_template=..., eos_token=..., stop_tokens=...)``. ``pattern`` is ``BPETokenizer``'s: ``"gpt2"``
+    (the default), ``"smollm"``, a compiled ``re.Pattern``, or ``None`` (documented: no pre-tokenization,
+    BPE over the whole text).
     """
 
     @classmethod

@@ -27,6 +27,7 @@ import unicodedata
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DataError, DTypeError
 
 __all__ = ["WordPieceTokenizer", "bert_normalize", "bert_pretokenize", "wordpiece_word"]
@@ -69,6 +70,9 @@ def _check_text(text, who, name="text"):
 def bert_normalize(text, *, lowercase=True, strip_accents=None):
     """BERT's normaliser. ``strip_accents=None`` strips them exactly when ``lowercase`` (BERT's rule)."""
     text = _check_text(text, "bert_normalize")
+    lowercase = validation.boolean(lowercase, "lowercase", "bert_normalize")
+    if strip_accents is not None:
+        strip_accents = validation.boolean(strip_accents, "strip_accents", "bert_normalize")
     out = []
     for char in text:
         code = ord(char)
@@ -111,8 +115,15 @@ def bert_pretokenize(text):
 
 def wordpiece_word(word, vocab, *, unk_token="[UNK]", prefix="##", max_chars=100):
     """Greedy longest-match-first WordPiece of one word -> list of pieces (``[unk_token]`` if any rest
-    of the word has no match, or the word is longer than ``max_chars`` characters)."""
+    of the word has no match, or the word is longer than ``max_chars`` characters).
+
+    ``word`` is one non-empty word, as ``bert_pretokenize`` returns them: an empty word is refused."""
     _check_text(word, "wordpiece_word", "word")
+    if not word:
+        raise ConfigError("wordpiece_word: word must not be empty (an empty word has no pieces); split the text "
+                          "with bert_pretokenize(text), which never gives an empty word")
+    unk_token = validation.text(unk_token, "unk_token", "wordpiece_word")
+    prefix = validation.text(prefix, "prefix", "wordpiece_word")
     if not isinstance(vocab, (dict, set, frozenset)):
         raise ConfigError(f"wordpiece_word: vocab must be a dict (or set) of tokens, got {type(vocab).__name__}")
     if isinstance(max_chars, bool) or not isinstance(max_chars, numbers.Integral) or max_chars < 1:

@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..quantization import QK, quantize
 from .static import PAGE_PNG, Axis, figure_png, precomputed_widget
@@ -39,6 +40,10 @@ def block_levels(block, kind):
     if not isinstance(block, np.ndarray) or block.shape != (QK,):
         raise ShapeError(f"block_levels: block must be a NumPy array of {QK} values, got "
                          f"{getattr(block, 'shape', type(block).__name__)}; pass w[row, 32 * j:32 * (j + 1)]")
+    if block.dtype not in (np.float16, np.float32, np.float64):
+        raise DTypeError(f"block_levels: block must hold floats (float16, float32 or float64), got dtype "
+                         f"{block.dtype}; convert it first: block.astype(np.float32)")
+    validation.finite(block, "block_levels", argument="block")
     raw = quantize(block, kind)
     kind = raw.kind
     if kind == "q8_0":
@@ -128,6 +133,7 @@ def quantization_explorer(weights, table, *, formats=FORMATS, block=0):
     if weights.ndim != 2 or weights.shape[1] % QK or weights.size == 0:
         raise ShapeError(f"{who}: weights must be a matrix whose rows are whole blocks of {QK} values, got shape "
                          f"{weights.shape}; pass a layer's weight such as (384, 384)")
+    validation.finite(weights, who, argument="weights")
     if not isinstance(table, dict) or not all(isinstance(v, dict) and {"bytes_per_param", "perplexity"} <= set(v)
                                               for v in table.values()):
         raise ConfigError(f"{who}: table must map formats to dicts with 'bytes_per_param' and 'perplexity', got "

@@ -36,6 +36,7 @@ def relative_scores(q, k, distances, theta=10000.0):
         if not isinstance(v, np.ndarray) or v.ndim != 1 or v.dtype.kind != "f" or v.size % 2 or not v.size:
             raise ShapeError(f"{who}: {name} must be a 1-D float array of even length (one head's features), got "
                              f"{getattr(v, 'shape', type(v).__name__)}")
+        validation.finite(v, who, argument=name)
     if q.shape != k.shape:
         raise ShapeError(f"{who}: q and k must have the same length, got {q.shape} and {k.shape}")
     if not isinstance(distances, np.ndarray) or distances.ndim != 1 or distances.dtype.kind not in "iu" \
