@@ -24,6 +24,23 @@ from .parameter import Parameter
 __all__ = ["LayerNorm"]
 
 
+def _normalized_shape(normalized_shape, who):
+    """``normalized_shape`` (an int or a tuple of ints, the trailing sizes normalised) as a tuple of ints >= 1."""
+    if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
+        normalized_shape = (normalized_shape,)
+    try:
+        if isinstance(normalized_shape, str) or not all(
+                isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in normalized_shape):
+            raise TypeError
+        shape = tuple(int(n) for n in normalized_shape)
+    except TypeError:
+        raise ConfigError(f"{who}: normalized_shape must be an int or a tuple of ints, "
+                          f"got {normalized_shape!r}") from None
+    if not shape or any(n < 1 for n in shape):
+        raise ConfigError(f"{who}: normalized_shape must be positive sizes, got {normalized_shape!r}")
+    return shape
+
+
 class LayerNorm(Module):
     """Layer normalisation over the last ``len(normalized_shape)`` axes, with torch's arguments.
 
@@ -33,18 +50,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, *, dtype=np.float32):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
-            normalized_shape = (normalized_shape,)
-        try:
-            if isinstance(normalized_shape, str) or not all(
-                    isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in normalized_shape):
-                raise TypeError
-            shape = tuple(int(n) for n in normalized_shape)
-        except TypeError:
-            raise ConfigError(f"LayerNorm: normalized_shape must be an int or a tuple of ints, "
-                              f"got {normalized_shape!r}") from None
-        if not shape or any(n < 1 for n in shape):
-            raise ConfigError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
+        shape = _normalized_shape(normalized_shape, "LayerNorm")
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
             raise ConfigError(f"LayerNorm: eps must be a small number > 0 (e.g. 1e-5), got {eps!r}")
         dtype = validation.float_dtype(dtype, "LayerNorm")
@@ -188,18 +194,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, *, dtype=np.float32):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
-            normalized_shape = (normalized_shape,)
-        try:
-            if isinstance(normalized_shape, str) or not all(
-                    isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in normalized_shape):
-                raise TypeError
-            shape = tuple(int(n) for n in normalized_shape)
-        except TypeError:
-            raise ConfigError(f"RMSNorm: normalized_shape must be an int or a tuple of ints, "
-                              f"got {normalized_shape!r}") from None
-        if not shape or any(n < 1 for n in shape):
-            raise ConfigError(f"RMSNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
+        shape = _normalized_shape(normalized_shape, "RMSNorm")
         if int(np.prod(shape, dtype=object)) > 2**31:
             raise ConfigError(f"RMSNorm: normalized_shape={normalized_shape!r} is too large (more than 2**31 "
                               f"weights); pass the number of features of one vector, e.g. d_model")
