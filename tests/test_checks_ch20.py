@@ -100,8 +100,8 @@ def test_mean_pool_wrong_answers():
         return e / np.linalg.norm(e, axis=1, keepdims=True)
 
     assert_hint(run(ch20.mean_pool, normalised), "mean pooling stops at the mean")
-    assert_hint(run(ch20.mean_pool, lambda h, m: (h * (1 - m)[:, :, None]).sum(axis=1) / (1 - m).sum(axis=1)[:, None]),
-                "that averages the padding")
+    assert_hint(run(ch20.mean_pool, lambda h, m: masked_sum(h, m) / m.sum(axis=1)),
+                "raised ValueError", "keep the axis, mask.sum(axis=1)[:, None]")
     assert_hint(run(ch20.mean_pool, lambda h, m: (h * m[:, :, None]).sum(axis=2) / m.sum(axis=1)[:, None]),
                 "should have shape (2, 3), yours has shape (2, 5)", "average over the tokens, axis=1")
 
@@ -122,8 +122,9 @@ def _norms(x, axis=1):
 def test_cosine_similarity_wrong_answers():
     assert_hint(run(ch20.cosine_similarity, lambda a, b: a @ b.T), "a dot product alone grows")
     assert_hint(run(ch20.cosine_similarity, lambda a, b: (a / _norms(a)) @ b.T), "not of a's alone")
-    assert_hint(run(ch20.cosine_similarity, lambda a, b: (a / _norms(a) ** 2) @ (b / _norms(b) ** 2).T),
-                "not their squares")
+    assert_hint(run(ch20.cosine_similarity,
+                    lambda a, b: (a / np.linalg.norm(a, axis=1)) @ (b / np.linalg.norm(b, axis=1)).T),
+                "raised ValueError", "np.linalg.norm(a, axis=1, keepdims=True)")
     assert_hint(run(ch20.cosine_similarity, lambda a, b: (a / _norms(a, 0)) @ (b / _norms(b, 0)).T),
                 "not each column (axis=0)")
     assert_hint(run(ch20.cosine_similarity, lambda a, b: a @ b.T / (np.linalg.norm(a) * np.linalg.norm(b))),

@@ -128,7 +128,10 @@ def mean_pool(t: Tester, mean_pool) -> None:
 
     t.callable(mean_pool, "mean_pool")
     for description, hidden, mask in _pool_cases():
-        got = t.ndarray(t.call(mean_pool, hidden, mask), f"mean_pool({description})")
+        got = t.ndarray(t.call(mean_pool, hidden, mask, errors=[
+            (ValueError, "broadcast", "mask.sum(axis=1) has shape (N,), which does not line up with the (N, C) "
+                                      "sums: keep the axis, mask.sum(axis=1)[:, None] (or keepdims=True).")]),
+            f"mean_pool({description})")
         want = reference(hidden, mask)
         m = mask[:, :, None].astype(np.float64)
         total = (hidden * m).sum(axis=1)
@@ -178,7 +181,10 @@ def cosine_similarity(t: Tester, cosine_similarity) -> None:
 
     t.callable(cosine_similarity, "cosine_similarity")
     for description, a, b in _cosine_cases():
-        got = t.ndarray(t.call(cosine_similarity, a, b), f"cosine_similarity({description})")
+        got = t.ndarray(t.call(cosine_similarity, a, b, errors=[
+            (ValueError, "broadcast", "np.linalg.norm(a, axis=1) has shape (N,), which does not line up with a's "
+                                      "rows (N, C): keep the axis, np.linalg.norm(a, axis=1, keepdims=True).")]),
+            f"cosine_similarity({description})")
         want = normalize(a) @ normalize(b).T
         dots = a @ b.T
         len_a, len_b = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
