@@ -119,9 +119,13 @@ def figure_png(fig, *, compress_level: int = 1, draw: bool = True, palette: bool
     who = "figure_png"
     draw = boolean(draw, "draw", who)
     palette = boolean(palette, "palette", who)
-    if not hasattr(fig, "canvas") or not hasattr(fig.canvas, "buffer_rgba"):
+    from matplotlib.figure import Figure
+    if not isinstance(fig, Figure):
         raise ConfigError(f"{who}: fig must be a Matplotlib Figure, got {type(fig).__name__}; for an Axes "
                           f"pass its figure (ax.figure)")
+    if not hasattr(fig.canvas, "buffer_rgba"):      # a Figure() made without pyplot has no pixels yet: use Agg
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig)
     if isinstance(compress_level, bool) or not isinstance(compress_level, numbers.Integral) \
             or not 0 <= compress_level <= 9:
         raise ConfigError(f"{who}: compress_level must be a whole number from 0 (no compression) to 9 (smallest "
@@ -143,16 +147,11 @@ PAGE_PNG = dict(compress_level=6, palette=True)
 
 def png_image(png: bytes, **layout) -> W.Image:
     """An ``ipywidgets.Image`` holding PNG bytes (scaled to its container's width at most)."""
-    if not isinstance(png, (bytes, bytearray)) or not bytes(png[:8]) == PNG_SIGNATURE:
-        got = f"{len(png)} bytes that do not start like a PNG" if isinstance(png, (bytes, bytearray)) \
-            else type(png).__name__
+    if not isinstance(png, (bytes, bytearray)) or not png:
+        got = "empty bytes" if isinstance(png, (bytes, bytearray)) else type(png).__name__
         raise ConfigError(f"png_image: png must be the bytes of a PNG picture, got {got}; make them with "
                           f"figure_png(fig)")
     return _image(png, **layout)
-
-
-#: the eight bytes every PNG file starts with
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _image(png, **layout) -> W.Image:

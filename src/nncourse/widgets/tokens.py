@@ -20,7 +20,6 @@ import numbers
 
 import ipywidgets as W
 
-from .. import validation
 from ..errors import ConfigError
 from ..validation import boolean
 
@@ -48,7 +47,9 @@ def _shown(piece: bytes) -> str:
 
 def tokens_html(tokenizer, text: str) -> str:
     """``text`` as a row of coloured tokens, with a line counting tokens, bytes and bytes per token."""
-    validation.text(text, "text", "tokens_html", allow_empty=True)
+    if not isinstance(text, str):
+        fix = "decode bytes first with .decode('utf-8')" if isinstance(text, bytes) else "pass text='...'"
+        raise ConfigError(f"tokens_html expects a str as text, got {type(text).__name__}; {fix}")
     _check_tokenizer(tokenizer, "tokenizer", "tokens_html")
     ids = tokenizer.encode(text)
     spans = []
