@@ -65,12 +65,14 @@ RULES = [
      and c.parameter in ("y_pred", "y_pred_or_logits", "y_pred_or_scores", "probs_or_logits", "logits")),
     ("integer-inputs-converted",
      "the perceptron computes in float64 and its chapter feeds it 0/1 truth tables: integer inputs are "
-     "converted, as documented",
-     lambda c: c.callable.startswith("nncourse.models.Perceptron") and c.label == "int array"
-     and c.outcome == "silent"),
+     "converted, as documented; so are the integer points (coordinates) a decision-boundary plot draws",
+     lambda c: (c.callable.startswith("nncourse.models.Perceptron")
+                or c.callable == "nncourse.plots.plot_decision_boundary" and c.parameter == "X")
+     and c.label == "int array" and c.outcome == "silent"),
     ("integer-pixels",
-     "images may hold integer pixel values (MNIST's raw bytes 0..255): drawing them needs no conversion",
-     lambda c: c.parameter in ("images", "image") and c.label == "int array" and c.outcome == "silent"),
+     "images may hold integer pixel values (MNIST's raw bytes 0..255): drawing them needs no conversion; "
+     "a convolution kernel may hold integer weights (the Sobel and Laplacian presets of PRESET_KERNELS do)",
+     lambda c: c.parameter in ("images", "image", "kernel") and c.label == "int array" and c.outcome == "silent"),
     ("none-means-default",
      "cmap=None is matplotlib's own spelling of 'the default colormap'",
      lambda c: c.parameter == "cmap" and c.label == "None" and c.outcome == "silent"),
@@ -105,7 +107,8 @@ RULES = [
      lambda c: c.label == "0" and c.outcome == "silent"
      and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
                          "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
-                         "crash_after", "verbose", "top", "digit", "y", "label", "key_position")),
+                         "crash_after", "verbose", "top", "digit", "y", "label", "key_position",
+                         "hidden_layers", "epoch", "compress_level")),
     ("any-ignore-index",
      "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
      lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),
@@ -132,6 +135,11 @@ RULES = [
      "a callable with one argument: a message that names the callable names the argument too",
      lambda c: c.outcome == "vague" and c.meta.get("n_parameters") == 1
      and c.callable.rsplit(".", 1)[-1] in str(c.detail)),
+    ("empty-like-default",
+     "an optional collection whose default is empty (known_names=()) takes an empty list as the same choice: "
+     "nothing extra to show",
+     lambda c: c.label == "empty list" and c.outcome == "silent"
+     and isinstance(c.meta.get("default"), (tuple, list, set, frozenset)) and len(c.meta["default"]) == 0),
 ]
 
 

@@ -827,7 +827,8 @@ def _():
 
 @recipe(W + ".backprop.backward_stepper")
 def _():
-    return Call(_value_graph(), static=True, figsize=(3, 2), kinds={"root": "object", "figsize": "array"},
+    # figsize in floats: inches may be fractions (figsize=(2.5, 2) is legal), so no "list with a fraction"
+    return Call(_value_graph(), static=True, figsize=(3.0, 2.0), kinds={"root": "object", "figsize": "array"},
                 extra={"root": [None]})
 
 

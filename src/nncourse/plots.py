@@ -40,12 +40,27 @@ def _as_images(images):
 
 def _check_cmap(cmap, who):
     """A matplotlib colormap name (or a Colormap); None means matplotlib's default."""
-    if cmap is None or not isinstance(cmap, str):
-        return cmap
     import matplotlib
+    if cmap is None or isinstance(cmap, matplotlib.colors.Colormap):
+        return cmap
+    if not isinstance(cmap, str):
+        raise ConfigError(f"{who}: cmap must be the name of a matplotlib colormap (or a Colormap), got "
+                          f"{type(cmap).__name__} {cmap!r:.40}; try cmap='gray_r', 'viridis' or 'Blues'")
     if cmap not in matplotlib.colormaps:
         raise ConfigError(f"{who}: cmap {cmap!r} is not a matplotlib colormap; try 'gray_r', 'viridis' or 'Blues'")
     return cmap
+
+
+def _predictions(values, name, who):
+    """Class labels from ``values`` (labels, scores or probabilities: ``predicted_labels``), after refusing 1-D
+    floats outside [0, 1], which are neither labels nor probabilities of class 1."""
+    array = _to_numpy(values, name)
+    if array.dtype.kind == "f" and array.ndim == 1 and array.size \
+            and not (np.nanmin(array) >= 0 and np.nanmax(array) <= 1):
+        raise ConfigError(f"{who}: {name} holds floats outside [0, 1] (from {np.nanmin(array):.3g} to "
+                          f"{np.nanmax(array):.3g}), which are neither class labels nor probabilities of class 1; "
+                          f"pass labels as integers (.astype(int)), probabilities, or the (n, C) scores")
+    return predicted_labels(array)
 
 
 def _grid_shape(n, ncols):
@@ -63,15 +78,20 @@ def plot_digits(images, labels=None, predictions=None, ncols=10, *, max_images=1
     """
     max_images = validation.positive_int(max_images, "max_images", "plot_digits")
     cmap = _check_cmap(cmap, "plot_digits")
-    images = _as_images(images)[:max_images]
-    n = len(images)
-    if n == 0:
+    images = _as_images(images)
+    if len(images) == 0:
         raise ShapeError("plot_digits needs at least one image (images is empty)")
-    labels = None if labels is None else _labels(labels, "labels")[:n]
-    predictions = None if predictions is None else predicted_labels(predictions)[:n]
+    labels = None if labels is None else _labels(labels, "labels")
+    predictions = None if predictions is None else _predictions(predictions, "predictions", "plot_digits")
     for name, values in (("labels", labels), ("predictions", predictions)):
-        if values is not None and len(values) != n:
-            raise ShapeError(f"{name} has {len(values)} entries for {n} images")
+        if values is not None and len(values) != len(images):
+            raise ShapeError(f"plot_digits: {name} has {len(values)} entries for {len(images)} images (images of "
+                             f"shape {images.shape}); give one entry per image, and images as (n, pixels) or "
+                             f"(n, height, width)")
+    images = images[:max_images]
+    n = len(images)
+    labels = None if labels is None else labels[:n]
+    predictions = None if predictions is None else predictions[:n]
     nrows, ncols = _grid_shape(n, ncols)
     fig = Figure(figsize=(1.1 * ncols, 1.25 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
@@ -95,12 +115,17 @@ def plot_digits(images, labels=None, predictions=None, ncols=10, *, max_images=1
 def plot_confusion_matrix(cm, class_names=None, *, ax=None, cmap="Blues", title="Confusion matrix"):
     """A heat map of a confusion matrix (rows: true class, columns: predicted class) with the counts written in."""
     cmap = _check_cmap(cmap, "plot_confusion_matrix")
+    validation.text(title, "title", "plot_confusion_matrix", allow_empty=True)
     cm = _to_numpy(cm, "cm")
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
         raise ShapeError(f"a confusion matrix cm is square (C, C) with C >= 1, got shape {cm.shape}")
     if cm.dtype.kind not in "fiu":
         raise ConfigError(f"plot_confusion_matrix: cm must hold counts or rates, got dtype {cm.dtype}")
     validation.finite(cm, "plot_confusion_matrix", argument="cm")
+    if cm.min() < 0 or (cm.dtype.kind == "f" and np.any((cm > 1) & (cm != np.round(cm)))):
+        raise ConfigError(f"plot_confusion_matrix: cm must hold counts (whole numbers >= 0) or rates in [0, 1], got "
+                          f"values from {cm.min():.3g} to {cm.max():.3g}; pass confusion_matrix(y_true, y_pred), "
+                          f"or its rows divided by their sums for rates")
     n_classes = len(cm)
     names = [str(c) for c in (class_names if class_names is not None else range(n_classes))]
     if len(names) != n_classes:
@@ -132,14 +157,15 @@ def plot_mistakes(images, y_true, y_pred, probs, *, ncols=5, cmap="gray_r"):
     cmap = _check_cmap(cmap, "plot_mistakes")
     images = _as_images(images)
     y_true = _labels(y_true, "y_true")
-    y_pred = predicted_labels(y_pred)
+    y_pred = _predictions(y_pred, "y_pred", "plot_mistakes")
     probs = _to_numpy(probs, "probs")
     if probs.dtype.kind != "f":
         raise ConfigError(f"plot_mistakes: probs must be float probability rows (n, C), got dtype {probs.dtype}")
     validation.finite(probs, "plot_mistakes", argument="probs")
     n = len(images)
     if n == 0:
-        raise ShapeError("plot_mistakes needs at least one image (were there no mistakes?)")
+        raise ShapeError("plot_mistakes: images is empty, there is nothing to draw (were there no mistakes?); "
+                         "pass the images of the mistakes, e.g. images[m.indices]")
     if probs.ndim != 2:
         raise ShapeError(f"probs must be (n, C) probability rows, got shape {probs.shape}")
     for name, values in (("y_true", y_true), ("y_pred", y_pred), ("probs", probs)):
@@ -228,7 +254,8 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, X_test=None, y_test=None, 
                            title=None):
     """Colour the plane by the class ``predict_fn`` assigns to each point, and draw the data on top.
 
-    ``predict_fn`` receives a grid of points ``(m, 2)`` with ``X``'s dtype and returns labels ``(m,)``,
+    ``predict_fn`` receives a grid of points ``(m, 2)`` with ``X``'s dtype (float64 when ``X`` holds
+    integers, such as a truth table's 0/1 inputs) and returns labels ``(m,)``,
     scores ``(m, C)`` or probabilities of class 1 ``(m,)``/``(m, 1)``. Training points are drawn as
     circles, ``X_test``/``y_test`` (optional) as crosses. Pass ``ax`` to draw into an existing figure.
     """

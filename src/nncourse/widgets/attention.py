@@ -17,18 +17,28 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..errors import ConfigError
+from .. import validation
+from ..errors import ConfigError, DTypeError, ShapeError
 from ..validation import boolean
 from . import arguments
 from ..train.backend import is_torch
-from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
+from .static import PAGE_PNG, Axis, _image, figure_png, precomputed_widget
 
 __all__ = ["attention_explorer", "attention_maps_for", "draw_attention"]
 
 
 def attention_maps_for(model, tokens):
     """Run ``model`` on one sequence; return ``(maps, prediction)``: maps (layers, heads, L, L), prediction (L,)."""
-    tokens = np.asarray(tokens, dtype=np.int64).reshape(1, -1)
+    who = "attention_maps_for"
+    _check_model(model, who)
+    tokens = validation.as_array(tokens, "tokens", who)
+    if tokens.dtype.kind not in "iu":
+        raise DTypeError(f"{who}: tokens must be integer token ids, got dtype {tokens.dtype}; pass one sequence "
+                         f"of ids such as task.X_test[0] (or convert with .astype(int))")
+    if tokens.ndim != 1 or tokens.size == 0:
+        raise ShapeError(f"{who}: tokens must be one non-empty sequence of ids, shape (length,), got shape "
+                         f"{tokens.shape}; for a batch, call it once per row (tokens[0], tokens[1], ...)")
+    tokens = tokens.astype(np.int64).reshape(1, -1)
     if is_torch(model):
         import torch
 
@@ -42,6 +52,22 @@ def attention_maps_for(model, tokens):
 
 def draw_attention(ax, weights, inputs, outputs, title=""):
     """A heatmap of ``weights`` (L queries x S keys) on ``ax``, tokens on both axes; returns the image."""
+    who = "draw_attention"
+    weights = validation.as_array(weights, "weights", who)
+    if weights.dtype.kind != "f":
+        raise DTypeError(f"{who}: weights must be float attention weights (rows of probabilities), got dtype "
+                         f"{weights.dtype}; convert with weights.astype(float)")
+    if weights.ndim != 2 or weights.size == 0:
+        raise ShapeError(f"{who}: weights must be one head's (queries, keys) matrix, 2-D and non-empty, got shape "
+                         f"{weights.shape}; pick one layer and head, e.g. maps[layer, head]")
+    validation.finite(weights, who, argument="weights")
+    for name, tokens, size, what in (("inputs", inputs, weights.shape[1], "keys (columns)"),
+                                     ("outputs", outputs, weights.shape[0], "queries (rows)")):
+        if isinstance(tokens, (str, bytes)) or not hasattr(tokens, "__len__") or len(tokens) != size \
+                or any(np.ndim(t) != 0 for t in tokens):
+            raise ShapeError(f"{who}: {name} must give one token for each of the {size} {what} of weights, got "
+                             f"{tokens!r:.60}")
+    validation.text(title, "title", who, allow_empty=True)
     image = ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(inputs)), [str(t) for t in inputs])
     ax.set_yticks(range(len(outputs)), [str(t) for t in outputs])
@@ -65,6 +91,14 @@ class _AttentionFigure:
         return figure_png(self.fig, **png)
 
 
+def _check_model(model, who):
+    arguments.model_with(model, who, needs=("attention_maps",),
+                         what="an attention model that keeps its attention weights (AttentionTagger, NumPy or torch)",
+                         example="models.AttentionTagger(...) trained with train_tagger")
+    if not callable(model):
+        raise ConfigError(f"{who}: model must be a model to call on the tokens, got {type(model).__name__}")
+
+
 def _head_view(maps, layer, head):
     """One head's (L, L) weights, or their mean over heads when ``head`` is None."""
     return maps[layer].mean(axis=0) if head is None else maps[layer, head]
@@ -85,7 +119,7 @@ def attention_explorer(model, sequences, *, static=True):
                          what="an attention model that keeps its attention weights (AttentionTagger, NumPy or torch)",
                          example="models.AttentionTagger(...) trained with train_tagger")
     static = boolean(static, "static", "attention_explorer")
-    sequences = np.asarray(sequences)
+    sequences = validation.as_array(sequences, "sequences", "attention_explorer")
     if sequences.ndim != 2 or sequences.dtype.kind not in "iu" or len(sequences) == 0:
         raise ConfigError(f"attention_explorer: sequences must be a non-empty int array (k, length), got "
                           f"{sequences.dtype} {sequences.shape}")
@@ -112,7 +146,7 @@ def attention_explorer(model, sequences, *, static=True):
     layer_w = W.ToggleButtons(options=list(range(n_layers)), description="Layer")
     head_w = W.ToggleButtons(options=[(_head_label(h), i) for i, h in enumerate(heads)], description="Head")
     message = W.HTML()
-    image = png_image(b"")
+    image = _image(b"")
     current = {"run": runs[0], "tokens": sequences[0]}
 
     def redraw(_=None):

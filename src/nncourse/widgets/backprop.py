@@ -31,7 +31,7 @@ MAX_GRAPH_NODES = 200      # one picture: beyond this the boxes no longer fit a 
 
 def _check_root(root, who):
     if not isinstance(root, Value):
-        raise ConfigError(f"{who} expects a Value (an expression built from nncourse.autograd.Value), got "
+        raise ConfigError(f"{who} expects a Value (an expression built from nncourse.autograd.Value) as root, got "
                           f"{type(root).__name__}; for a Tensor graph count its nodes instead of drawing them")
 
 
@@ -76,7 +76,11 @@ def draw_graph(root, ax=None, *, grads=None, done=(), current=None, show_grad=Tr
     _check_size(topological_order(root), MAX_GRAPH_NODES, "draw_graph",
                 "draw one part of the expression (one term of the loss) instead")
     show_grad = validation.boolean(show_grad, "show_grad", "draw_graph")
+    validation.text(title, "title", "draw_graph", allow_empty=True)
     order, pos = layout(root)
+    if current is not None and (isinstance(current, bool) or current not in {id(node) for node in order}):
+        raise ConfigError(f"draw_graph: current must be None or id(node) of a node of this graph (the node to "
+                          f"show in orange), got {current!r:.40}")
     if ax is None:
         width = 1.9 * (1 + max(x for x, _ in pos.values()))
         height = 1.2 * (1 + max(y for _, y in pos.values()) - min(y for _, y in pos.values()))

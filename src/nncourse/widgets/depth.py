@@ -20,7 +20,7 @@ import numbers
 from ..errors import ConfigError
 from ..validation import positive_int
 from .arguments import choices
-from ..models.deep_signal import INITS, signal_through_depth
+from ..models.deep_signal import ACTIVATIONS, INITS, signal_through_depth
 from .static import PAGE_PNG, Axis, figure_png, precomputed_widget
 
 __all__ = ["depth_explorer", "shown_layers"]
@@ -81,9 +81,11 @@ def depth_explorer(depths=DEPTHS, activations=("tanh", "relu"), inits=tuple(INIT
     depths = sorted(int(d) for d in depths)
     activations = tuple(choices(activations, "activations", who))
     inits = tuple(choices(inits, "inits", who))
-    unknown = [i for i in inits if i not in INITS]
-    if unknown:
-        raise ConfigError(f"depth_explorer: unknown init {unknown}; choose from {', '.join(INITS)}")
+    for name, values, allowed in (("activations", activations, ACTIVATIONS), ("inits", inits, tuple(INITS))):
+        for i, value in enumerate(values):
+            if not isinstance(value, str) or value not in allowed:
+                raise ConfigError(f"{who}: unknown {name[:-1]} {value!r:.40} in {name}[{i}]; choose from "
+                                  f"{', '.join(allowed)}")
     signals = {(a, i): signal_through_depth(depths[-1], a, i, width=width, batch=batch, seed=seed)
                for a in activations for i in inits}
     figure = _DepthFigure()

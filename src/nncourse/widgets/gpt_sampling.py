@@ -48,6 +48,13 @@ def sampling_explorer(model, known_names=(), *, n=12, seed=0, temperatures=TEMPE
     n = validation.positive_int(n, "n", who)
     temperatures, top_ks, prefixes = (tuple(arguments.choices(v, k, who)) for k, v in
                                       (("temperatures", temperatures), ("top_ks", top_ks), ("prefixes", prefixes)))
+    for i, t in enumerate(temperatures):
+        validation.positive_float(t, f"temperatures[{i}]", who)
+    for i, k in enumerate(top_ks):
+        if k is not None:
+            validation.positive_int(k, f"top_ks[{i}]", who)
+    for i, p in enumerate(prefixes):
+        validation.text(p, f"prefixes[{i}]", who, allow_empty=True)
     axes = [Axis("temperature", list(temperatures), default=1.0 if 1.0 in temperatures else None),
             Axis("top-k", list(top_ks), labels=["all" if k is None else str(k) for k in top_ks]),
             Axis("prefix", list(prefixes), labels=[p or "(none)" for p in prefixes], kind="buttons")]

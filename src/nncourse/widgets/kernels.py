@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import validation
 from ..errors import ConfigError, ShapeError
 from ..validation import boolean
 from . import arguments
@@ -45,12 +46,16 @@ def feature_map(image, kernel):
     """The ``(28, 28)`` feature map of one ``(28, 28)`` image: ``Conv2d(1, 1, 3, padding=1)``, no bias."""
     from ..numpy_nn import Conv2d
 
-    kernel = np.asarray(kernel, dtype=np.float64)
-    image = np.asarray(image, dtype=np.float64)
+    who = "feature_map"
+    kernel = validation.as_array(kernel, "kernel", who).astype(np.float64)
+    image = validation.as_array(image, "image", who).astype(np.float64)
     if kernel.shape != (3, 3):
         raise ShapeError(f"kernel_explorer: a kernel must be 3×3, got shape {kernel.shape}")
-    if image.ndim != 2:
-        raise ShapeError(f"kernel_explorer: an image must be 2-D (height, width), got shape {image.shape}")
+    if image.ndim != 2 or image.size == 0:
+        raise ShapeError(f"kernel_explorer: an image must be 2-D (height, width) and not empty, got shape "
+                         f"{image.shape}")
+    validation.finite(kernel, who, argument="kernel")
+    validation.finite(image, who, argument="image")
     conv = Conv2d(1, 1, 3, padding=1, bias=False, init="zeros", dtype=np.float64)
     conv.weight.data[0, 0] = kernel
     return conv(image[None, None])[0, 0]
@@ -89,7 +94,8 @@ class _KernelFigure:
 
 
 def _check_images(images, labels):
-    images = np.asarray(images, dtype=np.float64)
+    who = "kernel_explorer"
+    images = validation.as_array(images, "images", who).astype(np.float64)
     if images.ndim == 2 and images.shape[1] == 784:
         images = images.reshape(-1, 28, 28)
     if images.ndim == 4 and images.shape[1] == 1:
@@ -97,9 +103,16 @@ def _check_images(images, labels):
     if images.ndim != 3 or len(images) == 0:
         raise ShapeError(f"kernel_explorer expects images of shape (n, height, width) (or rows of 784 "
                          f"pixels), got {images.shape}")
-    if labels is not None and len(labels) != len(images):
+    validation.finite(images, who, argument="images")
+    if labels is None:
+        return images, None
+    labels = validation.as_array(labels, "labels", who)
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise ConfigError(f"{who}: labels must be one whole-number class per image, shape (n,), got dtype "
+                          f"{labels.dtype} and shape {labels.shape}; pass the digits' labels such as y_test[:6]")
+    if len(labels) != len(images):
         raise ConfigError(f"kernel_explorer: {len(images)} images but {len(labels)} labels")
-    return images, None if labels is None else [int(v) for v in labels]
+    return images, [int(v) for v in labels]
 
 
 def kernel_explorer(images, labels=None, *, kernels=None, static: bool = True) -> W.Widget:

@@ -36,14 +36,14 @@ __all__ = ["mnist_comparison"]
 def _normalise(results):
     """Check ``results`` and return (sorted lrs, sorted layer counts, {key: (accuracy, history)})."""
     if not hasattr(results, "items") or not results:
-        raise ConfigError("mnist_comparison expects a non-empty dict {(learning_rate, hidden_layers): "
+        raise ConfigError("mnist_comparison: results must be a non-empty dict {(learning_rate, hidden_layers): "
                           f"accuracy or {{'accuracy': ..., 'history': ...}}}}, got {type(results).__name__}")
     table = {}
     for key, value in results.items():
         if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], numbers.Real)
                 and isinstance(key[1], numbers.Integral)):
-            raise ConfigError(f"mnist_comparison: keys must be (learning_rate, hidden_layers) like "
-                              f"(0.01, 2), got {key!r}")
+            raise ConfigError(f"mnist_comparison: the keys of results must be (learning_rate, hidden_layers) "
+                              f"like (0.01, 2), got {key!r}")
         history = None
         if isinstance(value, numbers.Real):
             acc = float(value)

@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..validation import boolean
 from .render import CLASS_COLORS
 from . import arguments
-from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
+from .static import PAGE_PNG, Axis, _image, figure_png, precomputed_widget
 
 __all__ = ["perceptron_stepper", "perceptron_frames"]
 
@@ -126,10 +126,11 @@ def perceptron_stepper(gates=("and", "or", "xor"), *, lr: float = 1.0, epochs: i
     ``static=False`` redraws in Python and also lets you change the learning rate and seed.
     """
     static = boolean(static, "static", "perceptron_stepper")
-    gates = [str(g).lower() for g in arguments.choices(gates, "gates", "perceptron_stepper")]
-    for g in gates:
-        if g not in GATES:
-            raise ConfigError(f"gate must be one of {list(GATES)}, got {g!r}")
+    gates = arguments.choices(gates, "gates", "perceptron_stepper")
+    for i, g in enumerate(gates):
+        if not isinstance(g, str) or g.lower() not in GATES:
+            raise ConfigError(f"perceptron_stepper: gates[{i}] must be one of {list(GATES)}, got {g!r:.40}")
+    gates = [g.lower() for g in gates]
     static = boolean(static, "static", "perceptron_stepper")
     fig = _PerceptronFigure()
     if static:
@@ -147,7 +148,7 @@ def perceptron_stepper(gates=("and", "or", "xor"), *, lr: float = 1.0, epochs: i
     step_w = W.IntSlider(value=0, min=0, max=1, description="Step")
     play = W.Play(interval=600, min=0, max=1)
     W.jslink((play, "value"), (step_w, "value"))
-    image = png_image(b"")
+    image = _image(b"")
     state = {}
 
     def retrain(_=None):

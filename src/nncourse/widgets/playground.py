@@ -18,8 +18,8 @@ import ipywidgets as W
 from ..errors import ConfigError
 from . import arguments
 from .render import PlaygroundFigure
-from .settings import PlaygroundSettings, controls
-from .static import PAGE_PNG, Axis, png_image, precomputed_widget
+from .settings import Control, PlaygroundSettings, controls
+from .static import PAGE_PNG, Axis, _image, precomputed_widget
 from .training import format_number, train_playground
 
 __all__ = ["Playground", "make_control", "static_playground"]
@@ -33,6 +33,13 @@ _GROUPS = (("Data", ("dataset", "noise", "samples", "test_fraction")),
 
 def make_control(name: str, default, c) -> W.ValueWidget:
     """One widget for one row of the settings table (``settings.controls()``)."""
+    names = [n for n, _, _ in controls()]
+    if not isinstance(name, str) or name not in names:
+        raise ConfigError(f"make_control: name must be the name of a playground setting, one of {names}, got "
+                          f"{name!r:.40}")
+    if not isinstance(c, Control):
+        raise ConfigError(f"make_control: c must be the Control of that setting (the third item of a row of "
+                          f"controls()), got {type(c).__name__}")
     common = dict(description=c.label, value=default, style=_STYLE,
                   layout=W.Layout(width="320px"), tooltip=c.help or None)
     sliders = dict(continuous_update=False)      # retrain on release, not on every pixel of a drag
@@ -84,9 +91,15 @@ class Playground:
         if settings is None:
             settings = PlaygroundSettings()
         if not isinstance(settings, PlaygroundSettings):
-            raise ConfigError(f"Playground expects PlaygroundSettings, got {type(settings).__name__}: write "
-                              f"Playground(PlaygroundSettings(learning_rate=0.03, ...)), or Playground() for "
-                              f"the defaults")
+            raise ConfigError(f"Playground expects PlaygroundSettings, got {type(settings).__name__} as settings: "
+                              f"write Playground(PlaygroundSettings(learning_rate=0.03, ...)), or Playground() "
+                              f"for the defaults")
+        if not callable(trainer):
+            raise ConfigError(f"Playground: trainer must be a function of the settings that returns a "
+                              f"PlaygroundResult (the default is train_playground), got {type(trainer).__name__}")
+        if figure is not None and not isinstance(figure, PlaygroundFigure):
+            raise ConfigError(f"Playground: figure must be a PlaygroundFigure (or None for a new one), got "
+                              f"{type(figure).__name__}")
         self._settings = settings
         self._trainer = trainer
         self._syncing = False
@@ -101,7 +114,7 @@ class Playground:
             w = make_control(name, getattr(settings, name), c)
             w.observe(self._on_change, names="value")
             self.widgets[name] = w
-        self.image = png_image(b"")
+        self.image = _image(b"")
         self.status = W.HTML()
         self.code = W.Textarea(disabled=False, layout=W.Layout(width="100%", height="64px"))
         self.rerun = W.Button(description="Retrain", icon="refresh", tooltip="train again")
@@ -192,10 +205,13 @@ def static_playground(base: PlaygroundSettings | None = None, *,
     figure = PlaygroundFigure()
     lrs = arguments.choices(learning_rates, "learning_rates", "static_playground")
     layers = arguments.choices(hidden_layers, "hidden_layers", "static_playground")
-    for lr in lrs:
-        base.replace(learning_rate=lr)         # validate every value before spending time training
-    for n in layers:
-        base.replace(hidden_layers=n)
+    for name, values, field in (("learning_rates", lrs, "learning_rate"), ("hidden_layers", layers, "hidden_layers")):
+        for i, value in enumerate(values):       # validate every value before spending time training
+            try:
+                base.replace(**{field: value})
+            except ConfigError as error:
+                raise ConfigError(f"static_playground: {name}[{i}] = {value!r:.40} is not a valid {field}: "
+                                  f"{error}") from None
 
     def render(i_layers, i_lr):
         s = base.replace(hidden_layers=layers[i_layers], learning_rate=lrs[i_lr])

@@ -21,10 +21,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import validation
 from ..errors import ConfigError
 from ..validation import boolean
 from . import arguments
-from .static import PAGE_PNG, Axis, figure_png, png_image, precomputed_widget
+from .static import PAGE_PNG, Axis, _image, figure_png, precomputed_widget
 from .training import format_number
 
 __all__ = ["optimizer_race", "race", "SURFACES", "RACERS"]
@@ -60,10 +61,9 @@ _COLORS = {"SGD": "#333333", "momentum": "#e07b00", "RMSprop": "#2b7bba", "Adam"
 def race(surface: str = "bowl", lr: float = 0.01, steps: int = 150) -> dict:
     """Run every racer: ``{label: (path (k, 2) array, final loss, step it diverged at or None)}``."""
     from ..numpy_nn import Parameter, optim
-    if surface not in SURFACES:
-        raise ConfigError(f"surface must be one of {list(SURFACES)}, got {surface!r}")
-    if not lr > 0:
-        raise ConfigError(f"lr must be positive, got {lr!r}")
+    _check_surface(surface, "surface", "race")
+    lr = validation.positive_float(lr, "lr", "race")
+    steps = validation.positive_int(steps, "steps", "race")
     fn, start, _, _ = SURFACES[surface]
     out = {}
     for label, (cls, extra) in RACERS.items():
@@ -82,6 +82,11 @@ def race(surface: str = "bowl", lr: float = 0.01, steps: int = 150) -> dict:
             final = fn(path[-1])[0] if diverged is None else float("inf")
         out[label] = (np.array(path), float(final), diverged)
     return out
+
+
+def _check_surface(surface, name, who):
+    if not isinstance(surface, str) or surface not in SURFACES:
+        raise ConfigError(f"{who}: {name} must be one of {list(SURFACES)}, got {surface!r:.40}")
 
 
 class _RaceFigure:
@@ -133,9 +138,11 @@ def optimizer_race(surfaces=("bowl", "rosenbrock"),
     static = boolean(static, "static", "optimizer_race")
     surfaces = arguments.choices(surfaces, "surfaces", "optimizer_race")
     learning_rates = arguments.choices(learning_rates, "learning_rates", "optimizer_race")
-    for s in surfaces:
-        if s not in SURFACES:
-            raise ConfigError(f"surface must be one of {list(SURFACES)}, got {s!r}")
+    for i, s in enumerate(surfaces):
+        _check_surface(s, f"surfaces[{i}]", "optimizer_race")
+    for i, lr in enumerate(learning_rates):
+        validation.positive_float(lr, f"learning_rates[{i}]", "optimizer_race")
+    steps = validation.positive_int(steps, "steps", "optimizer_race")
     static = boolean(static, "static", "optimizer_race")
     fig = _RaceFigure()
     if static:
@@ -150,7 +157,7 @@ def optimizer_race(surfaces=("bowl", "rosenbrock"),
                             readout_format=".3g", continuous_update=False)
     steps_w = W.IntSlider(value=steps, min=10, max=1000, step=10, description="steps",
                           continuous_update=False)
-    image = png_image(b"")
+    image = _image(b"")
 
     def redraw(_=None):
         image.value = fig.render(surface_w.value, lr_w.value, steps_w.value)

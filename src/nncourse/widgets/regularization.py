@@ -26,8 +26,9 @@ def curve_table(curves) -> dict:
     """``{(n_train, dropout, weight_decay, augment): run}`` for the runs of ``curves`` (the JSON's dict),
     after checking that every setting of its grid is there exactly once."""
     if not isinstance(curves, dict) or "runs" not in curves or "settings" not in curves:
-        raise ConfigError("regularization_explorer: expected the dict of chapters/results/regularization_curves.json "
-                          "(keys 'settings' and 'runs'); make it with benchmarks/bench_regularization.py")
+        raise ConfigError(f"regularization_explorer: curves must be the dict of "
+                          f"chapters/results/regularization_curves.json (keys 'settings' and 'runs'), got "
+                          f"{type(curves).__name__}; make it with benchmarks/bench_regularization.py")
     grid = curves["settings"].get("grid") if isinstance(curves["settings"], dict) else None
     if not isinstance(grid, dict) or any(not isinstance(grid.get(k), (list, tuple)) or not grid.get(k)
                                          for k in _KEYS):

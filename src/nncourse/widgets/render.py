@@ -23,8 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .. import validation
+from ..errors import ConfigError
 from .static import figure_png
-from .training import format_number
+from .training import PlaygroundResult, format_number
 
 __all__ = ["PlaygroundFigure", "CLASS_COLORS", "nice_limit"]
 
@@ -36,8 +37,15 @@ _NICE = np.array([0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000])
 
 def nice_limit(value: float) -> float:
     """The smallest of 0.5, 1, 2, 5, 10, 20, ... that is at least ``value`` (axis tops change rarely)."""
+    value = validation.finite_number(value, "value", "nice_limit")
     i = int(np.searchsorted(_NICE, value))
     return float(_NICE[i]) if i < len(_NICE) else float(value)
+
+
+def _check_result(result, who):
+    if not isinstance(result, PlaygroundResult):
+        raise ConfigError(f"{who}: result must be the PlaygroundResult that train_playground returns, got "
+                          f"{type(result).__name__}; write figure.render(train_playground(settings))")
 
 
 def _boundary_cmap() -> ListedColormap:
@@ -98,6 +106,7 @@ class PlaygroundFigure:
 
     def update(self, result) -> None:
         """Move every dynamic artist to show ``result`` (no new artists are created)."""
+        _check_result(result, "PlaygroundFigure.update")
         s = result.settings
         self.image.set_data(result.grid)
         self.image.set_extent(result.extent)
@@ -155,6 +164,7 @@ class PlaygroundFigure:
 
         ``png``: options for ``figure_png`` (the static page uses ``PAGE_PNG``: smaller files).
         """
+        _check_result(result, "PlaygroundFigure.render")
         self.update(result)
         self.draw()
         return figure_png(self.fig, draw=False, **png)

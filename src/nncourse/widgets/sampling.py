@@ -39,12 +39,23 @@ def _check_name_model(model, who):
                           f"{type(model).__name__} with kind={model.kind!r}")
 
 
+def _temperatures(values, who):
+    """``values`` as a tuple of temperatures, each a finite number > 0."""
+    values = tuple(arguments.choices(values, "temperatures", who))
+    for i, t in enumerate(values):
+        validation.positive_float(t, f"temperatures[{i}]", who)
+    return values
+
+
 #: the slider's temperatures: from nearly greedy to nearly uniform
 TEMPERATURES = (0.2, 0.5, 0.8, 1.0, 1.3, 1.6, 2.0)
 
 
 def temperature_samples(model, temperatures=TEMPERATURES, *, n=24, seed=0):
     """``{temperature: [n names]}``, each temperature drawn with the same ``seed``."""
+    who = "temperature_samples"
+    _check_name_model(model, who)
+    temperatures = _temperatures(temperatures, who)
     return {t: sample_names(model, n, temperature=t, seed=seed) for t in temperatures}
 
 
@@ -91,7 +102,10 @@ def temperature_sampler(model, train_names, *, temperatures=TEMPERATURES, n=24, 
     who = "temperature_sampler"
     _check_name_model(model, who)
     known = arguments.names_collection(train_names, "train_names", who)
-    temperatures = tuple(arguments.choices(temperatures, "temperatures", who))
+    if not known:
+        raise ConfigError(f"{who}: train_names is empty, so no sampled name could be marked as already seen: "
+                          f"pass the names the model was trained on, such as splits.train")
+    temperatures = _temperatures(temperatures, who)
     n = validation.positive_int(n, "n", who)
     static = validation.boolean(static, "static", who)
     samples = temperature_samples(model, temperatures, n=n, seed=seed)
@@ -123,6 +137,9 @@ def render_next_char(models, prefix, *, top=None) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    who = "render_next_char"
+    _check_models(models, who)
+    validation.text(prefix, "prefix", who, allow_empty=True)
     fig = Figure(figsize=(8.0, 2.9), dpi=80)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -141,15 +158,20 @@ def render_next_char(models, prefix, *, top=None) -> bytes:
     return figure_png(fig, **PAGE_PNG)
 
 
+def _check_models(models, who):
+    arguments.mapping(models, "models", who, example="{'bigram': bigram_model, 'LSTM': lstm_model}")
+    for name, model in models.items():
+        _check_name_model(model, f"{who}: models[{name!r}]")
+
+
 def next_char_explorer(models, *, prefixes=PREFIXES):
     """Buttons over ``prefixes``; each shows P(next symbol | prefix) for every model in ``models``
     (a dict ``name -> NumPy model``), precomputed so that it works in the static book."""
     who = "next_char_explorer"
-    arguments.mapping(models, "models", who, example="{'bigram': bigram_model, 'LSTM': lstm_model}")
-    for name, model in models.items():
-        _check_name_model(model, f"{who}: models[{name!r}]")
+    _check_models(models, who)
     prefixes = arguments.choices(prefixes, "prefixes", who)
-    for prefix in prefixes:
+    for i, prefix in enumerate(prefixes):
+        validation.text(prefix, f"prefixes[{i}]", who, allow_empty=True)
         VOCAB.encode(prefix)                              # a clear error for letters outside a-z
     labels = [repr(p) if p else "(start)" for p in prefixes]
     axis = Axis("prefix", tuple(range(len(prefixes))), labels=labels, kind="buttons")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from ..scaling.memory import human_bytes, human_flops, scaling_figures
+from .. import validation
+from ..errors import ConfigError
+from ..scaling.memory import BYTES_PER_NUMBER, human_bytes, human_flops, scaling_figures
+from . import arguments
 from .static import Axis
 
 __all__ = ["scaling_calculator", "calculator_table", "MODEL_SIZES", "TOKENS", "WORKERS", "DTYPES"]
@@ -41,10 +44,30 @@ def calculator_table(n_params: int, tokens: int, world_size: int, dtype: str) ->
     return f"<table class='scaling-calculator'>{body}</table>"
 
 
+def _whole_numbers(values, name, who):
+    """``values`` as a non-empty list of whole numbers >= 1."""
+    values = arguments.choices(values, name, who)
+    for i, value in enumerate(values):
+        validation.positive_int(value, f"{name}[{i}]", who)
+    return values
+
+
 def scaling_calculator(*, model_sizes=MODEL_SIZES, model_labels=MODEL_LABELS, tokens=TOKENS,
                        workers=WORKERS, dtypes=DTYPES):
     """The static calculator: a ``VBox`` with ``.controls``, ``.stack`` and ``.links``."""
-    axes = [Axis("parameters", list(model_sizes), labels=list(model_labels), default=model_sizes[2]),
+    who = "scaling_calculator"
+    model_sizes, tokens, workers = (_whole_numbers(values, name, who) for name, values in
+                                    (("model_sizes", model_sizes), ("tokens", tokens), ("workers", workers)))
+    model_labels = arguments.choices(model_labels, "model_labels", who)
+    if any(not isinstance(label, str) for label in model_labels) or len(model_labels) != len(model_sizes):
+        raise ConfigError(f"{who}: model_labels must be one string per model size ({len(model_sizes)} of them), got "
+                          f"{model_labels!r:.60}")
+    dtypes = arguments.choices(dtypes, "dtypes", who)
+    for i, dtype in enumerate(dtypes):
+        if not isinstance(dtype, str) or dtype not in BYTES_PER_NUMBER:
+            raise ConfigError(f"{who}: dtypes[{i}] must be one of {', '.join(BYTES_PER_NUMBER)}, got {dtype!r:.40}")
+    axes = [Axis("parameters", list(model_sizes), labels=list(model_labels),
+                 default=model_sizes[min(2, len(model_sizes) - 1)]),
             Axis("tokens per worker", list(tokens), labels=[f"{t:,}" for t in tokens]),
             Axis("workers", list(workers), default=workers[1] if len(workers) > 1 else None),
             Axis("dtype", list(dtypes), kind="buttons")]

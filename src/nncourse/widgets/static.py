@@ -26,11 +26,14 @@ import itertools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import math
+import numbers
+
 import ipywidgets as W
 import numpy as np
 
 from ..errors import ConfigError
-from ..validation import boolean
+from ..validation import boolean, text
 
 __all__ = ["Axis", "precomputed_widget", "figure_png", "png_image"]
 
@@ -55,14 +58,33 @@ class Axis:
     default: object = None
 
     def __post_init__(self):
-        if isinstance(self.values, str) or not len(self.values):
+        text(self.label, "label", "Axis", allow_empty=True)
+        if isinstance(self.values, (str, bytes)) or not hasattr(self.values, "__len__") or not len(self.values):
             raise ConfigError(f"Axis {self.label!r} needs a non-empty list of values to choose from, got "
                               f"{self.values!r}: give at least one value")
+        for i, value in enumerate(self.values):
+            if not (value is None or isinstance(value, (str, numbers.Number))):
+                raise ConfigError(f"Axis {self.label!r}: values[{i}] is a {type(value).__name__} ({value!r:.40}); "
+                                  f"each of the values must be one choice (a number, a string or None): give the "
+                                  f"choices as a flat list, and their captions as labels")
+            if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isnan(value):
+                raise ConfigError(f"Axis {self.label!r}: values[{i}] is NaN, which equals no value, so the "
+                                  f"widget could never select it; leave it out of the values")
+        if self.labels is not None:
+            if isinstance(self.labels, (str, bytes)) or not hasattr(self.labels, "__len__") \
+                    or any(not isinstance(label, str) for label in self.labels):
+                raise ConfigError(f"Axis {self.label!r}: labels must be a list of strings, one caption per value, "
+                                  f"got {self.labels!r:.60}; or leave labels out to show the values themselves")
+            self.option_labels()                       # one label per value
+        if self.kind not in ("slider", "buttons"):
+            raise ConfigError(f"Axis {self.label!r}: kind must be 'slider' or 'buttons', got {self.kind!r}")
+        self.default_index()                           # the default is one of the values
 
     def option_labels(self) -> list[str]:
         labels = [str(v) for v in self.values] if self.labels is None else list(self.labels)
         if len(labels) != len(self.values):
-            raise ConfigError(f"Axis {self.label!r}: {len(self.values)} values but {len(labels)} labels")
+            raise ConfigError(f"Axis {self.label!r}: {len(self.values)} values but {len(labels)} labels; give "
+                              f"one label per value (or leave labels out to show the values themselves)")
         return labels
 
     def default_index(self) -> int:
@@ -94,11 +116,21 @@ def figure_png(fig, *, compress_level: int = 1, draw: bool = True, palette: bool
     picture to 256 colours first: about a quarter of the bytes, and a page holds dozens of them.
     ``draw=False`` encodes the canvas as it is (after blitting, see ``PlaygroundFigure``).
     """
-    draw = boolean(draw, "draw", "figure_png")
-    palette = boolean(palette, "palette", "figure_png")
+    who = "figure_png"
+    draw = boolean(draw, "draw", who)
+    palette = boolean(palette, "palette", who)
+    from matplotlib.figure import Figure
+    if not isinstance(fig, Figure):
+        raise ConfigError(f"{who}: fig must be a Matplotlib Figure, got {type(fig).__name__}; for an Axes "
+                          f"pass its figure (ax.figure)")
+    if not hasattr(fig.canvas, "buffer_rgba"):      # a Figure() made without pyplot has no pixels yet: use Agg
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig)
+    if isinstance(compress_level, bool) or not isinstance(compress_level, numbers.Integral) \
+            or not 0 <= compress_level <= 9:
+        raise ConfigError(f"{who}: compress_level must be a whole number from 0 (no compression) to 9 (smallest "
+                          f"file), got {compress_level!r}; 1 is quick, 6 is what pages use")
     from PIL import Image
-    if draw is not True or palette not in (True, False):      # the common call skips the checks
-        draw, palette = boolean(draw, "draw", "figure_png"), boolean(palette, "palette", "figure_png")
     if draw:
         fig.canvas.draw()
     picture = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
@@ -115,6 +147,15 @@ PAGE_PNG = dict(compress_level=6, palette=True)
 
 def png_image(png: bytes, **layout) -> W.Image:
     """An ``ipywidgets.Image`` holding PNG bytes (scaled to its container's width at most)."""
+    if not isinstance(png, (bytes, bytearray)) or not png:
+        got = "empty bytes" if isinstance(png, (bytes, bytearray)) else type(png).__name__
+        raise ConfigError(f"png_image: png must be the bytes of a PNG picture, got {got}; make them with "
+                          f"figure_png(fig)")
+    return _image(png, **layout)
+
+
+def _image(png, **layout) -> W.Image:
+    """``png_image`` without the check: also an empty placeholder (``b""``) that a live widget fills later."""
     return W.Image(value=png, format="png", layout=W.Layout(max_width="100%", height="auto", **layout))
 
 
@@ -127,8 +168,17 @@ def precomputed_widget(axes: Sequence[Axis], render: Callable[..., bytes], *, ti
     ``.controls`` attribute lists the axis widgets, ``.stack`` is the outer Stack and ``.links`` the
     ``jslink`` objects.
     """
-    if not axes:
-        raise ConfigError("precomputed_widget needs at least one Axis")
+    who = "precomputed_widget"
+    if isinstance(axes, Axis):
+        raise ConfigError(f"{who}: axes must be a list of Axis, got one Axis: write [Axis(...)]")
+    if not isinstance(axes, (list, tuple)) or not axes or any(not isinstance(a, Axis) for a in axes):
+        raise ConfigError(f"{who}: axes must be a non-empty list of Axis objects (one per slider), such as "
+                          f"[Axis('lr', [0.1, 0.3])], got {axes!r:.60}")
+    if not callable(render):
+        raise ConfigError(f"{who}: render must be a function of the axes' value indices that returns PNG bytes "
+                          f"(e.g. lambda i: figure_png(draw(i))), got {type(render).__name__}")
+    text(title, "title", who, allow_empty=True)
+    text(footer, "footer", who, allow_empty=True)
     controls = [a.make_widget() for a in axes]
     links = []
     rows = list(controls)

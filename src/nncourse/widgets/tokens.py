@@ -16,6 +16,7 @@ raw bytes (``\\xe2``).
 from __future__ import annotations
 
 import html
+import numbers
 
 import ipywidgets as W
 
@@ -47,7 +48,8 @@ def _shown(piece: bytes) -> str:
 def tokens_html(tokenizer, text: str) -> str:
     """``text`` as a row of coloured tokens, with a line counting tokens, bytes and bytes per token."""
     if not isinstance(text, str):
-        raise ConfigError(f"tokens_html expects a str, got {type(text).__name__}")
+        fix = "decode bytes first with .decode('utf-8')" if isinstance(text, bytes) else "pass text='...'"
+        raise ConfigError(f"tokens_html expects a str as text, got {type(text).__name__}; {fix}")
     _check_tokenizer(tokenizer, "tokenizer", "tokens_html")
     ids = tokenizer.encode(text)
     spans = []
@@ -86,7 +88,7 @@ def _labelled(tokenizers):
         raise ConfigError(f"{who}: tokenizers must be a list or a dict of tokenizers, such as {{'512': tok}}, got "
                           f"{type(tokenizers).__name__}")
     if not items:
-        raise ConfigError("token_explorer needs at least one tokenizer, e.g. {'512': tok}")
+        raise ConfigError("token_explorer: tokenizers is empty; pass at least one tokenizer, e.g. {'512': tok}")
     for label, tok in items:
         _check_tokenizer(tok, f"tokenizers[{label!r}]", who)
     if not isinstance(tokenizers, dict):
@@ -108,11 +110,16 @@ def token_explorer(tokenizers, examples=None, *, static=True, default=None):
                           f"not to be'}}, got {type(examples).__name__}")
     examples = dict(EXAMPLES if examples is None else examples)
     if not examples:
-        raise ConfigError("token_explorer needs at least one example text")
+        raise ConfigError("token_explorer: examples is empty; pass at least one example text, such as "
+                          "{'mine': 'To be or not to be'} (or leave examples out for the default ones)")
     for name, text in examples.items():
         if not isinstance(text, str):
             raise ConfigError(f"token_explorer: examples[{name!r}] must be a text (str), got {type(text).__name__}")
-    start = labels.index(str(default)) if default is not None and str(default) in labels else 0
+    if default is not None and (not isinstance(default, (str, numbers.Integral)) or isinstance(default, bool)
+                                or str(default) not in labels):
+        raise ConfigError(f"token_explorer: default must be one of the tokenizers' labels {labels} (or None for "
+                          f"the first), got {default!r:.40}")
+    start = labels.index(str(default)) if default is not None else 0
     slider = W.SelectionSlider(options=list(zip(labels, range(len(labels)))), index=start,
                                description="vocabulary size", continuous_update=True,
                                style={"description_width": "initial"}, layout=W.Layout(width="420px"))

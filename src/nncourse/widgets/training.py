@@ -268,7 +268,8 @@ def train_playground(settings: PlaygroundSettings | None = None, **changes) -> P
     if settings is None:
         settings = PlaygroundSettings()
     if not isinstance(settings, PlaygroundSettings):
-        raise ConfigError(f"train_playground expects PlaygroundSettings, got {type(settings).__name__}")
+        raise ConfigError(f"train_playground expects PlaygroundSettings, got {type(settings).__name__} as settings: "
+                          f"write train_playground(PlaygroundSettings(learning_rate=0.03, ...))")
     if changes:
         settings = settings.replace(**changes)
     s = settings
