@@ -442,34 +442,6 @@ def test_torch_twin_float32(hf32):
     assert np.asarray(out)[0, len(ids):].tolist() == _hf_greedy(hf32, ids, 24)
 
 
-@pytest.fixture(scope="module")
-def hf64(hf32):
-    """The float64 reference: a float64 copy of the one transformers model this file loads."""
-    import copy
-
-    import torch
-
-    return copy.deepcopy(hf32).to(torch.float64)
-
-
-@pytest.fixture(scope="module")
-def np64():
-    from nncourse.pretrained import load_smollm2
-
-    return load_smollm2(dtype=np.float64)
-
-
-def test_float64_against_stock_transformers(np64, hf64):
-    """Stock transformers keeps RMSNorm's variance and the rotary tables in float32 even in a float64
-    model (about 1e-5 off), so 1e-4 is the bound against it; the next test removes that float32."""
-    model, tok = np64
-    assert model.dtype == np.float64
-    for prompt in PROMPTS[:3]:
-        ids = tok.encode(prompt)
-        logits = model(np.array([ids]))[0]
-        assert logits.dtype == np.float64 and np.abs(logits - _hf_logits(hf64, ids)).max() <= 1e-4, prompt
-
-
 def _rms_norm_float64(self, hidden_states):
     """``LlamaRMSNorm.forward`` without its cast to float32: the variance in the input's dtype."""
     import torch
@@ -512,7 +484,41 @@ def _float64_norms_and_rotary(model):
                 m.forward = old
 
 
-def test_float64_logits_equal_a_float64_reference(np64, hf64):
+@pytest.fixture(scope="module")
+def float64_logits(hf32):
+    """Float64 logits of every prompt from our NumPy Llama, from stock transformers and from transformers
+    with float64 norms and rotary tables. Each float64 model (1 GB) is made, run and freed here, so the
+    tests hold arrays only; the transformers one is a float64 copy of the model this file already loaded."""
+    import copy
+
+    import torch
+
+    from nncourse.pretrained import load_smollm2
+
+    model, tok = load_smollm2(dtype=np.float64)
+    ids = [tok.encode(p) for p in PROMPTS]
+    ours = [model(np.array([i]))[0] for i in ids]
+    dtype = model.dtype
+    del model
+    hf64 = copy.deepcopy(hf32).to(torch.float64)
+    stock = [_hf_logits(hf64, i) for i in ids]
+    with _float64_norms_and_rotary(hf64):
+        float64 = [_hf_logits(hf64, i) for i in ids]
+    restored = "forward" not in hf64.model.norm.__dict__ and "forward" not in hf64.model.rotary_emb.__dict__
+    attention = hf64.config._attn_implementation
+    del hf64
+    return dict(ids=ids, dtype=dtype, ours=ours, stock=stock, float64=float64, restored=restored, attention=attention)
+
+
+def test_float64_against_stock_transformers(float64_logits):
+    """Stock transformers keeps RMSNorm's variance and the rotary tables in float32 even in a float64
+    model (about 1e-5 off), so 1e-4 is the bound against it; the next test removes that float32."""
+    assert float64_logits["dtype"] == np.float64
+    for prompt, ours, theirs in zip(PROMPTS, float64_logits["ours"], float64_logits["stock"]):
+        assert ours.dtype == theirs.dtype == np.float64 and np.abs(ours - theirs).max() <= 1e-4, prompt
+
+
+def test_float64_logits_equal_a_float64_reference(float64_logits):
     """The proof in float64: against transformers with RMSNorm's variance and the rotary tables in float64
     too, both twins are within 1e-6 (measured about 3e-13 on five prompts, where stock transformers is
     about 1e-5 off). The attention is sdpa, which stays in float64; the eager path would compute the
@@ -522,19 +528,15 @@ def test_float64_logits_equal_a_float64_reference(np64, hf64):
     from nncourse.models.torch import Llama as TorchLlama
     from nncourse.pretrained import load_smollm2
 
-    assert hf64.config._attn_implementation == "sdpa", "eager attention takes its softmax in float32"
-    model, tok = np64
-    ids = [tok.encode(p) for p in PROMPTS]
-    ours = [model(np.array([i]))[0] for i in ids]
-    with _float64_norms_and_rotary(hf64):
-        theirs = [_hf_logits(hf64, i) for i in ids]
-    assert "forward" not in hf64.model.norm.__dict__ and "forward" not in hf64.model.rotary_emb.__dict__
+    assert float64_logits["attention"] == "sdpa", "eager attention takes its softmax in float32"
+    assert float64_logits["restored"], "the float64 patch must leave the instance's own forward methods"
+    ours, theirs = float64_logits["ours"], float64_logits["float64"]
     for prompt, a, b in zip(PROMPTS, ours, theirs):
         assert b.dtype == np.float64 and np.abs(a - b).max() <= 1e-6, (prompt, np.abs(a - b).max())
     twin, _ = load_smollm2(backend="torch", dtype=torch.float64)
     assert isinstance(twin, TorchLlama) and twin.embed_tokens.weight.dtype == torch.float64
     with torch.no_grad():
-        for prompt, i, a, b in zip(PROMPTS[:3], ids, ours, theirs):
+        for prompt, i, a, b in zip(PROMPTS[:3], float64_logits["ids"], ours, theirs):
             logits = twin(np.array([i]))[0].numpy()
             assert np.abs(logits - b).max() <= 1e-6, prompt
             assert np.abs(logits - a).max() <= 1e-9, prompt        # the two float64 twins agree far closer
