@@ -248,6 +248,49 @@ def test_kv_cache_bytes():
     assert model.new_cache(3).nbytes == models.kv_cache_bytes(2, 2, 4, T_MAX, 3, 4)
 
 
+# ----------------------------------------------------------------------------- attention weights
+def test_keep_attention_keeps_each_heads_weights():
+    """``self_attn.keep_attention = True`` keeps the last forward's weights (N, H, T, S): causal rows that
+    sum to one, equal to softmax(q k^T / sqrt(D)) recomputed by hand for layer 0 (query head h reads KV head
+    h // G), the last row again after a cached step; off again, nothing is kept (chapter 17's sinks)."""
+    from nncourse.numpy_nn.functional import rotary, softmax
+
+    model = models.Llama(**_config(2), seed=6, dtype=np.float64)
+    _randomise(model, 6)
+    idx = _tokens((2, 7), seed=8)
+    attn = [block.self_attn for block in model.layers]
+    assert all(a.attention_weights is None for a in attn)
+    model(idx)
+    assert all(a.attention_weights is None for a in attn)                # off by default: nothing kept
+    for a in attn:
+        a.keep_attention = True
+    model(idx)
+    H, K, D, T = 4, 2, 4, 7
+    for a in attn:
+        w = a.attention_weights
+        assert w.shape == (2, H, T, T) and w.dtype == np.float64
+        np.testing.assert_allclose(w.sum(axis=-1), 1.0, atol=1e-12)
+        assert np.all(w[..., np.triu_indices(T, 1)[0], np.triu_indices(T, 1)[1]] == 0)   # no look ahead
+    x = model.layers[0].input_layernorm(model.embed_tokens(idx))          # (2, T, C)
+    q = (x @ attn[0].q_proj.weight.data.T).reshape(2, T, H, D).transpose(0, 2, 1, 3)
+    k = (x @ attn[0].k_proj.weight.data.T).reshape(2, T, K, D).transpose(0, 2, 1, 3)
+    q, k = rotary(q, np.arange(T), 500.0), rotary(k, np.arange(T), 500.0)
+    scores = q @ np.repeat(k, H // K, axis=1).transpose(0, 1, 3, 2) / np.sqrt(D)
+    scores = np.where(np.tril(np.ones((T, T), bool)), scores, -np.inf)
+    np.testing.assert_allclose(attn[0].attention_weights, softmax(scores), atol=1e-12)
+    full = [a.attention_weights for a in attn]
+    cache = model.new_cache(2)
+    model(idx[:, :-1], cache=cache)
+    model(idx[:, -1:], cache=cache)                                       # one new token sees all 7 keys
+    for a, w in zip(attn, full):
+        assert a.attention_weights.shape == (2, H, 1, T)
+        np.testing.assert_allclose(a.attention_weights[:, :, 0], w[:, :, -1], atol=1e-12)
+    for a in attn:
+        a.keep_attention = False
+    model(idx)
+    assert all(a.attention_weights is None for a in attn)
+
+
 # ------------------------------------------------------------------------------ frozen parameters
 def test_frozen_parameters_get_no_gradient_and_do_not_move():
     model = models.Llama(**_config(2), seed=0, dtype=np.float64)
