@@ -88,12 +88,19 @@ def test_recurrent_lm_checks_nonlinearity_for_every_cell(cell, nonlinearity):
             lambda: twins.RecurrentLM(cell, 4, 8, nonlinearity=nonlinearity))
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_relu_is_refused_where_it_would_be_ignored(cell):
+    _raises(ConfigError, ["nonlinearity='relu' applies to cell='rnn' only", "Drop nonlinearity"],
+            lambda: charlm.RecurrentLM(cell, 4, 8, nonlinearity="relu"))
+    assert charlm.RecurrentLM("rnn", 4, 8, nonlinearity="relu").rnn.nonlinearity == "relu"
+
+
 def test_bigram_counts_next_logits_checks_its_context():
     counts = charlm.BigramCounts().fit(NAMES)
     _raises(DTypeError, ["next_logits", "context must hold integer character ids"],
             lambda: counts.next_logits(np.array([[0.5]])))
     _raises(ShapeError, ["context holds no examples"], lambda: counts.next_logits(np.zeros((0, 1), np.int64)))
-    _raises(ShapeError, ["context must have shape (names, length)"], lambda: counts.next_logits(np.zeros((1, 1, 1), int)))
+    _raises(ShapeError, ["context must have shape (rows, length)"], lambda: counts.next_logits(np.zeros((1, 1, 1), int)))
     _raises(ConfigError, ["not been fitted", "model.fit(names)"], lambda: charlm.BigramCounts().next_logits([[0]]))
     np.testing.assert_allclose(counts.next_logits(np.array([[0], [1]])), np.log(counts.probs[[0, 1]]))
 

@@ -160,6 +160,9 @@ class RecurrentLM(nn.Module):
             raise ConfigError(f"RecurrentLM: nonlinearity must be 'tanh' or 'relu' (the RNN cell's activation; "
                               f"LSTM and GRU cells keep their own), got {nonlinearity!r}; leave it at the "
                               f"default 'tanh' unless you want nonlinearity='relu'")
+        if cell != "rnn" and nonlinearity != "tanh":
+            raise ConfigError(f"RecurrentLM: nonlinearity={nonlinearity!r} applies to cell='rnn' only; an {cell.upper()} "
+                              f"cell has its own sigmoid and tanh gates. Drop nonlinearity, or use cell='rnn'")
         rng = as_rng(seed)
         self.cell = cell
         self.embedding_dim = validation.positive_int(embedding_dim, "embedding_dim", "RecurrentLM")
@@ -203,7 +206,7 @@ def check_ids(ids, who, *, name, width=None, check_range=False):
     if ids.dtype.kind not in "iu":
         raise DTypeError(f"{who}: {name} must hold integer character ids (as VOCAB.encode and context_windows "
                          f"give them), got dtype {ids.dtype}: convert with {name}.astype(np.int64)")
-    shape = f"(examples, {width})" if width is not None else "(names, length)"
+    shape = f"(examples, {width})" if width is not None else "(rows, length)"
     if ids.ndim != 2 or (width is not None and ids.shape[1] != width) or ids.shape[1] == 0:
         hint = f": add a batch dimension with {name}[None, :]" if ids.ndim == 1 else ""
         raise ShapeError(f"{who}: {name} must have shape {shape}, got {ids.shape}{hint}")
