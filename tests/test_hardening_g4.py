@@ -100,7 +100,8 @@ def test_bigram_counts_next_logits_checks_its_context():
     _raises(DTypeError, ["next_logits", "context must hold integer character ids"],
             lambda: counts.next_logits(np.array([[0.5]])))
     _raises(ShapeError, ["context holds no examples"], lambda: counts.next_logits(np.zeros((0, 1), np.int64)))
-    _raises(ShapeError, ["context must have shape (rows, length)"], lambda: counts.next_logits(np.zeros((1, 1, 1), int)))
+    _raises(ShapeError, ["context must have shape (rows, length)"],
+            lambda: counts.next_logits(np.zeros((1, 1, 1), int)))
     _raises(ConfigError, ["not been fitted", "model.fit(names)"], lambda: charlm.BigramCounts().next_logits([[0]]))
     np.testing.assert_allclose(counts.next_logits(np.array([[0], [1]])), np.log(counts.probs[[0, 1]]))
 
@@ -137,7 +138,8 @@ def test_softmax_with_temperature_checks_its_logits_and_keeps_its_numbers():
     _raises(DTypeError, ["logits must be floats", "logits.astype(np.float64)"],
             lambda: charlm.softmax_with_temperature(np.array([1, 2])))
     _raises(ShapeError, ["logits is empty"], lambda: charlm.softmax_with_temperature(np.zeros((0, 5))))
-    _raises(ShapeError, ["logits must be a rectangular array"], lambda: charlm.softmax_with_temperature([[1.0, 2.0], [3.0]]))
+    _raises(ShapeError, ["logits must be a rectangular array"],
+            lambda: charlm.softmax_with_temperature([[1.0, 2.0], [3.0]]))
     z = np.array([[1.0, 2.0, 3.0]], np.float32)
     scaled = z.astype(np.float64) / 0.5                              # float64 as before the checks
     expected = np.exp(scaled - scaled.max()) / np.exp(scaled - scaled.max()).sum()
@@ -242,7 +244,8 @@ def test_train_gpt_names_model_and_every():
 
 def test_evaluate_gpt_names_model_and_batches_and_restores_the_mode():
     model = models.GPT(27, 8, 8, 2, 1, seed=0)
-    _raises(ConfigError, ["evaluate_gpt: model must be a GPT"], lambda: evaluate_gpt(None, length_sorted_batches(NAMES)))
+    _raises(ConfigError, ["evaluate_gpt: model must be a GPT"],
+            lambda: evaluate_gpt(None, length_sorted_batches(NAMES)))
     _raises(ConfigError, ["evaluate_gpt: batches must be an iterable", "length_sorted_batches(names)"],
             lambda: evaluate_gpt(model, None))
     _raises(ConfigError, ["batches held no target", "at least one"], lambda: evaluate_gpt(model, []))

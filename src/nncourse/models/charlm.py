@@ -161,8 +161,9 @@ class RecurrentLM(nn.Module):
                               f"LSTM and GRU cells keep their own), got {nonlinearity!r}; leave it at the "
                               f"default 'tanh' unless you want nonlinearity='relu'")
         if cell != "rnn" and nonlinearity != "tanh":
-            raise ConfigError(f"RecurrentLM: nonlinearity={nonlinearity!r} applies to cell='rnn' only; an {cell.upper()} "
-                              f"cell has its own sigmoid and tanh gates. Drop nonlinearity, or use cell='rnn'")
+            raise ConfigError(f"RecurrentLM: nonlinearity={nonlinearity!r} applies to cell='rnn' only; an "
+                              f"{cell.upper()} cell has its own sigmoid and tanh gates. Drop nonlinearity, or use "
+                              f"cell='rnn'")
         rng = as_rng(seed)
         self.cell = cell
         self.embedding_dim = validation.positive_int(embedding_dim, "embedding_dim", "RecurrentLM")
