@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError, TargetError
+from ..errors import ConfigError, DTypeError, ShapeError, TargetError
 from .. import validation as validation_module
 from ..numpy_nn import Adam, CrossEntropyLoss, Embedding, Linear, Module, MultiheadAttention, Sequential
 from ..numpy_nn.registry import load_torch_state, numpy_dtype_of, saveable, twin_of
@@ -95,6 +95,7 @@ class AttentionTagger(Module):
         self._require_forward(self._shape)
         N, L = self._shape
         self._check_grad_output(grad_output, (N, L, self.num_classes), self.dtype)
+        validation_module.finite(grad_output, "AttentionTagger.backward", argument="grad_output")
         g = self.head.backward(grad_output.reshape(N * L, -1)).reshape(N, L, -1)  # d h, (N, L, E)
         for attention in reversed(list(self.layers)):
             g = g + sum(attention.backward(g))        # residual: h + a(h) -> g + (dq + dk + dv)
@@ -103,7 +104,7 @@ class AttentionTagger(Module):
         return None
 
     def _check_tokens(self, tokens):
-        tokens = np.asarray(tokens)
+        tokens = validation_module.as_array(tokens, "tokens", "AttentionTagger")
         check_tokens(tokens, self.vocab_size, self.max_length)
         return tokens
 
@@ -128,6 +129,8 @@ def check_tokens(tokens, vocab_size, max_length):
     if tokens.ndim != 2 or not 1 <= tokens.shape[1] <= max_length:
         raise ShapeError(f"AttentionTagger expects tokens of shape (batch, length) with length <= "
                          f"{max_length}, got {tokens.shape}")
+    if tokens.shape[0] == 0:
+        raise ShapeError(f"AttentionTagger: tokens holds no sequences (shape {tokens.shape}); pass at least one row")
     if tokens.size and (tokens.min() < 0 or tokens.max() >= vocab_size):
         raise TargetError(f"AttentionTagger: tokens must lie in 0..{vocab_size - 1}, got values from "
                           f"{tokens.min()} to {tokens.max()}")
@@ -169,6 +172,13 @@ def predict_tokens(model, tokens, batch_size=1000):
 
 def exact_match(model, X, y):
     """Fraction of sequences whose every position is predicted correctly."""
+    X = validation_module.as_array(X, "X", "exact_match")
+    if X.dtype.kind not in "iu":
+        raise DTypeError(f"exact_match: X must hold integer tokens, got dtype {X.dtype}: pass the task's tokens "
+                         f"(X_test) or convert with X.astype(np.int64)")
+    if X.ndim != 2 or len(X) == 0:
+        raise ShapeError(f"exact_match: X must have shape (sequences, length) with at least one sequence, got "
+                         f"{X.shape}")
     predicted, y = predict_tokens(model, X), validation_module.as_array(y, "y", "exact_match")
     if y.dtype.kind not in "iu":
         raise TargetError(f"exact_match: y must hold integer classes (one per position), got dtype {y.dtype}")
@@ -200,6 +210,13 @@ def train_tagger(model, X, y, *, epochs=20, batch_size=64, lr=1e-2, seed=0, vali
     if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
         raise ConfigError(f"train_tagger: validation must be a pair (X_test, y_test), got "
                           f"{type(validation).__name__}")
+    if validation is not None:
+        X_test = validation_module.as_array(validation[0], "validation's X_test", "train_tagger")
+        y_test = validation_module.as_array(validation[1], "validation's y_test", "train_tagger")
+        if X_test.shape != y_test.shape:
+            raise ShapeError(f"train_tagger: validation=(X_test, y_test) must hold two arrays of one shape (a target "
+                             f"for every token), got {X_test.shape} and {y_test.shape}; pass the task's "
+                             f"(task.X_test, task.y_test)")
     X = validation_module.as_array(X, "X", "train_tagger")
     y = validation_module.as_array(y, "y", "train_tagger")
     if is_torch(model):

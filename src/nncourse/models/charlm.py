@@ -29,7 +29,7 @@ from .. import numpy_nn as nn
 from .. import validation
 from ..data.names import PAD_TARGET, VOCAB, context_windows, count_predictions, padded_batch
 from ..data.names import _check_names as check_names
-from ..errors import ConfigError
+from ..errors import ConfigError, DTypeError, ShapeError
 from ..numpy_nn.registry import load_numpy_state, load_torch_state, register_twin, saveable
 from ..train import fit, is_torch
 from ..utils import as_rng
@@ -73,6 +73,11 @@ class BigramCounts:
         return float(-np.log(self.probs[X[:, 0], Y]).mean())
 
     def next_logits(self, context):
+        """Log-probabilities of the next symbol after the last column of ``context`` (N, k) int."""
+        who = "BigramCounts.next_logits"
+        if self.probs is None:
+            raise ConfigError(f"{who}: the model has not been fitted; call model.fit(names) first")
+        context = check_ids(context, who, name="context", check_range=True)
         return np.log(self.probs[context[:, -1]])
 
     block_size = 1
@@ -91,14 +96,18 @@ class BigramNet(nn.Module):
         self.dtype = validation.float_dtype(dtype, "BigramNet")
         self.table = nn.Embedding(len(VOCAB), len(VOCAB), rng=rng, dtype=dtype)
         self.table.weight.data[...] = 0           # start from the uniform guess: loss log 27
+        self._out_shape = None
 
     def get_config(self):
         return {"dtype": self.dtype.name}
 
     def forward(self, X):                          # X (N, 1) int
+        X = check_ids(X, "BigramNet.forward", name="X", width=1)
+        self._out_shape = (len(X), len(VOCAB))
         return self.table(X[:, 0])                 # (N, 27): row X of W, i.e. one_hot(X) @ W
 
     def backward(self, grad_logits):
+        _check_backward(self, grad_logits, self._out_shape)
         self.table.backward(grad_logits)
 
 
@@ -118,17 +127,20 @@ class WindowMLP(nn.Module):
         self.hidden = nn.Linear(block_size * embedding_dim, hidden, rng=rng, dtype=dtype)
         self.act = nn.Tanh()
         self.out = nn.Linear(hidden, len(VOCAB), rng=rng, dtype=dtype)
+        self._e_shape = None
 
     def get_config(self):
         return {"block_size": self.block_size, "embedding_dim": self.embedding_dim, "hidden": self.hidden_size,
                 "dtype": self.dtype.name}
 
     def forward(self, X):                          # X (N, block) int
+        X = check_ids(X, "WindowMLP.forward", name="X", width=self.block_size)
         e = self.embedding(X)                      # (N, block, E)
         self._e_shape = e.shape
         return self.out(self.act(self.hidden(e.reshape(len(X), -1))))    # (N, 27)
 
     def backward(self, grad_logits):
+        _check_backward(self, grad_logits, None if self._e_shape is None else (self._e_shape[0], len(VOCAB)))
         g = self.hidden.backward(self.act.backward(self.out.backward(grad_logits)))
         self.embedding.backward(g.reshape(self._e_shape))
 
@@ -144,6 +156,14 @@ class RecurrentLM(nn.Module):
         super().__init__()
         if cell not in ("rnn", "lstm", "gru"):
             raise ConfigError(f"RecurrentLM: cell must be 'rnn', 'lstm' or 'gru', got {cell!r}")
+        if not isinstance(nonlinearity, str) or nonlinearity not in ("tanh", "relu"):
+            raise ConfigError(f"RecurrentLM: nonlinearity must be 'tanh' or 'relu' (the RNN cell's activation; "
+                              f"LSTM and GRU cells keep their own), got {nonlinearity!r}; leave it at the "
+                              f"default 'tanh' unless you want nonlinearity='relu'")
+        if cell != "rnn" and nonlinearity != "tanh":
+            raise ConfigError(f"RecurrentLM: nonlinearity={nonlinearity!r} applies to cell='rnn' only; an "
+                              f"{cell.upper()} cell has its own sigmoid and tanh gates. Drop nonlinearity, or use "
+                              f"cell='rnn'")
         rng = as_rng(seed)
         self.cell = cell
         self.embedding_dim = validation.positive_int(embedding_dim, "embedding_dim", "RecurrentLM")
@@ -159,33 +179,85 @@ class RecurrentLM(nn.Module):
             self.rnn = nn.RNN(embedding_dim, hidden, num_layers=num_layers, nonlinearity=nonlinearity,
                               batch_first=True, rng=rng, dtype=dtype)
         self.out = nn.Linear(hidden, len(VOCAB), rng=rng, dtype=dtype)
+        self._h_shape = None
 
     def get_config(self):
         return {"cell": self.cell, "embedding_dim": self.embedding_dim, "hidden": self.hidden_size,
                 "num_layers": self.num_layers, "nonlinearity": self.nonlinearity, "dtype": self.dtype.name}
 
     def forward(self, inputs, state=None):         # inputs (B, T) int
+        inputs = check_ids(inputs, "RecurrentLM.forward", name="inputs")
         h, self.state = self.rnn(self.embedding(inputs), state)       # (B, T, H)
         self._h_shape = h.shape
         B, T, H = h.shape
         return self.out(h.reshape(B * T, H)).reshape(B, T, -1)        # (B, T, 27)
 
     def backward(self, grad_logits):               # (B, T, 27)
+        _check_backward(self, grad_logits, None if self._h_shape is None else (*self._h_shape[:2], len(VOCAB)))
         B, T, V = grad_logits.shape
         g = self.out.backward(grad_logits.reshape(B * T, V)).reshape(self._h_shape)
         self.embedding.backward(self.rnn.backward(g))
 
 
+def check_ids(ids, who, *, name, width=None, check_range=False):
+    """What the models of this chapter (both back ends, given a NumPy view) accept as input: character ids
+    (N, width) with N >= 1, integers (``width`` None: any length >= 1). Cheap: type, dtype and shape only,
+    plus the ids' range with ``check_range`` (the NumPy ``Embedding`` checks it itself). Returns an array."""
+    ids = validation.as_array(ids, name, who)
+    if ids.dtype.kind not in "iu":
+        raise DTypeError(f"{who}: {name} must hold integer character ids (as VOCAB.encode and context_windows "
+                         f"give them), got dtype {ids.dtype}: convert with {name}.astype(np.int64)")
+    shape = f"(examples, {width})" if width is not None else "(rows, length)"
+    if ids.ndim != 2 or (width is not None and ids.shape[1] != width) or ids.shape[1] == 0:
+        hint = f": add a batch dimension with {name}[None, :]" if ids.ndim == 1 else ""
+        raise ShapeError(f"{who}: {name} must have shape {shape}, got {ids.shape}{hint}")
+    if len(ids) == 0:
+        raise ShapeError(f"{who}: {name} holds no examples (shape {ids.shape}); pass at least one row")
+    if check_range and (ids.min() < 0 or ids.max() >= len(VOCAB)):
+        raise ConfigError(f"{who}: {name} holds the id {int(ids.min() if ids.min() < 0 else ids.max())}, but "
+                          f"character ids run from 0 to {len(VOCAB) - 1}; encode names with VOCAB.encode")
+    return ids
+
+
+def _check_backward(model, grad_logits, shape):
+    """A model's ``backward``: after a forward pass, with the gradient of its logits (finite, same shape and
+    dtype). The NaN check sits here because a complete model is where a learner's own gradient comes in."""
+    who = f"{type(model).__name__}.backward"
+    model._require_forward(shape)
+    model._check_grad_output(grad_logits, shape, model.dtype)
+    validation.finite(grad_logits, who, argument="grad_logits")
+
+
+_KINDS = ("counts", "window", "sequence")
+_MODELS = "BigramCounts, BigramNet, WindowMLP or RecurrentLM"
+
+
+def _check_model(model, who, *, torch_ok=True):
+    """``model`` must be one of this chapter's language models (a torch twin too, with ``torch_ok``)."""
+    if getattr(model, "kind", None) not in _KINDS or not (isinstance(model, BigramCounts)
+                                                         or hasattr(model, "parameters")):
+        raise ConfigError(f"{who}: model must be one of chapter 8's language models ({_MODELS}, NumPy or "
+                          f"torch), got {type(model).__name__}; build one, e.g. charlm.WindowMLP(seed=0)")
+    if not torch_ok and not isinstance(model, (BigramCounts, nn.Module)):
+        raise ConfigError(f"{who}: model must be a NumPy model ({_MODELS}), got the torch model "
+                          f"{type(model).__name__}; convert it back with nncourse.numpy_nn.from_torch(model)")
+    return model
+
+
 def count_parameters(model):
     """Number of learned numbers (the counting model: its 27 x 27 table)."""
     if isinstance(model, BigramCounts):
-        return model.probs.size
+        return len(VOCAB) ** 2 if model.probs is None else model.probs.size
+    if not callable(getattr(model, "parameters", None)):
+        raise ConfigError(f"count_parameters: model must be a model with parameters (NumPy or torch) or a "
+                          f"BigramCounts, got {type(model).__name__} {model!r:.40}")
     return int(sum(p.numel() for p in model.parameters()))
 
 
 # ------------------------------------------------------------------------------------- data
 def encode(model, names):
     """``(inputs, targets)`` for ``model``: windows for window models, padded names for sequence models."""
+    _check_model(model, "encode")
     if model.kind == "sequence":
         return padded_batch(names)
     return context_windows(names, model.block_size)
@@ -224,6 +296,8 @@ def train_lm(model, names, *, epochs=1, batch_size=256, lr=1e-2, optimizer="adam
     A diverging run (NaN/inf, or an epoch's mean loss above 10x the reference) raises ``DivergenceError``.
     """
     batch_size = validation.positive_int(batch_size, "batch_size", "train_lm")
+    if max_steps is not None:
+        max_steps = validation.positive_int(max_steps, "max_steps", "train_lm")
     if optimizer not in ("adam", "sgd"):
         raise ConfigError(f"train_lm: optimizer must be 'adam' or 'sgd' (lower case), got {optimizer!r}; for "
                           f"another optimizer, build it yourself and train with nncourse.train.fit")
@@ -253,6 +327,7 @@ def train_lm(model, names, *, epochs=1, batch_size=256, lr=1e-2, optimizer="adam
 def evaluate_lm(model, names, *, batch_size=2048):
     """Mean cross-entropy in nats per character over every prediction in ``names`` (a float)."""
     batch_size = validation.positive_int(batch_size, "batch_size", "evaluate_lm")
+    _check_model(model, "evaluate_lm")
     if isinstance(model, BigramCounts):
         return model.nll(names)
     names = list(names)
@@ -284,9 +359,16 @@ def evaluate_lm(model, names, *, batch_size=2048):
 def softmax_with_temperature(logits, temperature=1.0):
     """softmax(logits / temperature) along the last axis, in float64. Low temperature sharpens the
     distribution towards the most likely symbol, high temperature flattens it towards uniform."""
-    if not temperature > 0:
-        raise ConfigError(f"temperature must be positive, got {temperature!r}")
-    z = np.asarray(logits, dtype=np.float64) / temperature
+    who = "softmax_with_temperature"
+    temperature = validation.positive_float(temperature, "temperature", who)
+    logits = validation.as_array(logits, "logits", who)
+    if logits.dtype.kind != "f":
+        raise DTypeError(f"{who}: logits must be floats (a model's output), got dtype {logits.dtype}: "
+                         f"convert with logits.astype(np.float64)")
+    if logits.size == 0:
+        raise ShapeError(f"{who}: logits is empty (shape {logits.shape}); pass at least one score")
+    validation.finite(logits, who, argument="logits")
+    z = logits.astype(np.float64) / temperature
     z = z - z.max(axis=-1, keepdims=True)
     p = np.exp(z)
     return p / p.sum(axis=-1, keepdims=True)
@@ -299,6 +381,8 @@ def sample_names(model, n, *, temperature=1.0, seed=0, max_length=20):
     """
     n = validation.positive_int(n, "n (how many names to draw)", "sample_names")
     max_length = validation.positive_int(max_length, "max_length", "sample_names")
+    _check_model(model, "sample_names", torch_ok=False)
+    validation.positive_float(temperature, "temperature", "sample_names")
     rng = as_rng(seed)
     end = VOCAB.end_index
     done = np.zeros(n, dtype=bool)
@@ -332,6 +416,10 @@ def sample_names(model, n, *, temperature=1.0, seed=0, max_length=20):
 
 def next_char_probs(model, prefix, *, temperature=1.0):
     """P(next symbol | the name so far is ``prefix``), a float64 array of 27 (NumPy models, counting model)."""
+    who = "next_char_probs"
+    _check_model(model, who, torch_ok=False)
+    validation.text(prefix, "prefix", who, allow_empty=True)
+    validation.positive_float(temperature, "temperature", who)
     code = VOCAB.encode(prefix)
     if model.kind == "sequence":
         logits = model(np.concatenate([[VOCAB.end_index], code])[None, :])[0, -1]
@@ -350,6 +438,10 @@ def gradient_by_distance(model, names):
     returns ``norms[d]`` = mean over the batch of ‖d loss / d x_{T-1-d}‖ (the gradient reaching the
     embedding ``d`` steps back), for ``d = 0 .. T-1``.
     """
+    if not isinstance(model, RecurrentLM):
+        raise ConfigError(f"gradient_by_distance: model must be a NumPy RecurrentLM (the gradient is followed "
+                          f"back through its recurrent layer), got {type(model).__name__}; build one with "
+                          f"charlm.RecurrentLM('rnn', seed=0)")
     lengths = {len(n) for n in names}
     if len(lengths) != 1:
         raise ConfigError("gradient_by_distance: pass names of one length (e.g. [n for n in names if len(n) == 10])")
@@ -374,6 +466,13 @@ def torch_twin(model):
     """The PyTorch twin of a NumPy language model, with the same weights (``nncourse.models.torch.charlm``)."""
     from ..torch_nn import from_numpy
 
+    if not isinstance(model, (BigramNet, WindowMLP, RecurrentLM)):
+        why = ("the counting model has no weights to copy" if isinstance(model, BigramCounts) else
+               "it is a torch model already" if hasattr(model, "state_dict") and not isinstance(model, nn.Module)
+               else "the twins exist for these three models only")
+        raise ConfigError(f"torch_twin: model must be a NumPy BigramNet, WindowMLP or RecurrentLM, got "
+                          f"{type(model).__name__} ({why}); for another NumPy model use "
+                          f"nncourse.torch_nn.from_numpy(model)")
     return from_numpy(model)
 
 

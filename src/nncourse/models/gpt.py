@@ -91,6 +91,20 @@ class GPT(Module):
 
     @classmethod
     def from_config(cls, config):
+        """A model built from ``get_config()``'s dict (the weights are the loader's job)."""
+        who = f"{cls.__name__}.from_config"
+        if not isinstance(config, dict):
+            raise ConfigError(f"{who}: config must be a dict such as model.get_config(), got "
+                              f"{type(config).__name__} {config!r:.40}")
+        required = ("vocab_size", "context_length", "d_model", "n_heads", "n_layers")
+        known = required + ("dropout", "dtype")
+        missing = [name for name in required if name not in config]
+        unknown = sorted(str(name) for name in config if name not in known)
+        if missing or unknown:
+            raise ConfigError(f"{who}: config " + (f"lacks {', '.join(missing)}" if missing else "")
+                              + ("; " if missing and unknown else "")
+                              + (f"has unknown keys {', '.join(unknown)}" if unknown else "")
+                              + f"; pass the dict that model.get_config() returns (keys {', '.join(known)})")
         return cls(**config, seed=0)
 
     def _init_weights(self, rng):
@@ -122,6 +136,7 @@ class GPT(Module):
         self._require_forward(self._shape)
         N, T = self._shape
         self._check_grad_output(grad_logits, (N, T, self.vocab_size), self.dtype)
+        validation.finite(grad_logits, "GPT.backward", argument="grad_logits")
         g = self.lm_head.backward(grad_logits.reshape(N * T, self.vocab_size))   # (N*T, C)
         g = self.ln_f.backward(g.reshape(N, T, self.d_model))
         g = self.blocks.backward(g)
@@ -155,7 +170,7 @@ class GPT(Module):
 
     # ------------------------------------------------------------------ checks
     def _check_tokens(self, idx, check_length=True):
-        idx = np.asarray(idx)
+        idx = validation.as_array(idx, "idx (the token ids)", "GPT")
         check_tokens(idx, self.vocab_size, self.context_length, check_length=check_length)
         return idx.astype(np.int64, copy=False)
 
@@ -176,6 +191,9 @@ def check_tokens(idx, vocab_size, context_length, *, check_length=True, cast="id
     if idx.ndim != 2 or idx.shape[1] == 0:
         hint = ": add a batch dimension with idx[None, :]" if idx.ndim == 1 else ""
         raise ShapeError(f"GPT expects tokens of shape (batch, seq), got {idx.shape}{hint}")
+    if idx.shape[0] == 0:
+        raise ShapeError(f"GPT: idx holds no sequences (tokens of shape {idx.shape}); pass at least one row of "
+                         f"token ids")
     if check_length and idx.shape[1] > context_length:
         raise ShapeError(
             f"GPT: the sequence has {idx.shape[1]} tokens but context_length is "

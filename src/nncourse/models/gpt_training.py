@@ -24,6 +24,7 @@ from ..data.names import _check_names as check_names
 from ..errors import ConfigError, ShapeError
 from ..numpy_nn import lr_scheduler as np_sched
 from ..train import fit, is_torch
+from ..train.backend import backend_of
 
 __all__ = ["train_gpt", "name_batches", "evaluate_gpt", "sample_sequences", "sample_names",
            "length_sorted_batches", "addition_problems", "addition_split", "ADDITION_VOCAB",
@@ -104,8 +105,12 @@ def train_gpt(model, batches, steps, *, lr=3e-3, weight_decay=0.01, warmup=100, 
     many steps. Raises ``DivergenceError`` if the run diverges (NaN/inf, or the mean loss of a stretch of
     steps above 10x the reference).
     """
+    backend_of(model, "train_gpt")
     steps = validation.positive_int(steps, "steps", "train_gpt")
     warmup = validation.positive_int(warmup, "warmup", "train_gpt")
+    if every is not None:
+        every = validation.positive_int(every, "every (print the loss every so many steps; None: never)",
+                                        "train_gpt")
     if isinstance(batches, (list, tuple)):
         raise ConfigError(f"train_gpt: batches must be an iterator that yields (inputs, targets) pairs, got a "
                           f"{type(batches).__name__}; pass iter(batches), or an endless stream such as "
@@ -136,21 +141,36 @@ def train_gpt(model, batches, steps, *, lr=3e-3, weight_decay=0.01, warmup=100, 
 # ------------------------------------------------------------------------------------ evaluation
 def evaluate_gpt(model, batches):
     """Mean cross-entropy in nats per predicted token over all ``(inputs, targets)`` of ``batches``."""
+    who = "evaluate_gpt"
+    if not (callable(model) and hasattr(model, "training") and hasattr(model, "parameters")):
+        raise ConfigError(f"{who}: model must be a GPT (NumPy or torch), got {type(model).__name__} {model!r:.40}")
+    if isinstance(batches, (str, bytes)) or not hasattr(batches, "__iter__"):
+        raise ConfigError(f"{who}: batches must be an iterable of (inputs, targets) pairs, such as "
+                          f"length_sorted_batches(names), got {type(batches).__name__} {batches!r:.40}")
     total, count = 0.0, 0
     was_training = model.training
     model.eval()
-    for inputs, targets in batches:
-        n = int((targets != PAD_TARGET).sum())
-        if is_torch(model):
-            import torch
+    try:
+        for pair in batches:
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise ConfigError(f"{who}: batches must yield (inputs, targets) pairs, got a {type(pair).__name__}; "
+                                  f"pass e.g. length_sorted_batches(names)")
+            inputs, targets = pair
+            n = int((targets != PAD_TARGET).sum())
+            if is_torch(model):
+                import torch
 
-            with torch.no_grad():
-                loss = float(_torch_loss(model(torch.from_numpy(inputs)), torch.from_numpy(targets)))
-        else:
-            loss = float(_numpy_loss(model(inputs), targets)[0])
-        total += loss * n
-        count += n
-    model.train(was_training)
+                with torch.no_grad():
+                    loss = float(_torch_loss(model(torch.from_numpy(inputs)), torch.from_numpy(targets)))
+            else:
+                loss = float(_numpy_loss(model(inputs), targets)[0])
+            total += loss * n
+            count += n
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ConfigError(f"{who}: batches held no target to predict (no pairs, or only padding); pass at least one "
+                          f"(inputs, targets) pair, e.g. length_sorted_batches(names)")
     return total / count
 
 

@@ -85,6 +85,10 @@ class BasicBlock(Module):
         return [getattr(self, name) for name in names]
 
     def forward(self, x):
+        x = check_float_array(x, "BasicBlock")
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ShapeError(f"BasicBlock expects an input x of shape (batch, {self.in_channels}, height, width) "
+                             f"(NCHW), got {x.shape}")
         out = x
         for layer in self._main_path():
             out = layer(out)                                     # F(x)
@@ -189,8 +193,8 @@ class ResNet(Module):
     def forward(self, x):
         x = check_float_array(x, "ResNet")
         if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ShapeError(f"ResNet expects images of shape (batch, {self.in_channels}, height, width), got "
-                             f"{x.shape}" + (": reshape flattened digits with x.reshape(-1, 1, 28, 28)"
+            raise ShapeError(f"ResNet expects an input x of images of shape (batch, {self.in_channels}, height, "
+                             f"width), got {x.shape}" + (": reshape flattened digits with x.reshape(-1, 1, 28, 28)"
                                              if x.ndim == 2 and x.shape[1] == 784 else ""))
         for layer in self._stem() + self._stages():
             x = layer(x)
@@ -203,6 +207,8 @@ class ResNet(Module):
         gradient of its channel's mean), the stages and the stem."""
         self._require_forward(self._pooled_shape)
         n, c, h, w = self._pooled_shape
+        self._check_grad_output(grad_output, (n, self.num_classes), self.dtype)
+        validation.finite(grad_output, "ResNet.backward", argument="grad_output")
         g = self.fc.backward(grad_output)                     # (N, C)
         # (C, H, W, N) in memory (the layout of the convolutions, see numpy_nn/conv.py), seen as NCHW
         g = np.broadcast_to((g / (h * w)).T[:, None, None, :], (c, h, w, n)).copy().transpose(3, 0, 1, 2)

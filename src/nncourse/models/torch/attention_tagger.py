@@ -5,7 +5,8 @@ import numpy as np
 import torch
 
 from ...torch_nn.dtypes import torch_dtype
-from ...errors import ConfigError
+from ...errors import ConfigError, DTypeError
+from ..attention_tagger import AttentionTagger as NumpyAttentionTagger
 from ..attention_tagger import check_config, check_tokens
 
 __all__ = ["AttentionTagger", "attention_tagger_from_numpy"]
@@ -36,6 +37,9 @@ class AttentionTagger(torch.nn.Module):
         self.attention_maps = []
 
     def forward(self, tokens):                       # (N, L) int64
+        if not isinstance(tokens, torch.Tensor):
+            raise DTypeError(f"AttentionTagger (torch): tokens must be a torch tensor of integer ids, got "
+                             f"{type(tokens).__name__}; convert with torch.as_tensor(tokens)")
         check_tokens(tokens.detach().cpu().numpy(), self.token_embedding.num_embeddings,
                      self.position_embedding.num_embeddings)     # the NumPy twin's checks, the same words
         L = tokens.shape[1]
@@ -51,6 +55,9 @@ class AttentionTagger(torch.nn.Module):
 
 def attention_tagger_from_numpy(model):
     """A torch ``AttentionTagger`` with the NumPy model's weights (same names, same shapes)."""
+    if not isinstance(model, NumpyAttentionTagger):
+        raise ConfigError(f"attention_tagger_from_numpy: model must be a NumPy AttentionTagger, got "
+                          f"{type(model).__name__}; for another NumPy model use nncourse.torch_nn.from_numpy(model)")
     # skip_init: no random initialisation (it would draw from torch's global generator for nothing)
     twin = torch.nn.utils.skip_init(AttentionTagger, model.vocab_size, model.max_length, model.embed_dim,
                                     model.num_heads, model.num_layers, model.num_classes,

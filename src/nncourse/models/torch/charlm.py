@@ -8,10 +8,24 @@ NumPy ones. The pairs are declared in ``models/charlm.py``.
 import numpy as np
 import torch
 
+from ...errors import DTypeError
 from ...torch_nn import from_numpy
 from .. import charlm
 
 __all__ = ["BigramNet", "WindowMLP", "RecurrentLM"]
+
+
+def _check_ids(x, who, width=None):
+    """The NumPy twin's checks of the input (``charlm.check_ids``, the same words), on a tensor of ids; the ids'
+    range too, since torch's ``Embedding`` would fail with an IndexError."""
+    if not isinstance(x, torch.Tensor):
+        raise DTypeError(f"{who}: x must be a torch tensor of character ids, got {type(x).__name__}; convert "
+                         f"with torch.as_tensor(x)")
+    if x.dtype not in (torch.int64, torch.int32):
+        raise DTypeError(f"{who}: x must hold integer character ids (torch.int64), got {x.dtype}: convert with "
+                         f"x.long()")
+    charlm.check_ids(x.detach().cpu().numpy(), who, name="x", width=width, check_range=True)
+    return x
 
 
 class BigramNet(torch.nn.Module):
@@ -27,6 +41,7 @@ class BigramNet(torch.nn.Module):
         self.table = from_numpy(twin.table)
 
     def forward(self, x):                          # x (N, 1) int
+        x = _check_ids(x, "BigramNet.forward", width=1)
         return self.table(x[:, 0])                 # (N, 27)
 
 
@@ -45,6 +60,7 @@ class WindowMLP(torch.nn.Module):
         self.out = from_numpy(twin.out)
 
     def forward(self, x):                          # x (N, block) int
+        x = _check_ids(x, "WindowMLP.forward", width=self.block_size)
         e = self.embedding(x)                      # (N, block, E)
         return self.out(torch.tanh(self.hidden(e.reshape(len(x), -1))))   # (N, 27)
 
@@ -66,5 +82,6 @@ class RecurrentLM(torch.nn.Module):
         self.out = from_numpy(twin.out)
 
     def forward(self, x):                          # x (B, T) int
+        x = _check_ids(x, "RecurrentLM.forward")
         h, _ = self.rnn(self.embedding(x))         # (B, T, H)
         return self.out(h)                         # (B, T, 27)

@@ -79,7 +79,7 @@ class GPT(torch.nn.Module):
         if isinstance(idx, np.ndarray):
             idx = torch.from_numpy(idx)
         if not isinstance(idx, torch.Tensor):
-            idx = torch.as_tensor(idx)
+            idx = torch.from_numpy(validation.as_array(idx, "idx (the token ids)", "GPT"))
         numpy_gpt.check_tokens(idx.detach().cpu().numpy(), self.vocab_size, self.context_length,
                                check_length=check_length, cast="idx.long()")
         return idx.long()

@@ -7,11 +7,26 @@ model and copies its state), so both back ends can be compared number for number
 
 import torch
 
+from ...errors import DTypeError, ShapeError
 from ...numpy_nn.registry import load_numpy_state
-from ...validation import boolean
+from ...validation import as_array, boolean, finite, positive_int
 from .. import resnet as numpy_resnet
 
 __all__ = ["BasicBlock", "ResNet"]
+
+
+def _check_images(x, channels, who):
+    """Cheap checks of a batch of images (a float tensor (N, channels, H, W)): type, dtype and shape."""
+    if not isinstance(x, torch.Tensor):
+        as_array(x, "input x", who)                           # a ragged list gets its own words
+        raise DTypeError(f"{who}: the input x must be a torch tensor of images, got {type(x).__name__}; convert "
+                         f"with torch.as_tensor(x, dtype=torch.float32)")
+    if not x.is_floating_point():
+        raise DTypeError(f"{who} expects a floating-point input x, got {x.dtype}: convert it with x.float()")
+    if x.ndim != 4 or x.shape[1] != channels:
+        raise ShapeError(f"{who} expects an input x of shape (batch, {channels}, height, width) (NCHW), got "
+                         f"{tuple(x.shape)}")
+    return x
 
 
 class BasicBlock(torch.nn.Module):
@@ -20,8 +35,15 @@ class BasicBlock(torch.nn.Module):
     def __init__(self, in_channels, out_channels, stride=1, *, residual=True, batch_norm=True,
                  dtype=torch.float32):
         super().__init__()
+        from ...torch_nn.dtypes import torch_dtype
+
+        in_channels = positive_int(in_channels, "in_channels", "BasicBlock")
+        out_channels = positive_int(out_channels, "out_channels", "BasicBlock")
+        stride = positive_int(stride, "stride", "BasicBlock")
         residual = boolean(residual, "residual", "BasicBlock")
         batch_norm = boolean(batch_norm, "batch_norm", "BasicBlock")
+        dtype = torch_dtype(dtype)
+        self.in_channels = in_channels
         self.residual, self.batch_norm = residual, batch_norm
 
         def conv(c_in, c_out, k, s):
@@ -39,6 +61,7 @@ class BasicBlock(torch.nn.Module):
             self.downsample = torch.nn.Sequential(*layers)
 
     def forward(self, x):
+        x = _check_images(x, self.in_channels, "BasicBlock")
         out = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
         if self.residual:
             out = out + (x if self.downsample is None else self.downsample(x))
@@ -72,6 +95,10 @@ class ResNet(torch.nn.Module):
         load_numpy_state(self, twin)
 
     def forward(self, x):
+        x = _check_images(x, self.config["in_channels"], "ResNet")     # the NumPy twin's checks, the same words
+        if len(x) == 0:
+            raise ShapeError(f"ResNet got an empty batch (input x of shape {tuple(x.shape)}): pass at least one image")
+        finite(x.detach().cpu().numpy(), "ResNet", argument="input x")
         x = torch.relu(self.bn1(self.conv1(x)))
         for stage in range(1, self.stages + 1):
             x = getattr(self, f"layer{stage}")(x)
