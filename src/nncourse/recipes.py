@@ -161,7 +161,7 @@ class Recipe:
         if X[0].size != pixels:
             raise ShapeError(f"{who}: X has shape {X.shape}, {X[0].size} numbers per image, but {self.name!r} reads "
                              f"{pixels} pixels per image; pass X shaped (images, {pixels}) (or (images, 28, 28))")
-        validation.finite(X, who, argument="images in X")
+        validation.finite(X, who, argument="input X")
         return X
 
     def describe(self):

@@ -110,7 +110,8 @@ def _check_rows(rows, who):
     for row in rows:
         missing = [c for c in _COLUMNS if c not in row]
         if missing:
-            raise ConfigError(f"{who}: a row of rows lacks {missing}: every row needs {list(_COLUMNS)}, got {row!r:.80}")
+            raise ConfigError(f"{who}: a row of rows lacks {missing}: every row needs {list(_COLUMNS)}, "
+                              f"got {row!r:.80}")
 
 
 def _cells(rows):
