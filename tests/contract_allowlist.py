@@ -77,12 +77,13 @@ RULES = [
      "a convolution kernel may hold integer weights (the Sobel and Laplacian presets of PRESET_KERNELS do)",
      lambda c: c.parameter in ("images", "image", "kernel") and c.label == "int array" and c.outcome == "silent"),
     ("none-means-default",
-     "cmap=None is matplotlib's own spelling of 'the default colormap'",
-     lambda c: c.parameter == "cmap" and c.label == "None" and c.outcome == "silent"),
+     "cmap=None is matplotlib's own spelling of 'the default colormap'; map_location=None is torch.load's "
+     "(every tensor goes back to the device it was saved from)",
+     lambda c: c.parameter in ("cmap", "map_location") and c.label == "None" and c.outcome == "silent"),
     ("any-shape",
      "ops along one axis or element by element (softmax and its backward, log-softmax, curve) accept any "
-     "number of dimensions, as torch's do",
-     lambda c: c.label.endswith("wrong ndim") and c.outcome == "silent"
+     "number of dimensions, and a batch of zero rows (giving zero rows), as torch's do",
+     lambda c: (c.label.endswith("wrong ndim") or c.label == "empty") and c.outcome == "silent"
      and c.callable.rsplit(".", 1)[-1] in ("softmax", "log_softmax", "softmax_backward", "curve",
                                             "softmax_with_temperature")),
     ("no-pre-tokenization",
@@ -106,12 +107,13 @@ RULES = [
      and c.parameter in ("dim", "axis", "start_dim", "end_dim", "dim0", "dim1")),
     ("zero-is-a-count",
      "0 is a meaningful value for offsets and optional amounts (padding, shifts, warm-up steps, worker "
-     "processes, an index, copies of augmentation): torch and NumPy accept it too",
+     "processes, an index, copies of augmentation, the first axis, worker rank 0, zero bytes to send): torch "
+     "and NumPy accept it too",
      lambda c: c.label == "0" and c.outcome == "silent"
      and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
                          "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
                          "crash_after", "verbose", "top", "digit", "y", "label", "key_position",
-                         "hidden_layers", "epoch", "compress_level")),
+                         "hidden_layers", "epoch", "compress_level", "axis", "fail_rank", "nbytes")),
     ("any-ignore-index",
      "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
      lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),
@@ -143,6 +145,24 @@ RULES = [
      "nothing extra to show",
      lambda c: c.label == "empty list" and c.outcome == "silent"
      and isinstance(c.meta.get("default"), (tuple, list, set, frozenset)) and len(c.meta["default"]) == 0),
+    ("nothing-there-yet",
+     "a reader documented to answer 'nothing yet' for a place that does not exist yet returns that answer for a "
+     "missing folder: latest_checkpoint gives None (nothing to resume, a fresh run's folder), load_results an "
+     "empty list (no rows yet); a file standing where a folder should be is still refused",
+     lambda c: c.label == "a missing parent" and c.outcome == "silent" and c.kind == "path"
+     and c.meta.get("result") in (None, [])),
+    ("device-helpers-pass-values",
+     "to_numpy and require_cpu move a tensor or check where it lives, not what it holds: NaN, integers, an "
+     "empty tensor or any shape come back as they were, as tensor.cpu().numpy() does; the calls that compute "
+     "(losses, fit, gradients) check the values",
+     lambda c: c.parameter == "tensor" and c.callable.startswith("nncourse.scaling.") and c.outcome == "silent"
+     and c.label in ("tensor with NaN", "int tensor", "empty tensor", "tensor of wrong ndim")),
+    ("integer-batches",
+     "a batch's x and y may hold integers (y class indices, what a classification loss wants; x token ids): "
+     "chapter 15's helpers split and feed a batch as torch's DataLoader and DDP do, and the model and the loss "
+     "decide what they accept (an integer x into a Linear model is refused)",
+     lambda c: c.parameter in ("x", "y") and c.label in ("int array", "int tensor") and c.outcome == "silent"
+     and c.callable.startswith("nncourse.scaling.")),
 ]
 
 

@@ -7,6 +7,8 @@ one probability per sample ``(n,)`` / ``(n, 1)`` for a binary problem (``>= 0.5`
 
 from collections import namedtuple
 
+import numbers
+
 import numpy as np
 
 from .errors import ConfigError, NonFiniteError, ShapeError, TargetError
@@ -52,8 +54,17 @@ def softmax(logits, axis=-1):
     overflowing. Integer input is computed in float64.
     """
     z = _to_numpy(logits, "logits")
+    if z.dtype.kind not in "biuf":
+        raise ShapeError(f"softmax: logits must be an array of numbers, got dtype {z.dtype}")
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral) or not -max(z.ndim, 1) <= axis < max(z.ndim, 1):
+        raise ConfigError(f"softmax: axis must be a whole number from {-max(z.ndim, 1)} to {max(z.ndim, 1) - 1} "
+                          f"(logits have {z.ndim} dimension(s); -1 is the last, the classes), got {axis!r}")
     if not np.issubdtype(z.dtype, np.floating):
         z = z.astype(np.float64)
+    elif np.isnan(z).any() or np.isposinf(z).any():
+        # -inf is a masked-out score (probability 0); NaN or +inf would make the whole row NaN
+        raise NonFiniteError("softmax: logits contain NaN or +inf (did training diverge?); check the model's "
+                             "outputs with np.isfinite(logits).all() (-inf is allowed: it gives probability 0)")
     shifted = z - np.max(z, axis=axis, keepdims=True)
     exps = np.exp(shifted)
     return exps / np.sum(exps, axis=axis, keepdims=True)
@@ -85,8 +96,17 @@ def predicted_labels(y_pred_or_scores):
     ``(n, C)`` with ``C > 1``: the column of the largest score (works the same for logits and
     probabilities). ``(n,)`` or ``(n, 1)`` integers: already labels. ``(n,)`` or ``(n, 1)`` floats:
     labels when they are whole numbers (0.0/1.0, as a step function gives), else probabilities of
-    class 1, thresholded at 0.5.
+    class 1, thresholded at 0.5. At least one sample is needed.
     """
+    scores = _to_numpy(y_pred_or_scores, "predictions")
+    if scores.ndim == 0 or len(scores) == 0:
+        raise ShapeError(f"predicted_labels: the predictions (y_pred_or_scores) hold no samples, shape "
+                         f"{scores.shape}; pass the model's outputs for at least one sample")
+    return _predicted_labels(scores)
+
+
+def _predicted_labels(y_pred_or_scores):
+    """``predicted_labels`` without its check for samples (``confusion_matrix`` may count none)."""
     scores = _to_numpy(y_pred_or_scores, "predictions")
     if np.issubdtype(scores.dtype, np.floating) and not np.all(np.isfinite(scores)):
         # argmax of a NaN row is 0: a broken model would silently "predict" class 0.
@@ -103,15 +123,15 @@ def predicted_labels(y_pred_or_scores):
     return _labels(scores, "predictions")
 
 
-def _check_same_length(y_true, y_pred):
+def _check_same_length(y_true, y_pred, predictions="the predictions have"):
     if len(y_true) != len(y_pred):
-        raise ShapeError(f"y_true has {len(y_true)} samples but the predictions have {len(y_pred)}")
+        raise ShapeError(f"y_true has {len(y_true)} samples but {predictions} {len(y_pred)}")
 
 
 def accuracy(y_true, y_pred_or_logits):
     """The fraction of samples whose predicted class equals the true class, as a Python float."""
     y_true = _labels(y_true, "y_true")
-    y_pred = predicted_labels(y_pred_or_logits)
+    y_pred = _predicted_labels(y_pred_or_logits)
     _check_same_length(y_true, y_pred)
     if len(y_true) == 0:
         raise ShapeError("accuracy of zero samples is undefined; pass at least one sample")
@@ -125,7 +145,7 @@ def confusion_matrix(y_true, y_pred, n_classes=None):
     ``i``. ``n_classes`` defaults to the largest label seen plus one. ``y_pred`` may also be scores.
     """
     y_true = _labels(y_true, "y_true")
-    y_pred = predicted_labels(y_pred)
+    y_pred = _predicted_labels(y_pred)
     _check_same_length(y_true, y_pred)
     largest = int(max(y_true.max(initial=-1), y_pred.max(initial=-1)))
     if n_classes is not None and (isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer))):
@@ -175,9 +195,9 @@ def most_confident_mistakes(probs_or_logits, y_true, k=10):
     """
     probabilities = _as_probabilities(probs_or_logits)
     y_true = _labels(y_true, "y_true")
-    _check_same_length(y_true, probabilities)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-        raise ConfigError(f"k must be a non-negative integer, got {k!r}")
+    _check_same_length(y_true, probabilities, "probs_or_logits has")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k must be a whole number >= 1 (how many mistakes to return), got {k!r}")
     predicted = np.argmax(probabilities, axis=1)
     wrong = np.flatnonzero(predicted != y_true)
     confidence = probabilities[wrong, predicted[wrong]]

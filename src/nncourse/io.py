@@ -109,7 +109,7 @@ def _is_layer_spec(value):
 # --------------------------------------------------------------------------------------------------
 
 
-def _atomic_write(path, write):
+def _atomic_write(path, write, who="save"):
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it to ``path``.
 
     The file gets the usual mode (0o644 with the common umask), not mkstemp's private 0o600.
@@ -118,8 +118,9 @@ def _atomic_write(path, write):
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as error:
-        raise DataError(unwritable_folder_message(path.parent, error, what="the model",
-                                                  fix="save it into another folder")) from None
+        raise DataError(f"{who}: path {path} cannot be written. "
+                        + unwritable_folder_message(path.parent, error, what="the model",
+                                                    fix="save it into another folder")) from None
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
@@ -160,13 +161,21 @@ def save_numpy_model(model, path):
     arrays = {ARCHITECTURE_KEY: np.array(json.dumps(architecture, sort_keys=True)), **state}
     _check_not_a_folder(Path(path), "save_numpy_model")
     _check_not_a_folder(_npz_path(path), "save_numpy_model")
-    return _atomic_write(_npz_path(path), lambda file: np.savez(file, **arrays))
+    return _atomic_write(_npz_path(path), lambda file: np.savez(file, **arrays), "save_numpy_model")
 
 
 def _check_not_a_folder(path, who):
     if path.is_dir():
         example = path / ("model.pt" if "torch" in who else "model.npz")
-        raise DataError(f"{who}: {path} is a folder, not a file: give a file name inside it, e.g. {example}")
+        raise DataError(f"{who}: path {path} is a folder, not a file: give a file name inside it, e.g. {example}")
+
+
+def _no_saved_model(path, who):
+    """The error for a path with no file: it names the path, and a file standing where a folder should be."""
+    blocker = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    why = f": {blocker} is a file, not a folder" if blocker is not None else ""
+    return DataError(f"{who}: no saved model at path {path}{why}; check the path (and that the model was saved "
+                     f"there with {'save_torch_model' if 'torch' in who else 'save_numpy_model'})")
 
 
 def load_numpy_model(path):
@@ -178,7 +187,7 @@ def load_numpy_model(path):
     if not path.is_file() and _npz_path(path).is_file():
         path = _npz_path(path)
     if not path.is_file():
-        raise DataError(f"no saved model at {path}")
+        raise _no_saved_model(path, "load_numpy_model")
     try:
         with np.load(path, allow_pickle=False) as contents:
             arrays = {name: contents[name] for name in contents.files}
@@ -228,7 +237,7 @@ def save_torch_model(model, path):
                               f"for a numpy_nn model use save_numpy_model(model, path)")
     path = Path(path)
     _check_not_a_folder(path, "save_torch_model")
-    return _atomic_write(path, lambda file: torch.save(model.state_dict(), file))
+    return _atomic_write(path, lambda file: torch.save(model.state_dict(), file), "save_torch_model")
 
 
 def load_torch_model(model, path):
@@ -242,11 +251,13 @@ def load_torch_model(model, path):
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise ConversionError(f"load_torch_model loads into a torch.nn.Module built with the same architecture, "
-                              f"got {type(model).__name__}; for numpy_nn files use load_numpy_model(path)")
+        raise ConversionError(f"load_torch_model: model must be a torch.nn.Module built with the same architecture "
+                              f"(it loads into it), got {type(model).__name__}; for numpy_nn files use "
+                              f"load_numpy_model(path)")
     path = Path(path)
+    _check_not_a_folder(path, "load_torch_model")
     if not path.is_file():
-        raise DataError(f"no saved model at {path}")
+        raise _no_saved_model(path, "load_torch_model")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as error:

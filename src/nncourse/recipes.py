@@ -47,7 +47,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import validation
-from .errors import ConfigError
+from .errors import ConfigError, DTypeError, ShapeError
 
 __all__ = ["Recipe", "CNNRecipe", "Training", "MNIST_RECIPES", "mnist_recipe", "BACKENDS"]
 
@@ -111,7 +111,7 @@ class Recipe:
         backend = _check_backend(backend)
         if self.schedule not in ("cosine", "constant"):
             raise ConfigError(f"Recipe {self.name!r}: schedule must be 'cosine' or 'constant', got {self.schedule!r}")
-        seed = self.seed if seed is None else seed
+        seed = self.seed if seed is None else validation.non_negative_int(seed, "seed", f"{type(self).__name__}.build")
         from . import numpy_nn as nn
 
         model = self.numpy_model(seed)
@@ -136,13 +136,33 @@ class Recipe:
 
     def numpy_model(self, seed):
         """The untrained NumPy network (the torch one is its ``torch_nn.from_numpy`` twin)."""
+        seed = validation.non_negative_int(seed, "seed", f"{type(self).__name__}.numpy_model")
         from . import numpy_nn as nn
 
         return nn.mlp(list(self.sizes), self.activation, init=self.init, seed=seed, dtype=np.float32)
 
     def prepare(self, X):
         """The images ``X`` in the shape this network reads: rows of 784 pixels for an MLP."""
-        return np.asarray(X).reshape(len(X), -1)
+        X = self._images(X, self.sizes[0])
+        return X.reshape(len(X), -1)
+
+    def _images(self, X, pixels):
+        """``X`` as a float array of at least one image of ``pixels`` numbers, checked for NaN and shape."""
+        who = f"{type(self).__name__}.prepare"
+        if hasattr(X, "detach") and hasattr(X, "cpu"):
+            X = X.detach().cpu().numpy()
+        X = validation.as_array(X, "X", who)
+        if X.ndim == 0 or len(X) == 0:
+            raise ShapeError(f"{who}: X holds no images (shape {X.shape}); pass at least one image, one row of "
+                             f"{pixels} pixels each")
+        if X.dtype.kind != "f":
+            raise DTypeError(f"{who}: X holds {X.dtype} values, but the network reads floating-point pixels; "
+                             f"scale raw bytes first: X.astype(np.float32) / 255 (load_mnist does this)")
+        if X[0].size != pixels:
+            raise ShapeError(f"{who}: X has shape {X.shape}, {X[0].size} numbers per image, but {self.name!r} reads "
+                             f"{pixels} pixels per image; pass X shaped (images, {pixels}) (or (images, 28, 28))")
+        validation.finite(X, who, argument="input X")
+        return X
 
     def describe(self):
         """One line for a notebook or a benchmark, e.g. ``mlp 784-256-128-10 relu, he init, ...``."""
@@ -175,6 +195,7 @@ class CNNRecipe(Recipe):
         validation.positive_int(self.image_size, "image_size", type(self).__name__)
 
     def numpy_model(self, seed):
+        seed = validation.non_negative_int(seed, "seed", f"{type(self).__name__}.numpy_model")
         from . import numpy_nn as nn
 
         rng = np.random.default_rng(seed)
@@ -192,7 +213,8 @@ class CNNRecipe(Recipe):
 
     def prepare(self, X):
         """Rows of 784 pixels -> images ``(N, 1, 28, 28)`` (NCHW), as ``Conv2d`` reads them."""
-        return np.asarray(X).reshape(len(X), self.sizes[0], self.image_size, self.image_size)
+        X = self._images(X, self.sizes[0] * self.image_size * self.image_size)
+        return X.reshape(len(X), self.sizes[0], self.image_size, self.image_size)
 
     def describe(self):
         conv = f"conv {self.kernel_size}×{self.kernel_size}, max-pool 2"

@@ -101,6 +101,19 @@ def update_results(path, *, chapter: int, rows) -> list[dict]:
     return merged
 
 
+def _check_rows(rows, who):
+    """``rows`` must be a list of row dicts with every column (what load_results / update_results return)."""
+    if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, (list, tuple)) \
+            or not all(isinstance(row, dict) for row in rows):
+        raise ConfigError(f"{who}: rows must be a list of dicts, one per model, such as update_results(...) or "
+                          f"load_results(path) returns, got {type(rows).__name__} {rows!r:.60}")
+    for row in rows:
+        missing = [c for c in _COLUMNS if c not in row]
+        if missing:
+            raise ConfigError(f"{who}: a row of rows lacks {missing}: every row needs {list(_COLUMNS)}, "
+                              f"got {row!r:.80}")
+
+
 def _cells(rows):
     header = ["ch.", "model", "parameters", "NumPy", "PyTorch"]
     body = [[str(r["chapter"]), r["model"], f"{r['parameters']:,}",
@@ -111,6 +124,7 @@ def _cells(rows):
 
 def results_table(rows) -> str:
     """A plain-text table (test loss in nats/char, parameter count), one line per row."""
+    _check_rows(rows, "results_table")
     header, body = _cells(rows)
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     align = ["<", "<", ">", ">", ">"]
@@ -121,6 +135,7 @@ def results_table(rows) -> str:
 
 def results_markdown(rows) -> str:
     """The same table in Markdown (``IPython.display.Markdown(results_markdown(rows))``)."""
+    _check_rows(rows, "results_markdown")
     header, body = _cells(rows)
     lines = ["| " + " | ".join(header) + " |", "|---|---|--:|--:|--:|"]
     lines += ["| " + " | ".join(line) + " |" for line in body]

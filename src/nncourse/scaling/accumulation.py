@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from ..errors import ConfigError, NonFiniteError, ShapeError
+from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 
 __all__ = ["micro_batches", "accumulate_gradients", "accumulated_step"]
 
@@ -30,7 +30,8 @@ def micro_batches(n: int, micro_batch_size: int) -> list[slice]:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise ConfigError(f"micro_batches: n must be the number of examples (a whole number), got {n!r}.")
     if n < 1:
-        raise ShapeError("gradient accumulation needs a batch of at least one example, got an empty batch.")
+        raise ShapeError(f"micro_batches: n (the number of examples) must be at least 1, got {n!r}: gradient "
+                         f"accumulation needs a batch of at least one example, got an empty batch.")
     return [slice(start, min(start + micro_batch_size, n)) for start in range(0, n, micro_batch_size)]
 
 
@@ -48,7 +49,7 @@ def accumulate_gradients(model, loss_fn, x, y, micro_batch_size: int) -> float:
     """
     who = "accumulate_gradients"
     torch_model = _is_torch(model)
-    _check_batch(torch_model, x, y, who)
+    _check_batch(torch_model, x, y, who, model)
     if len(x) != len(y):
         raise ShapeError(f"accumulate_gradients: x has {len(x)} rows but y has {len(y)}; pass the inputs and "
                          f"the targets of the same batch.")
@@ -75,7 +76,7 @@ def accumulate_gradients(model, loss_fn, x, y, micro_batch_size: int) -> float:
     return total
 
 
-def _check_batch(torch_model, x, y, who):
+def _check_batch(torch_model, x, y, who, model=None):
     """A torch model takes tensors, a ``numpy_nn`` model NumPy arrays: say which, before any step."""
     import sys
 
@@ -87,6 +88,10 @@ def _check_batch(torch_model, x, y, who):
     if torch_model and not (torch is not None and isinstance(y, torch.Tensor)):
         raise ConfigError(f"{who}: the model is a torch model but y is {type(y).__name__}; convert it with "
                           f"torch.from_numpy(y).")
+    if torch_model and not x.is_floating_point() and not _reads_indices(model, torch):
+        raise DTypeError(f"{who}: x holds {x.dtype} values but the model's first layers compute in floating point "
+                         f"(torch would stop with 'mat1 and mat2 must have the same dtype'); convert the inputs: "
+                         f"x = x.float() (or x.to(model's dtype)).")
     if not torch_model and (is_tensor or not isinstance(x, np.ndarray)):
         raise ConfigError(f"{who}: the model is a numpy_nn model but x is {type(x).__name__}; pass NumPy arrays "
                           f"(x.numpy() for a CPU tensor).")
@@ -100,6 +105,11 @@ def _check_batch(torch_model, x, y, who):
             raise NonFiniteError(f"{who}: {name} holds NaN or infinite values, which would turn every gradient (and "
                                  f"after the step every weight) into NaN; clean the batch first (keep the rows where "
                                  f"np.isfinite(...).all(axis=1)). Nothing was added to .grad.")
+
+
+def _reads_indices(model, torch):
+    """Whether ``model`` reads integer indices (an embedding) rather than floating-point inputs."""
+    return model is None or any(isinstance(m, torch.nn.Embedding) for m in model.modules())
 
 
 def _check_finite_loss(value, k, part, who):

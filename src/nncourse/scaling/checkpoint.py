@@ -26,7 +26,7 @@ import torch
 
 from ..errors import ConfigError, ConversionError, DataError, NonFiniteError
 from ..utils import unwritable_folder_message
-from ..validation import boolean, non_negative_int
+from ..validation import boolean, non_negative_int, text
 
 __all__ = ["rng_state", "set_rng_state", "save_checkpoint", "load_checkpoint", "latest_checkpoint",
            "checkpoint_name"]
@@ -53,6 +53,7 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     """Restore what ``rng_state`` returned."""
+    _check_rng_state(state)
     random.setstate(_as_tuple(state["python"]))
     n = state["numpy"]
     np.random.set_state({"bit_generator": n["bit_generator"],
@@ -61,6 +62,17 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _check_rng_state(state) -> None:
+    """All or nothing: ``state`` must look like what ``rng_state`` returned before any generator changes."""
+    numpy_keys = {"bit_generator", "key", "pos", "has_gauss", "gauss"}
+    if not isinstance(state, dict) or not {"python", "numpy", "torch"} <= set(state) \
+            or not isinstance(state["numpy"], dict) or not numpy_keys <= set(state["numpy"]):
+        found = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise ConfigError(f"set_rng_state: state must be what rng_state() returned, a dict with the generators "
+                          f"'python', 'numpy' and 'torch' (and 'cuda' on a GPU machine), got {found!r:.80}; "
+                          f"save it with state = rng_state() and pass that dict back.")
 
 
 def _as_tuple(x):
@@ -75,7 +87,7 @@ def checkpoint_name(step: int) -> str:
 def _check_target(path: Path, who: str) -> None:
     """Refuse a folder given as the file, or a file standing where a parent folder should be."""
     if path.is_dir():
-        raise DataError(f"{who}: {path} is a folder, not a file: give a file name inside it, e.g. "
+        raise DataError(f"{who}: path {path} is a folder, not a file: give a file name inside it, e.g. "
                         f"{path / checkpoint_name(0)}")
     for parent in path.parents:
         if parent.exists():
@@ -345,8 +357,18 @@ def load_checkpoint(path, *, model, optimizer=None, scheduler=None, restore_rng:
 
 def latest_checkpoint(folder, pattern: str = "step-*.pt") -> Path | None:
     """The newest checkpoint in ``folder`` by name (``checkpoint_name`` sorts by step), or ``None``."""
+    who = "latest_checkpoint"
+    pattern = text(pattern, "pattern", who)
+    if not isinstance(folder, (str, os.PathLike)) or not str(folder):
+        raise ConfigError(f"{who}: folder must be the path of a folder, got {folder!r:.40}")
     folder = Path(folder)
+    for place in (folder, *folder.parents):
+        if place.exists() and not place.is_dir():
+            raise DataError(f"{who}: folder {folder} cannot hold checkpoints: {place} is a file, not a folder; "
+                            f"pass the folder that save_checkpoint wrote into")
+        if place.exists():
+            break
     if not folder.is_dir():
-        return None
+        return None                                       # no folder yet: nothing to resume
     found = sorted(p for p in folder.glob(pattern) if p.is_file())
     return found[-1] if found else None

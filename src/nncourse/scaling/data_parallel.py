@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
-from ..validation import boolean, finite_number, positive_int
+from ..validation import as_array, boolean, finite, finite_number, positive_int
 
 __all__ = ["shard_indices", "shard_batch", "replicate", "gradients", "worker_gradients", "all_reduce_mean",
            "data_parallel_gradients", "RingAllReduce", "ring_all_reduce", "ring_bytes_per_worker",
@@ -51,7 +51,13 @@ def shard_indices(n: int, world_size: int) -> list[np.ndarray]:
 
 def shard_batch(x, y, world_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """The shard ``(x_w, y_w)`` of each worker ``w`` (contiguous rows, sizes differ by at most one)."""
-    x, y = np.asarray(x), np.asarray(y)
+    who = "shard_batch"
+    x, y = as_array(x, "x", who), as_array(y, "y", who)
+    for name, values in (("x", x), ("y", y)):
+        if values.ndim == 0:
+            raise ShapeError(f"{who}: {name} must hold one row per example, got a single number {values!r}.")
+        if values.dtype.kind == "f":
+            finite(values, who, argument=f"batch's {name}")
     if len(x) != len(y):
         raise ShapeError(f"shard_batch: x has {len(x)} rows but y has {len(y)}: one target per example.")
     return [(x[idx], y[idx]) for idx in shard_indices(len(x), world_size)]
@@ -67,6 +73,16 @@ def gradients(model, loss_fn, x, y) -> tuple[float, dict[str, np.ndarray]]:
 
     The model's gradients are cleared first and left in place afterwards; the returned arrays are copies.
     """
+    who = "gradients"
+    x, y = as_array(x, "x", who), as_array(y, "y", who)
+    for name, values in (("x", x), ("y", y)):
+        if values.dtype.kind == "f":
+            finite(values, who, argument=f"batch's {name}")
+        if values.ndim == 0 or len(values) == 0:
+            raise ShapeError(f"{who}: {name} holds no examples (shape {values.shape}); a gradient needs a batch of "
+                             f"at least one example.")
+    if len(x) != len(y):
+        raise ShapeError(f"{who}: x has {len(x)} rows but y has {len(y)}: give one target in y per example of x.")
     model.zero_grad()
     loss = loss_fn(model(x), y)
     model.backward(loss_fn.backward())
@@ -79,7 +95,8 @@ def worker_gradients(models, loss_fn, shards) -> list[dict[str, np.ndarray]]:
         raise ConfigError(f"worker_gradients: models and shards must be lists (replicate(model, W) and "
                           f"shard_batch(x, y, W)), got {type(models).__name__} and {type(shards).__name__}.")
     if len(models) != len(shards):
-        raise ConfigError(f"{len(models)} model copies for {len(shards)} shards: one copy per worker.")
+        raise ConfigError(f"worker_gradients: models holds {len(models)} model copies for {len(shards)} shards: one "
+                          f"copy per worker, from replicate(model, len(shards)).")
     return [gradients(m, loss_fn, xs, ys)[1] for m, (xs, ys) in zip(models, shards)]
 
 
@@ -89,8 +106,9 @@ def all_reduce_mean(grads: list[dict[str, np.ndarray]], weights=None) -> dict[st
     ``weights`` (one per worker, summing to 1) default to ``1 / W`` each; pass the shard fractions
     ``N_w / N`` when the shards are uneven.
     """
-    if not grads:
-        raise ConfigError("all_reduce_mean needs the gradients of at least one worker.")
+    if grads is None or (isinstance(grads, (list, tuple)) and not grads):
+        raise ConfigError(f"all_reduce_mean: grads must hold the gradients of at least one worker (a list with one "
+                          f"dict per worker, such as worker_gradients(...) returns), got {grads!r}.")
     if isinstance(grads, dict) or not all(isinstance(g, dict) for g in grads):
         raise ConfigError("all_reduce_mean: grads must be a list with one dict {name: gradient} per worker, "
                           "such as worker_gradients(...) returns; wrap a single worker's dict in a list.")
@@ -108,15 +126,15 @@ def all_reduce_mean(grads: list[dict[str, np.ndarray]], weights=None) -> dict[st
         weights = np.asarray(raw, dtype=np.float64)
         if not np.all(np.isfinite(weights)) or np.any(weights < 0):
             raise ConfigError(f"all_reduce_mean: every weight must be a finite number >= 0, got {weights.tolist()}: "
-                              f"a weight is a worker's share of the batch, N_w / N.")
+                              f"weights are the workers' shares of the batch, N_w / N.")
     if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-12):
         raise ConfigError(f"all_reduce_mean: the weights sum to {weights.sum():.6g}, not 1: use the shard "
                           f"fractions N_w / N.")
     names = list(grads[0])
     for w, g in enumerate(grads):
         if list(g) != names:
-            raise ConfigError(f"worker {w} has gradients for {list(g)}, worker 0 for {names}: every worker "
-                              f"must hold a copy of the same model.")
+            raise ConfigError(f"all_reduce_mean: in grads, worker {w} has gradients for {list(g)}, worker 0 for "
+                              f"{names}: every worker must hold a copy of the same model.")
         for name in names:
             if np.shape(g[name]) != np.shape(grads[0][name]):
                 raise ShapeError(f"all_reduce_mean: worker {w}'s gradient '{name}' has shape {np.shape(g[name])}, "
@@ -175,13 +193,16 @@ def ring_all_reduce(arrays, *, average: bool = False) -> RingAllReduce:
     sending everything to one server costs that server ``2 (W - 1) * size``.
     """
     average = boolean(average, "average", "ring_all_reduce")
-    arrays = [np.asarray(a) for a in arrays]
+    if isinstance(arrays, (str, bytes, np.ndarray)) or not isinstance(arrays, (list, tuple)) or not arrays:
+        raise ConfigError(f"ring_all_reduce: arrays must be a list with one array per worker (at least one), got "
+                          f"{type(arrays).__name__} {arrays!r:.40}.")
+    arrays = [as_array(a, f"arrays[{r}]", "ring_all_reduce") for r, a in enumerate(arrays)]
     W = _check_world_size(len(arrays))
     shape, dtype = arrays[0].shape, arrays[0].dtype
     for r, a in enumerate(arrays):
         if a.shape != shape or a.dtype != dtype:
-            raise ShapeError(f"ring_all_reduce: worker {r} holds {a.shape} {a.dtype}, worker 0 holds {shape} "
-                             f"{dtype}: every worker must reduce an array of the same shape and dtype.")
+            raise ShapeError(f"ring_all_reduce: in arrays, worker {r} holds {a.shape} {a.dtype}, worker 0 holds "
+                             f"{shape} {dtype}: every worker must reduce an array of the same shape and dtype.")
     # chunks[r][c]: worker r's copy of chunk c (np.array_split: sizes differ by at most one element)
     chunks = [[c.copy() for c in np.array_split(a.reshape(-1), W)] for a in arrays]
     sent = [0] * W
@@ -212,13 +233,21 @@ def ring_all_reduce(arrays, *, average: bool = False) -> RingAllReduce:
 
 def ring_bytes_per_worker(nbytes: int, world_size: int) -> float:
     """The formula: each worker of a ring all-reduce sends ``2 (W - 1) / W * nbytes``."""
-    finite_number(nbytes, "nbytes", "ring_bytes_per_worker", minimum=0)          # checked; an int stays an int
+    _check_nbytes(nbytes, "ring_bytes_per_worker")                                # checked; an int stays an int
     W = _check_world_size(world_size)
     return 2 * (W - 1) / W * nbytes
 
 
 def naive_all_reduce_bytes(nbytes: int, world_size: int) -> int:
     """Bytes the central worker moves when all send to it and it sends the sum back: ``2 (W - 1) * nbytes``."""
-    finite_number(nbytes, "nbytes", "naive_all_reduce_bytes", minimum=0)          # checked; an int stays an int
+    _check_nbytes(nbytes, "naive_all_reduce_bytes")                               # checked; an int stays an int
     W = _check_world_size(world_size)
     return 2 * (W - 1) * nbytes
+
+
+def _check_nbytes(nbytes, who):
+    """A number of bytes: finite, >= 0 and whole (``4.96e8`` is fine, ``2.5`` is not)."""
+    finite_number(nbytes, "nbytes", who, minimum=0)
+    if not float(nbytes).is_integer():
+        raise ConfigError(f"{who}: nbytes must be a whole number of bytes, got {nbytes!r}; pass the size of the "
+                          f"gradients in bytes, such as n_params * 4 for float32.")

@@ -81,6 +81,29 @@ class DDPConfig:
     fail_at_step: int = 0
     fail_mode: str = "raise"
 
+    def __post_init__(self):
+        """Refuse a field that no run could use as soon as the config is built (``check`` adds world_size's)."""
+        self._check_fields()
+
+    def _check_fields(self) -> None:
+        who = "DDPConfig"
+        for name in ("steps", "batch_size", "n_examples"):
+            positive_int(getattr(self, name), name, who)
+        non_negative_int(self.seed, "seed", who)
+        positive_float(self.lr, "lr", who)
+        probability(self.momentum, "momentum", who)
+        if isinstance(self.sizes, (str, bytes)) or not isinstance(self.sizes, (tuple, list)) or len(self.sizes) < 2 \
+                or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in self.sizes):
+            raise ConfigError(f"DDPConfig: sizes must be the layer widths, at least an input and an output size "
+                              f"(whole numbers >= 1), such as (6, 16, 1), got {self.sizes!r}.")
+        if self.dtype not in ("float32", "float64"):
+            raise ConfigError(f"DDPConfig: dtype must be 'float32' or 'float64', got {self.dtype!r}.")
+        if self.fail_rank is not None:
+            non_negative_int(self.fail_rank, "fail_rank", who)
+        non_negative_int(self.fail_at_step, "fail_at_step", who)
+        if self.fail_mode not in ("raise", "hang", "exit"):
+            raise ConfigError(f"DDPConfig: fail_mode must be 'raise', 'hang' or 'exit', got {self.fail_mode!r}.")
+
     def check(self, world_size: int) -> None:
         """Refuse a setting that cannot train, before any process is started."""
         if isinstance(world_size, bool) or not isinstance(world_size, numbers.Integral) or world_size < 1:
@@ -92,24 +115,12 @@ class DDPConfig:
                               f"process is a full copy of Python, torch and the model, and so many would only "
                               f"fight for the cores (or run out of memory). Use world_size <= {limit} here; more "
                               f"workers need more machines.")
-        for name in ("steps", "batch_size", "n_examples"):
-            positive_int(getattr(self, name), name, "DDPConfig")
-        non_negative_int(self.seed, "seed", "DDPConfig")
-        positive_float(self.lr, "lr", "DDPConfig")
-        probability(self.momentum, "momentum", "DDPConfig")
-        if isinstance(self.sizes, (str, bytes)) or not isinstance(self.sizes, (tuple, list)) or len(self.sizes) < 2 \
-                or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in self.sizes):
-            raise ConfigError(f"DDPConfig: sizes must be the layer widths, at least an input and an output size "
-                              f"(whole numbers >= 1), such as (6, 16, 1), got {self.sizes!r}.")
-        if self.dtype not in ("float32", "float64"):
-            raise ConfigError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}.")
+        self._check_fields()          # again: dataclasses.replace or object.__setattr__ may have changed them
         per_step = world_size * self.batch_size
         if self.n_examples % per_step:
             raise ConfigError(f"n_examples={self.n_examples} is not a multiple of world_size x batch_size = "
                               f"{per_step}: DistributedSampler would pad the last batch with repeated examples "
                               f"and the comparison with one process would not hold. Choose a multiple.")
-        if self.fail_mode not in ("raise", "hang", "exit"):
-            raise ConfigError(f"fail_mode must be 'raise', 'hang' or 'exit', got {self.fail_mode!r}.")
 
 
 def _check_config(config, world_size, who):
@@ -132,6 +143,10 @@ def free_port() -> int:
 
 def make_dataset(config: DDPConfig) -> TensorDataset:
     """A small regression set, the same in every process (seeded)."""
+    if not isinstance(config, DDPConfig):
+        raise ConfigError(f"make_dataset: config must be a DDPConfig, such as DDPConfig(steps=5), got "
+                          f"{type(config).__name__}" + ("; build one from the dict: DDPConfig(**config)."
+                                                        if isinstance(config, dict) else "."))
     dtype = getattr(torch, config.dtype)
     g = torch.Generator().manual_seed(config.seed)
     x = torch.randn(config.n_examples, config.sizes[0], generator=g, dtype=torch.float64)
@@ -314,8 +329,13 @@ def train_single(config: DDPConfig = DDPConfig(), world_size: int = 2):
 
 def max_difference(a: dict, b: dict) -> float:
     """The largest absolute difference between two state_dicts with the same keys."""
+    for name, state in (("a", a), ("b", b)):
+        if not isinstance(state, dict) or not state:
+            raise ConfigError(f"max_difference: {name} must be a non-empty state_dict (model.state_dict()), got "
+                              f"{type(state).__name__} {state!r:.40}")
     if set(a) != set(b):
-        raise ConfigError(f"the two state_dicts have different keys: {sorted(set(a) ^ set(b))[:5]}")
+        raise ConfigError(f"max_difference: a and b are state_dicts with different keys "
+                          f"{sorted(set(a) ^ set(b))[:5]}: compare two copies of the same model.")
     return max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
-from ..validation import boolean
+from ..validation import boolean, text
 
 __all__ = ["DeviceError", "available_devices", "pick_device", "to_device", "to_numpy", "device_of",
            "check_same_device", "require_cpu", "loader_settings"]
@@ -51,13 +51,16 @@ def pick_device(preference: str | torch.device = "auto", *, available=None) -> t
     ``available`` lets a test (or a chapter) ask what would happen on another machine.
     """
     simulated = available is not None
-    available = tuple(available_devices() if available is None else available)
-    if preference is None or (isinstance(preference, str) and preference.strip().lower() == "auto"):
+    available = tuple(available_devices() if available is None else _check_available(available))
+    if not isinstance(preference, (str, torch.device)):
+        raise DeviceError(f"pick_device: preference must be 'auto' or a device name such as 'cpu', 'cuda' or "
+                          f"'cuda:1' (or a torch.device), got {type(preference).__name__} {preference!r:.40}.")
+    if isinstance(preference, str) and preference.strip().lower() == "auto":
         return torch.device(available[0] if available else "cpu")
     try:
         device = torch.device(preference)
     except (RuntimeError, TypeError):
-        raise DeviceError(f"pick_device: {preference!r} is not a device name. Use 'auto' or one of "
+        raise DeviceError(f"pick_device: preference {preference!r} is not a device name. Use 'auto' or one of "
                           f"{', '.join(KNOWN_TYPES)} (for a second GPU: 'cuda:1').") from None
     if device.type not in KNOWN_TYPES:
         raise DeviceError(f"pick_device: device type {device.type!r} is not one the course trains on; use "
@@ -72,6 +75,16 @@ def pick_device(preference: str | torch.device = "auto", *, available=None) -> t
         raise DeviceError(f"pick_device: cuda:{device.index} does not exist: this machine has "
                           f"{torch.cuda.device_count()} GPU(s), numbered from 0.")
     return device
+
+
+def _check_available(available):
+    """``available`` as a tuple of device types (``('cuda', 'cpu')``), each a name ``pick_device`` knows."""
+    if isinstance(available, (str, bytes)) or not isinstance(available, (list, tuple)) \
+            or not all(isinstance(kind, str) and kind in KNOWN_TYPES for kind in available):
+        raise DeviceError(f"pick_device: available must be a list of device types, best first, each one of "
+                          f"{', '.join(KNOWN_TYPES)}, such as ('cuda', 'cpu'), got {available!r:.60}; leave it out "
+                          f"to ask this machine (available_devices()).")
+    return tuple(available)
 
 
 def to_device(obj, device, *, non_blocking: bool = False):
@@ -100,8 +113,8 @@ def _target_device(device):
     try:
         return pick_device(device)
     except DeviceError as error:
-        raise DeviceError(f"to_device: {str(error).removeprefix('pick_device: ')} To train on the CPU, pass "
-                          f"device='cpu'.") from None
+        reason = str(error).removeprefix("pick_device: ").replace("preference ", "device ", 1)
+        raise DeviceError(f"to_device: {reason} To train on the CPU, pass device='cpu'.") from None
 
 
 _STAYS = (int, float, complex, bool, str, bytes, type(None), np.generic)
@@ -152,6 +165,10 @@ def check_same_device(model, *tensors, names=None) -> torch.device:
     Call it on the first batch of a training loop: it names the tensor that was forgotten and the fix
     (``batch.to(device)``), where torch would stop deep inside a layer.
     """
+    if names is not None and (isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple))
+                              or len(names) != len(tensors) or not all(isinstance(n, str) and n for n in names)):
+        raise DeviceError(f"check_same_device: names must give one name (a non-empty string) per tensor, "
+                          f"{len(tensors)} here, such as names=['x', 'y'], got {names!r:.60}; or leave names out.")
     where = device_of(model)
     if where is None:
         return torch.device("cpu")
@@ -171,6 +188,10 @@ def check_same_device(model, *tensors, names=None) -> torch.device:
 
 def require_cpu(tensor, what: str = "the tensor") -> torch.Tensor:
     """Raise ``DeviceError`` if ``tensor`` is not in CPU memory (NumPy can read only that)."""
+    what = text(what, "what", "require_cpu")
+    if not isinstance(tensor, (torch.Tensor, np.ndarray)):
+        raise DeviceError(f"require_cpu: tensor must be a torch.Tensor (or a NumPy array, which is in CPU memory "
+                          f"already), got {type(tensor).__name__}; convert it with torch.as_tensor(...).")
     if isinstance(tensor, torch.Tensor) and tensor.device.type != "cpu":
         raise DeviceError(
             f"{what} is on {tensor.device}: NumPy reads CPU memory only, so .numpy() fails there "

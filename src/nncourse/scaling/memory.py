@@ -66,6 +66,7 @@ def flops_per_step(n_params: int, tokens: int) -> int:
 def scaling_figures(n_params: int, tokens_per_worker: int, world_size: int, dtype: str = "float32") -> dict:
     """Everything the calculator shows, for one setting."""
     W = _count(world_size, "world_size")
+    tokens_per_worker = _count(tokens_per_worker, "scaling_figures: tokens_per_worker")
     memory = training_memory(n_params, dtype, "adam")
     per_worker = flops_per_step(n_params, tokens_per_worker)
     return {"flops_per_worker": per_worker, "flops_per_step": per_worker * W,

@@ -43,6 +43,13 @@ class SlowDataset(Dataset):
 
 def time_by_label(prof, labels) -> dict[str, float]:
     """Seconds of CPU time spent inside each ``record_function(label)`` block of profile ``prof``."""
+    if not callable(getattr(prof, "key_averages", None)):
+        raise ConfigError(f"time_by_label: prof must be a finished torch.profiler.profile (the object of "
+                          f"'with torch.profiler.profile() as prof:'), got {type(prof).__name__}.")
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple)) or not labels \
+            or not all(isinstance(label, str) and label for label in labels):
+        raise ConfigError(f"time_by_label: labels must be a non-empty list of record_function names, such as "
+                          f"['data', 'step'], got {labels!r:.60}.")
     totals = {e.key: e.cpu_time_total for e in prof.key_averages()}
     missing = [label for label in labels if label not in totals]
     if missing:

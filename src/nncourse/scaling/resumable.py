@@ -35,6 +35,7 @@ N_EXAMPLES, N_FEATURES, BATCH = 256, 8, 32
 
 def build_run(seed: int = 0):
     """The data, model, optimizer and scheduler of the demo run (same numbers for the same seed)."""
+    seed = non_negative_int(seed, "seed", "build_run")
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(N_EXAMPLES, N_FEATURES, generator=g, dtype=torch.float64)
     y = torch.sin(x @ torch.randn(N_FEATURES, 1, generator=g, dtype=torch.float64))

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, TargetError
 from ..numpy_nn.module import Module as NumpyModule
-from ..validation import boolean
+from ..validation import as_array, boolean
 from .backend import is_torch_object
 
 __all__ = ["check_positive_int", "check_data", "check_loss_fn", "check_optimizer", "check_scheduler",
@@ -173,7 +173,7 @@ def check_targets(name, task, shape, y, loss_fn):
         if y.shape != shape:
             hint = f": reshape it with y.reshape{shape}" if y.size == math.prod(shape) else ""
             raise ShapeError(f"{name}: the model's output has shape {shape} but y has shape {y.shape}; "
-                             f"{loss_name} needs them equal{hint}")
+                             f"{loss_name} (the loss_fn) needs them equal{hint}")
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise NonFiniteError(f"{name}: y contains NaN or infinite values; clean the data before training")
         if task == "binary" and (y.min() < 0 or y.max() > 1):
@@ -211,7 +211,11 @@ def check_inputs(model, backend, X):
     (torch's own message, "mat1 and mat2 shapes cannot be multiplied", does not say which is wrong)."""
     if is_torch_object(X):
         X = X.detach().cpu().numpy()
-    X = np.asarray(X)
+    try:
+        X = np.asarray(X)
+    except (ValueError, TypeError):
+        as_array(X, "X", "predict")                 # a ragged list: the message that names X
+        raise
     if X.dtype.kind not in "fiub":
         raise DTypeError(f"predict needs a numeric array X, got dtype {X.dtype}")
     if X.ndim == 0 or len(X) == 0:

@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
-from ..validation import boolean, positive_float
+from ..validation import as_array, boolean, positive_float
 from ..utils import as_rng
 from . import backend as back
 from .checks import (check_data, check_early_stopping, check_inputs, check_loss_fn, check_optimizer,
@@ -356,8 +356,10 @@ def evaluate(model, loss_fn, X, y, *, batch_size=1024):
     backend = back.backend_of(model, "evaluate")
     batch_size = _predict_batch_size(batch_size, "evaluate")
     check_loss_fn(loss_fn, backend)
-    if len(np.asarray(y)) != len(np.asarray(X)):
-        raise ShapeError(f"evaluate: X has {len(np.asarray(X))} rows but y has {len(np.asarray(y))}; they must match")
+    n_x = len(X) if back.is_torch_object(X) else len(as_array(X, "X", "evaluate"))
+    n_y = len(y) if back.is_torch_object(y) else len(as_array(y, "y", "evaluate"))
+    if n_y != n_x:
+        raise ShapeError(f"evaluate: X has {n_x} rows but y has {n_y}; they must match")
     output = predict(model, X, batch_size=batch_size)
     output, y = _flat(output, y)
     kind = task(loss_fn, y)
