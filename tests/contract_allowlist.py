@@ -9,7 +9,9 @@ needs a reason a reviewer can check.
 INNER_LAYER_PREFIXES = ("nncourse.numpy_nn.", "nncourse.torch_nn.", "nncourse.autograd.")
 LOSS_NAMES = ("Loss.", "cross_entropy")
 INNER_FUNCTIONS = ("nncourse.numpy_nn.functional.", "nncourse.numpy_nn.scaled_dot_product_attention",
-                   "nncourse.numpy_nn.im2col", "nncourse.numpy_nn.col2im")
+                   "nncourse.numpy_nn.im2col", "nncourse.numpy_nn.col2im",
+                   # chapter 13's engine: its functional ops and the backward helper of every elementwise op
+                   "nncourse.autograd.embedding", "nncourse.autograd.unbroadcast")
 
 
 def _inner_layer_method(case):
@@ -76,10 +78,11 @@ RULES = [
      lambda c: c.parameter == "cmap" and c.label == "None" and c.outcome == "silent"),
     ("any-shape",
      "ops along one axis or element by element (softmax and its backward, log-softmax, curve) accept any "
-     "number of dimensions, as torch's do",
+     "number of dimensions, as torch's do; so do an embedding lookup (indices of any shape, as "
+     "torch.nn.functional.embedding) and unbroadcast (summing extra leading axes is its job)",
      lambda c: c.label.endswith("wrong ndim") and c.outcome == "silent"
      and c.callable.rsplit(".", 1)[-1] in ("softmax", "log_softmax", "softmax_backward", "curve",
-                                            "softmax_with_temperature")),
+                                            "softmax_with_temperature", "embedding", "unbroadcast")),
     ("no-pre-tokenization",
      "pattern=None is the BPE tokenizers' documented mode without pre-tokenization (merges may cross words); "
      "the saved format stores it",
@@ -105,7 +108,9 @@ RULES = [
      lambda c: c.label == "0" and c.outcome == "silent"
      and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
                          "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
-                         "crash_after", "verbose", "top", "digit", "y", "label", "key_position")),
+                         "crash_after", "verbose", "top", "digit", "y", "label", "key_position",
+                         # axis 0 (the first axis), token id 0 (the byte 0), zero merges (bytes only)
+                         "dim", "axis", "token_id", "new_id", "n_merges")),
     ("any-ignore-index",
      "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
      lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),
@@ -117,9 +122,11 @@ RULES = [
      "a batch of zero examples through an inner layer gives zero outputs, as in torch",
      lambda c: _inner_layer_method(c) and c.label.startswith("empty") and c.outcome == "silent"),
     ("negative-where-signed",
-     "parameters that are signed by nature (a slope, a mean, a low end, an offset) may be negative",
+     "parameters that are signed by nature (a slope, a mean, a low end, an offset, a Value's number) may be "
+     "negative",
      lambda c: c.label == "-1" and c.outcome == "silent"
-     and c.parameter in ("negative_slope", "mean", "low", "value", "eta_min", "dy", "dx", "degrees", "scale")),
+     and c.parameter in ("negative_slope", "mean", "low", "value", "eta_min", "dy", "dx", "degrees", "scale",
+                         "data")),
     ("infinite-bound",
      "an infinite bound switches a limit off, as in torch (max_norm=inf: no clipping; "
      "threshold/inf patience)",
@@ -132,6 +139,19 @@ RULES = [
      "a callable with one argument: a message that names the callable names the argument too",
      lambda c: c.outcome == "vague" and c.meta.get("n_parameters") == 1
      and c.callable.rsplit(".", 1)[-1] in str(c.detail)),
+    ("tensor-holds-any-array",
+     "an autograd Tensor is a container, like torch.tensor: its data may have any shape, be empty or hold NaN "
+     "(NaN checks sit at the boundaries, and the engine's own ops build Tensors on the hot path); tensor() "
+     "converts integers to float64, as its docstring says",
+     lambda c: c.parameter == "data" and c.outcome == "silent" and type(c.meta.get("result")).__name__ == "Tensor"
+     and c.label in ("array with NaN", "empty", "wrong ndim", "int array")),
+    ("empty-token-list",
+     "an empty list of token ids is a legitimate sequence (an empty text encodes to []): decoding, counting "
+     "and merging it give the empty result, as Hugging Face's decode([]) gives ''",
+     lambda c: c.parameter == "ids" and c.label == "empty list" and c.outcome == "silent"),
+    ("scalar-shape",
+     "an empty shape () is a scalar's shape, as in NumPy: summing a gradient down to it is legitimate",
+     lambda c: c.parameter == "shape" and c.label == "empty list" and c.outcome == "silent"),
 ]
 
 
