@@ -66,10 +66,10 @@ RULES = [
      and c.label in ("int array", "float array")
      and c.parameter in ("y_pred", "y_pred_or_logits", "y_pred_or_scores", "probs_or_logits", "logits")),
     ("integer-inputs-converted",
-     "the perceptron computes in float64 and its chapter feeds it 0/1 truth tables: integer inputs are "
-     "converted, as documented",
-     lambda c: c.callable.startswith("nncourse.models.Perceptron") and c.label == "int array"
-     and c.outcome == "silent"),
+     "the perceptron computes in float64 and its chapter feeds it 0/1 truth tables, and data.curve evaluates "
+     "a formula in float64: integer inputs are converted, as documented",
+     lambda c: (c.callable.startswith("nncourse.models.Perceptron") or c.callable == "nncourse.data.curve")
+     and c.label == "int array" and c.outcome == "silent"),
     ("integer-pixels",
      "images may hold integer pixel values (MNIST's raw bytes 0..255): drawing them needs no conversion",
      lambda c: c.parameter in ("images", "image") and c.label == "int array" and c.outcome == "silent"),
@@ -149,6 +149,17 @@ RULES = [
      "an empty list of token ids is a legitimate sequence (an empty text encodes to []): decoding, counting "
      "and merging it give the empty result, as Hugging Face's decode([]) gives ''",
      lambda c: c.parameter == "ids" and c.label == "empty list" and c.outcome == "silent"),
+    ("image-batches-with-channels",
+     "images may be (N, H, W) or (N, C, H, W), as the augmentation functions document: the wrong-ndim probe "
+     "adds a leading axis, which reads as one image with several channels",
+     lambda c: c.parameter == "images" and c.label == "wrong ndim" and c.outcome == "silent"
+     and getattr(c.meta.get("result"), "ndim", None) == 4),
+    ("rows-are-selected",
+     "splitting and subsetting data only pick rows: X may hold integers (MNIST's raw bytes, 0/1 tables) and "
+     "train_test_split's y may be real-valued regression targets",
+     lambda c: c.callable.startswith("nncourse.data.") and c.outcome == "silent"
+     and (c.parameter == "X" and c.label == "int array" or c.parameter == "y" and c.label == "float array"
+          and c.callable.endswith("train_test_split"))),
     ("scalar-shape",
      "an empty shape () is a scalar's shape, as in NumPy: summing a gradient down to it is legitimate",
      lambda c: c.parameter == "shape" and c.label == "empty list" and c.outcome == "silent"),
