@@ -58,7 +58,11 @@ RULES = [
      "or a missing folder, a course error that shows the path it looked in (not the parameter's name) is "
      "clear enough",
      lambda c: (c.parameter in ("root", "folder", "sample") or c.parameter.endswith("_dir"))
-     and (c.label == "a directory" and c.outcome in ("silent", "vague") or c.outcome == "vague" and "/" in c.detail)),
+     and (c.label == "a directory" and c.outcome in ("silent", "vague") or c.outcome == "vague" and "/" in c.detail
+          # a function that only computes a path (mnist_raw_folder, sample_folder) touches no disk: the loader
+          # that uses the path creates the missing folder or reports the blocked one
+          or c.outcome == "silent" and c.label in ("a file as parent", "a missing parent")
+          and type(c.meta.get("result")).__name__ in ("PosixPath", "WindowsPath"))),
     ("documented-scores",
      "evaluation's predictions may be integer scores (argmax is defined) or, when 1-D floats, class-1 "
      "probabilities thresholded at 0.5, as predicted_labels documents",
@@ -146,9 +150,10 @@ RULES = [
      lambda c: c.parameter == "data" and c.outcome == "silent" and type(c.meta.get("result")).__name__ == "Tensor"
      and c.label in ("array with NaN", "empty", "wrong ndim", "int array")),
     ("empty-token-list",
-     "an empty list of token ids is a legitimate sequence (an empty text encodes to []): decoding, counting "
-     "and merging it give the empty result, as Hugging Face's decode([]) gives ''",
-     lambda c: c.parameter == "ids" and c.label == "empty list" and c.outcome == "silent"),
+     "an empty list of token ids (or character indices) is a legitimate sequence (an empty text encodes to "
+     "[]): decoding, counting and merging it give the empty result, as Hugging Face's decode([]) gives ''",
+     lambda c: c.parameter in ("ids", "indices") and c.label in ("empty list", "empty") and c.outcome == "silent"
+     and isinstance(c.meta.get("result"), (str, bytes, list, dict))),
     ("image-batches-with-channels",
      "images may be (N, H, W) or (N, C, H, W), as the augmentation functions document: the wrong-ndim probe "
      "adds a leading axis, which reads as one image with several channels",
@@ -160,6 +165,11 @@ RULES = [
      lambda c: c.callable.startswith("nncourse.data.") and c.outcome == "silent"
      and (c.parameter == "X" and c.label == "int array" or c.parameter == "y" and c.label == "float array"
           and c.callable.endswith("train_test_split"))),
+    ("idx-stores-any-array",
+     "the IDX format stores float32/float64 numbers (type bytes 0x0D, 0x0E) and arrays of 1 to 255 dimensions: "
+     "a float or a 3-D array is a legitimate IDX file",
+     lambda c: c.parameter == "array" and c.callable.startswith("nncourse.data.") and c.outcome == "silent"
+     and c.label in ("float array", "wrong ndim")),
     ("scalar-shape",
      "an empty shape () is a scalar's shape, as in NumPy: summing a gradient down to it is legitimate",
      lambda c: c.parameter == "shape" and c.label == "empty list" and c.outcome == "silent"),
