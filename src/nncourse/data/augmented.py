@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import ConfigError, ShapeError, TargetError
 from ..utils import as_rng
-from ..validation import as_array
+from ..validation import as_array, non_negative_int
 from .augment import _check_images, random_rotation, random_shift
 
 __all__ = ["augment_batch", "augmented_copies", "augmented_epochs"]
@@ -45,15 +45,12 @@ def _as_images(X, image_shape, who):
     if X.ndim not in (2, 3, 4):
         raise ShapeError(f"{who}: X must be rows of pixels (N, H*W) or images (N, H, W) / (N, C, H, W), got "
                          f"shape {X.shape}")
-    height, width = _image_shape(image_shape, who)
     if X.ndim == 2:
+        height, width = _image_shape(image_shape, who)
         if X.shape[1] != height * width:
             raise ShapeError(f"{who}: rows of {X.shape[1]} pixels cannot be images of shape {image_shape}; "
                              f"pass image_shape=(height, width) with height * width = {X.shape[1]}")
         images = X.reshape(len(X), height, width)
-    elif X.shape[-2:] != (height, width):
-        raise ShapeError(f"{who}: X holds images of {X.shape[-2]}x{X.shape[-1]} pixels (shape {X.shape}), but "
-                         f"image_shape is {image_shape}; pass image_shape={X.shape[-2:]} or images of that size")
     else:
         images = X
     return _check_images(images, who, "X")
@@ -75,6 +72,13 @@ def augment_batch(X, *, max_shift=2, max_degrees=0.0, image_shape=(28, 28), rng=
     """One random shift (and rotation, if ``max_degrees > 0``) per example; same layout as ``X``."""
     who = "augment_batch"
     images = _as_images(X, image_shape, who)
+    max_shift = non_negative_int(max_shift, "max_shift", who)
+    if 2 * max_shift >= min(images.shape[-2:]):
+        raise ConfigError(f"{who}: max_shift={max_shift} is too large for images of {images.shape[-2]}x"
+                          f"{images.shape[-1]} pixels (X has shape {X.shape}): a shift of half the image or more "
+                          f"pushes most of the digit out of the frame (some images would come back blank); check X's "
+                          f"layout (rows (N, H*W) with image_shape, or images (N, H, W)), or use max_shift < "
+                          f"{min(images.shape[-2:]) / 2:g}")
     generator = as_rng(seed, rng)
     moved = images
     if max_degrees:

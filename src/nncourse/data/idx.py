@@ -95,7 +95,7 @@ def read_idx(path):
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        raise DataError(f"read_idx: no IDX file at path {path}; check the path (download the MNIST files with "
+        raise DataError(f"read_idx: IDX file not found at path {path}; check the path (download the MNIST files with "
                         f"load_mnist(download=True))") from None
     except IsADirectoryError:
         raise DataError(f"read_idx: path {path} is a folder, not an IDX file; pass the path of a file in it")\

@@ -110,7 +110,8 @@ class Vocabulary:
 
     def decode(self, indices) -> str:
         """``[1, 4, 1, 0]`` -> ``"ada."``: every index becomes its symbol (nothing is stripped)."""
-        indices = validation.as_array(indices, "indices", "Vocabulary.decode")
+        indices = validation.as_array(indices, "indices", "Vocabulary.decode") if isinstance(indices, (list, tuple)) \
+            else np.asarray(indices)
         if indices.ndim > 1:
             raise ShapeError(f"Vocabulary.decode: indices must be one sequence (1-D), got shape {indices.shape}; "
                              f"decode a batch row by row, [vocab.decode(row) for row in batch]")
