@@ -115,6 +115,8 @@ class Vocabulary:
         if indices.ndim > 1:
             raise ShapeError(f"Vocabulary.decode: indices must be one sequence (1-D), got shape {indices.shape}; "
                              f"decode a batch row by row, [vocab.decode(row) for row in batch]")
+        if not indices.size:
+            return ""                                      # nothing to decode ([] is a float array to NumPy)
         if indices.dtype.kind not in "iu":
             hint = ": that is already text; Vocabulary.encode turns text into indices" if indices.dtype.kind == "U" \
                 else ": convert them with np.asarray(indices).astype(np.int64)" if indices.dtype.kind == "f" else ""
