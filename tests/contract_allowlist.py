@@ -59,10 +59,10 @@ RULES = [
      "clear enough",
      lambda c: (c.parameter in ("root", "folder", "sample") or c.parameter.endswith("_dir"))
      and (c.label == "a directory" and c.outcome in ("silent", "vague") or c.outcome == "vague" and "/" in c.detail
-          # a function that only computes a path (mnist_raw_folder, sample_folder) touches no disk: the loader
-          # that uses the path creates the missing folder or reports the blocked one
+          # a *_folder helper only computes a path (mnist_raw_folder, sample_folder) and touches no disk: the
+          # loader that uses the path creates the missing folder or reports the blocked one
           or c.outcome == "silent" and c.label in ("a file as parent", "a missing parent")
-          and type(c.meta.get("result")).__name__ in ("PosixPath", "WindowsPath"))),
+          and c.callable.endswith("_folder") and type(c.meta.get("result")).__name__ in ("PosixPath", "WindowsPath"))),
     ("documented-scores",
      "evaluation's predictions may be integer scores (argmax is defined) or, when 1-D floats, class-1 "
      "probabilities thresholded at 0.5, as predicted_labels documents",
@@ -148,6 +148,7 @@ RULES = [
      "(NaN checks sit at the boundaries, and the engine's own ops build Tensors on the hot path); tensor() "
      "converts integers to float64, as its docstring says",
      lambda c: c.parameter == "data" and c.outcome == "silent" and type(c.meta.get("result")).__name__ == "Tensor"
+     and type(c.meta.get("result")).__module__.startswith("nncourse.autograd")
      and c.label in ("array with NaN", "empty", "wrong ndim", "int array")),
     ("empty-token-list",
      "an empty list of token ids (or character indices) is a legitimate sequence (an empty text encodes to "
