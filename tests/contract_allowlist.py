@@ -12,7 +12,9 @@ INNER_LAYER_PREFIXES = ("nncourse.numpy_nn.", "nncourse.torch_nn.", "nncourse.au
                         "nncourse.models.BasicBlock.", "nncourse.models.torch.BasicBlock.")
 LOSS_NAMES = ("Loss.", "cross_entropy")
 INNER_FUNCTIONS = ("nncourse.numpy_nn.functional.", "nncourse.numpy_nn.scaled_dot_product_attention",
-                   "nncourse.numpy_nn.im2col", "nncourse.numpy_nn.col2im")
+                   "nncourse.numpy_nn.im2col", "nncourse.numpy_nn.col2im",
+                   # chapter 13's engine: its functional ops and the backward helper of every elementwise op
+                   "nncourse.autograd.embedding", "nncourse.autograd.unbroadcast")
 
 
 def _inner_layer_method(case):
@@ -59,7 +61,11 @@ RULES = [
      "or a missing folder, a course error that shows the path it looked in (not the parameter's name) is "
      "clear enough",
      lambda c: (c.parameter in ("root", "folder", "sample") or c.parameter.endswith("_dir"))
-     and (c.label == "a directory" and c.outcome in ("silent", "vague") or c.outcome == "vague" and "/" in c.detail)),
+     and (c.label == "a directory" and c.outcome in ("silent", "vague") or c.outcome == "vague" and "/" in c.detail
+          # a *_folder helper only computes a path (mnist_raw_folder, sample_folder) and touches no disk: the
+          # loader that uses the path creates the missing folder or reports the blocked one
+          or c.outcome == "silent" and c.label in ("a file as parent", "a missing parent")
+          and c.callable.endswith("_folder") and type(c.meta.get("result")).__name__ in ("PosixPath", "WindowsPath"))),
     ("documented-scores",
      "evaluation's predictions may be integer scores (argmax is defined) or, when 1-D floats, class-1 "
      "probabilities thresholded at 0.5, as predicted_labels documents",
@@ -67,9 +73,10 @@ RULES = [
      and c.label in ("int array", "float array")
      and c.parameter in ("y_pred", "y_pred_or_logits", "y_pred_or_scores", "probs_or_logits", "logits")),
     ("integer-inputs-converted",
-     "the perceptron computes in float64 and its chapter feeds it 0/1 truth tables: integer inputs are "
-     "converted, as documented; so are the integer points (coordinates) a decision-boundary plot draws",
-     lambda c: (c.callable.startswith("nncourse.models.Perceptron")
+     "the perceptron computes in float64 and its chapter feeds it 0/1 truth tables, and data.curve evaluates "
+     "a formula in float64: integer inputs are converted, as documented; so are the integer points "
+     "(coordinates) a decision-boundary plot draws",
+     lambda c: (c.callable.startswith("nncourse.models.Perceptron") or c.callable == "nncourse.data.curve"
                 or c.callable == "nncourse.plots.plot_decision_boundary" and c.parameter == "X")
      and c.label == "int array" and c.outcome == "silent"),
     ("integer-pixels",
@@ -82,10 +89,12 @@ RULES = [
      lambda c: c.parameter in ("cmap", "map_location") and c.label == "None" and c.outcome == "silent"),
     ("any-shape",
      "ops along one axis or element by element (softmax and its backward, log-softmax, curve) accept any "
-     "number of dimensions, and a batch of zero rows (giving zero rows), as torch's do",
+     "number of dimensions, and a batch of zero rows (giving zero rows), as torch's do; so do an embedding "
+     "lookup (indices of any shape, as torch.nn.functional.embedding) and unbroadcast (summing extra leading "
+     "axes is its job)",
      lambda c: (c.label.endswith("wrong ndim") or c.label == "empty") and c.outcome == "silent"
      and c.callable.rsplit(".", 1)[-1] in ("softmax", "log_softmax", "softmax_backward", "curve",
-                                            "softmax_with_temperature")),
+                                            "softmax_with_temperature", "embedding", "unbroadcast")),
     ("no-pre-tokenization",
      "pattern=None is the BPE tokenizers' documented mode without pre-tokenization (merges may cross words); "
      "the saved format stores it",
@@ -113,7 +122,9 @@ RULES = [
      and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
                          "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
                          "crash_after", "verbose", "top", "digit", "y", "label", "key_position",
-                         "hidden_layers", "epoch", "compress_level", "axis", "fail_rank", "nbytes")),
+                         "hidden_layers", "epoch", "compress_level", "fail_rank", "nbytes",
+                         # axis 0 (the first axis), token id 0 (the byte 0), zero merges (bytes only)
+                         "dim", "axis", "token_id", "new_id", "n_merges")),
     ("any-ignore-index",
      "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
      lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),
@@ -125,9 +136,11 @@ RULES = [
      "a batch of zero examples through an inner layer gives zero outputs, as in torch",
      lambda c: _inner_layer_method(c) and c.label.startswith("empty") and c.outcome == "silent"),
     ("negative-where-signed",
-     "parameters that are signed by nature (a slope, a mean, a low end, an offset) may be negative",
+     "parameters that are signed by nature (a slope, a mean, a low end, an offset, a Value's number) may be "
+     "negative",
      lambda c: c.label == "-1" and c.outcome == "silent"
-     and c.parameter in ("negative_slope", "mean", "low", "value", "eta_min", "dy", "dx", "degrees", "scale")),
+     and c.parameter in ("negative_slope", "mean", "low", "value", "eta_min", "dy", "dx", "degrees", "scale",
+                         "data")),
     ("infinite-bound",
      "an infinite bound switches a limit off, as in torch (max_norm=inf: no clipping; "
      "threshold/inf patience)",
@@ -163,6 +176,37 @@ RULES = [
      "decide what they accept (an integer x into a Linear model is refused)",
      lambda c: c.parameter in ("x", "y") and c.label in ("int array", "int tensor") and c.outcome == "silent"
      and c.callable.startswith("nncourse.scaling.")),
+    ("tensor-holds-any-array",
+     "an autograd Tensor is a container, like torch.tensor: its data may have any shape, be empty or hold NaN "
+     "(NaN checks sit at the boundaries, and the engine's own ops build Tensors on the hot path); tensor() "
+     "converts integers to float64, as its docstring says",
+     lambda c: c.parameter == "data" and c.outcome == "silent" and type(c.meta.get("result")).__name__ == "Tensor"
+     and type(c.meta.get("result")).__module__.startswith("nncourse.autograd")
+     and c.label in ("array with NaN", "empty", "wrong ndim", "int array")),
+    ("empty-token-list",
+     "an empty list of token ids (or character indices) is a legitimate sequence (an empty text encodes to "
+     "[]): decoding, counting and merging it give the empty result, as Hugging Face's decode([]) gives ''",
+     lambda c: c.parameter in ("ids", "indices") and c.label in ("empty list", "empty") and c.outcome == "silent"
+     and isinstance(c.meta.get("result"), (str, bytes, list, dict))),
+    ("image-batches-with-channels",
+     "images may be (N, H, W) or (N, C, H, W), as the augmentation functions document: the wrong-ndim probe "
+     "adds a leading axis, which reads as one image with several channels",
+     lambda c: c.parameter == "images" and c.label == "wrong ndim" and c.outcome == "silent"
+     and getattr(c.meta.get("result"), "ndim", None) == 4),
+    ("rows-are-selected",
+     "splitting and subsetting data only pick rows: X may hold integers (MNIST's raw bytes, 0/1 tables) and "
+     "train_test_split's y may be real-valued regression targets",
+     lambda c: c.callable.startswith("nncourse.data.") and c.outcome == "silent"
+     and (c.parameter == "X" and c.label == "int array" or c.parameter == "y" and c.label == "float array"
+          and c.callable.endswith("train_test_split"))),
+    ("idx-stores-any-array",
+     "the IDX format stores float32/float64 numbers (type bytes 0x0D, 0x0E) and arrays of 1 to 255 dimensions: "
+     "a float or a 3-D array is a legitimate IDX file",
+     lambda c: c.parameter == "array" and c.callable.startswith("nncourse.data.") and c.outcome == "silent"
+     and c.label in ("float array", "wrong ndim")),
+    ("scalar-shape",
+     "an empty shape () is a scalar's shape, as in NumPy: summing a gradient down to it is legitimate",
+     lambda c: c.parameter == "shape" and c.label == "empty list" and c.outcome == "silent"),
 ]
 
 

@@ -825,8 +825,9 @@ def _(tmp):
     from fake_mnist import write_fake_mnist
     from pathlib import Path
     write_fake_mnist(Path(tmp) / "mnist" / "MNIST" / "raw")  # the sweep patches MNIST_MD5 to these files
+    # sample is the offline sample's folder (or None / False), not a count of examples: it is swept as a path
     return Call(tmp + "/mnist", download=False, flatten=True, normalize=True, dtype=F32, sample=None, quiet=True,
-                kinds={"root": "path", "sample": "count"})
+                kinds={"root": "path", "sample": "path"})
 
 
 @recipe(D + ".torch_mnist")
@@ -834,8 +835,9 @@ def _(tmp):
     from fake_mnist import write_fake_mnist
     from pathlib import Path
     write_fake_mnist(Path(tmp) / "mnist" / "MNIST" / "raw")  # the sweep patches MNIST_MD5 to these files
+    # sample is the offline sample's folder (or None / False), not a count of examples: it is swept as a path
     return Call(tmp + "/mnist", True, download=False, transform=None, target_transform=None, sample=None,
-                quiet=True, kinds={"root": "path", "sample": "count", "transform": "skip: any callable",
+                quiet=True, kinds={"root": "path", "sample": "path", "transform": "skip: any callable",
                                    "target_transform": "skip: any callable"})
 
 

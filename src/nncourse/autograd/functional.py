@@ -8,9 +8,11 @@ masked_fill, cat), or a composition of operations whose backward the engine deri
 import functools
 import inspect
 import math
+import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, DTypeError, ShapeError, TargetError
 from .tensor import Tensor, _axis
 
@@ -41,7 +43,7 @@ def _takes_tensors(*names):
 @_takes_tensors("x")
 def softmax(x, dim=-1):
     """exp(x) / sum(exp(x)) along ``dim``. Backward: s * (g - sum(g * s))."""
-    dim = _axis(dim, x.ndim, x.shape, "softmax")
+    dim = _axis(dim, x.ndim, x.shape, "softmax", "dim")
     z = x.data - x.data.max(axis=dim, keepdims=True)          # same result, no overflow
     e = np.exp(z)
     s = e / e.sum(axis=dim, keepdims=True)
@@ -54,7 +56,7 @@ def softmax(x, dim=-1):
 @_takes_tensors("x")
 def log_softmax(x, dim=-1):
     """x - log(sum(exp(x))) along ``dim``. Backward: g - softmax(x) * sum(g)."""
-    dim = _axis(dim, x.ndim, x.shape, "log_softmax")
+    dim = _axis(dim, x.ndim, x.shape, "log_softmax", "dim")
     z = x.data - x.data.max(axis=dim, keepdims=True)
     out = z - np.log(np.exp(z).sum(axis=dim, keepdims=True))
 
@@ -88,7 +90,12 @@ def gelu(x, approximate="none"):
 @_takes_tensors("x")
 def masked_fill(x, mask, value):
     """``value`` where ``mask`` is True, ``x`` elsewhere; the filled entries get no gradient."""
-    mask = np.asarray(mask)
+    mask = validation.as_array(mask, "mask", "masked_fill")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or np.isnan(value) \
+            or value == math.inf:
+        raise DTypeError(f"masked_fill: value must be a number or -inf (which masks attention scores; NaN and "
+                         f"+inf turn a softmax into NaN), got {value!r} ({type(value).__name__}); write "
+                         f"value=-1e9 or value=float('-inf'), without quotes")
     if mask.dtype != bool:
         raise DTypeError(f"masked_fill: mask must be a boolean array (True = fill), got dtype {mask.dtype}; "
                          f"build it with a comparison, e.g. np.triu(np.ones((T, T), bool), k=1)")
@@ -105,10 +112,12 @@ def masked_fill(x, mask, value):
 
 def cat(tensors, dim=0):
     """Join tensors along an existing axis (``torch.cat``); backward hands each its slice."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors \
+            or not all(isinstance(t, Tensor) for t in tensors):
+        raise DTypeError(f"cat: tensors must be a non-empty list of Tensors, such as cat([a, b], dim=0), got "
+                         f"{type(tensors).__name__} {tensors!r:.40}")
     tensors = list(tensors)
-    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
-        raise DTypeError("cat: pass a non-empty list of Tensors")
-    dim = _axis(dim, tensors[0].ndim, tensors[0].shape, "cat")
+    dim = _axis(dim, tensors[0].ndim, tensors[0].shape, "cat", "dim")
     try:
         out = np.concatenate([t.data for t in tensors], axis=dim)
     except ValueError:
@@ -121,7 +130,7 @@ def cat(tensors, dim=0):
 @_takes_tensors("weight")
 def embedding(indices, weight):
     """``weight[indices]``: one row of ``weight`` per integer index (``torch.nn.functional.embedding``)."""
-    indices = np.asarray(indices)
+    indices = validation.as_array(indices, "indices", "embedding")
     if indices.dtype.kind not in "iu":
         raise DTypeError(f"embedding: indices must be integers, got dtype {indices.dtype}; convert with "
                          f"indices.astype(np.int64)")
@@ -145,7 +154,10 @@ def cross_entropy(logits, target, ignore_index=-100, reduction="mean"):
 
     ``logits`` (N, C) and ``target`` (N,) integer class indices, as in torch.
     """
-    target = np.asarray(target)
+    target = validation.as_array(target, "target", "cross_entropy")
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, numbers.Integral):
+        raise TargetError(f"cross_entropy: ignore_index must be a whole number (a class index that no row "
+                          f"uses, torch's default is -100), got {ignore_index!r} ({type(ignore_index).__name__})")
     if logits.ndim != 2:
         raise ShapeError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}; for "
                          f"sequences flatten them with logits.reshape(-1, C) and target.reshape(-1)")

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ..errors import ConfigError, ConversionError
+from ..errors import ConfigError, ConversionError, ShapeError
 from .functional import linear
 from .tensor import Tensor, no_grad
 
@@ -21,8 +21,17 @@ class Linear:
     """``y = x @ W.T + b`` with ``weight`` (out, in) and ``bias`` (out,) as Tensors that require grad."""
 
     def __init__(self, weight, bias=None):
+        if weight is None or isinstance(weight, (str, bytes, numbers.Number)):
+            raise ConfigError(f"Linear: weight must be a 2-D array or Tensor of shape (out_features, in_features), "
+                              f"got {type(weight).__name__} {weight!r:.40}; pass e.g. rng.normal(size=(4, 3))")
         self.weight = Tensor(weight, requires_grad=True)
+        if self.weight.ndim != 2:
+            raise ShapeError(f"Linear: weight must be 2-D (out_features, in_features), got shape "
+                             f"{self.weight.shape}")
         self.bias = None if bias is None else Tensor(bias, requires_grad=True)
+        if self.bias is not None and self.bias.shape != self.weight.shape[:1]:
+            raise ShapeError(f"Linear: bias must have shape ({self.weight.shape[0]},), one entry per output "
+                             f"(a row of weight), got {self.bias.shape}")
 
     def __call__(self, x):
         return linear(x, self.weight, self.bias)

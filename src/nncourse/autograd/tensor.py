@@ -63,6 +63,25 @@ def unbroadcast(grad, shape):
     Broadcasting prepends axes of size 1 and then stretches size-1 axes; an input used many times
     along an axis collects the sum of the gradients of all its uses.
     """
+    grad = validation.as_array(grad, "grad", "unbroadcast")
+    if grad.dtype.kind != "f":
+        raise DTypeError(f"unbroadcast: grad must hold floating-point numbers (a gradient), got dtype "
+                         f"{grad.dtype}; convert with grad.astype(np.float64)")
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (tuple, list)) \
+            or not all(validation._is_whole_number(n) and n >= 0 for n in shape):
+        raise ShapeError(f"unbroadcast: shape must be a tuple of whole numbers >= 0, such as (3,) or x.shape, "
+                         f"got {shape!r:.60}")
+    shape = tuple(int(n) for n in shape)
+    out = _unbroadcast(grad, shape)
+    if out.shape != shape:
+        raise ShapeError(f"unbroadcast: a grad of shape {grad.shape} cannot be summed down to shape {shape}: "
+                         f"aligned from the right, each size of shape must equal grad's or be 1; pass the "
+                         f"shape of the input that was broadcast to grad's shape")
+    return out
+
+
+def _unbroadcast(grad, shape):
+    """``unbroadcast`` without the checks: the operations' backward functions call it on their own arrays."""
     while grad.ndim > len(shape):                         # axes that broadcasting prepended
         grad = grad.sum(axis=0)
     for axis, size in enumerate(shape):                   # axes of size 1 that it stretched
@@ -83,9 +102,10 @@ class Tensor:
     def __init__(self, data, requires_grad=False, *, _parents=(), _backward=None, _op=""):
         if isinstance(data, Tensor):
             data = data.data
-        data = np.asarray(data)
+        if not isinstance(data, np.ndarray):
+            data = validation.as_array(data, "data", "Tensor") if isinstance(data, (list, tuple)) else np.asarray(data)
         if data.dtype.kind != "f":
-            raise DTypeError(f"Tensor holds floating-point numbers, got dtype {data.dtype}: convert with "
+            raise DTypeError(f"Tensor: data must hold floating-point numbers, got dtype {data.dtype}: convert with "
                              f"np.asarray(data, dtype=np.float64) (integer class labels and indices stay "
                              f"NumPy arrays)")
         self._data = data
@@ -124,6 +144,9 @@ class Tensor:
         it out: every parent and the result); ``backward()`` refuses to run if one of them was changed
         in place since.
         """
+        if op.__class__ is not str:
+            raise DTypeError(f"Tensor.from_op: op must be a str, the operation's name shown in the graph (such as "
+                             f"'exp'), got {type(op).__name__} {op!r:.40}")
         parents = tuple(parents)
         if _grad_enabled and any(p.requires_grad for p in parents):
             out = cls(data, requires_grad=True, _parents=parents, _backward=backward, _op=op)
@@ -233,20 +256,20 @@ class Tensor:
     def __add__(self, other):
         a, b = self, _as_tensor(other, self)
         out = _broadcast(np.add, a, b, "+")
-        return Tensor.from_op(out, (a, b), lambda g: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)), "add",
+        return Tensor.from_op(out, (a, b), lambda g: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)), "add",
                               saved=())
 
     def __sub__(self, other):
         a, b = self, _as_tensor(other, self)
         out = _broadcast(np.subtract, a, b, "-")
-        return Tensor.from_op(out, (a, b), lambda g: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)), "sub",
+        return Tensor.from_op(out, (a, b), lambda g: (_unbroadcast(g, a.shape), _unbroadcast(-g, b.shape)), "sub",
                               saved=())
 
     def __mul__(self, other):
         a, b = self, _as_tensor(other, self)
         out = _broadcast(np.multiply, a, b, "*")
         return Tensor.from_op(out, (a, b),
-                              lambda g: (unbroadcast(g * b.data, a.shape), unbroadcast(g * a.data, b.shape)),
+                              lambda g: (_unbroadcast(g * b.data, a.shape), _unbroadcast(g * a.data, b.shape)),
                               "mul", saved=(a, b))
 
     def __truediv__(self, other):
@@ -257,8 +280,8 @@ class Tensor:
                               f"x <= 0); keep the divisor away from 0, e.g. a / (b + 1e-12), or mask those entries")
         out = _broadcast(np.divide, a, b, "/")
         return Tensor.from_op(out, (a, b),
-                              lambda g: (unbroadcast(g / b.data, a.shape),
-                                         unbroadcast(-g * out / b.data, b.shape)), "div")
+                              lambda g: (_unbroadcast(g / b.data, a.shape),
+                                         _unbroadcast(-g * out / b.data, b.shape)), "div")
 
     def __neg__(self):
         return Tensor.from_op(-self.data, (self,), lambda g: (-g,), "neg", saved=())
@@ -340,8 +363,8 @@ class Tensor:
 
         def backward(g):                   # C = A B: dA = dC B^T, dB = A^T dC (summed over batch axes)
             # Skip the product nobody needs (d loss / d data for the first layer), as torch does.
-            da = unbroadcast(g @ np.swapaxes(b.data, -1, -2), a.shape) if a.requires_grad else None
-            db = unbroadcast(np.swapaxes(a.data, -1, -2) @ g, b.shape) if b.requires_grad else None
+            da = _unbroadcast(g @ np.swapaxes(b.data, -1, -2), a.shape) if a.requires_grad else None
+            db = _unbroadcast(np.swapaxes(a.data, -1, -2) @ g, b.shape) if b.requires_grad else None
             return da, db
         return Tensor.from_op(out, (a, b), backward, "matmul", saved=(a, b))
 
@@ -377,7 +400,7 @@ class Tensor:
 
     def permute(self, *dims):
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        dims = tuple(_axis(d, self.ndim, self.shape, "permute") for d in dims)
+        dims = tuple(_axis(d, self.ndim, self.shape, "permute", "dims") for d in dims)
         if sorted(dims) != list(range(self.ndim)):
             raise ShapeError(f"permute: {tuple(dims)} is not an ordering of the {self.ndim} axes of shape "
                              f"{self.shape}")
@@ -387,7 +410,7 @@ class Tensor:
 
     def transpose(self, dim0, dim1):
         """Swap two axes (torch's ``transpose``; NumPy's full reordering is ``permute``)."""
-        dim0, dim1 = (_axis(d, self.ndim, self.shape, "transpose") for d in (dim0, dim1))
+        dim0, dim1 = (_axis(d, self.ndim, self.shape, "transpose", n) for d, n in ((dim0, "dim0"), (dim1, "dim1")))
         return Tensor.from_op(np.swapaxes(self.data, dim0, dim1), (self,),
                               lambda g: (np.swapaxes(g, dim0, dim1),), "transpose", saved=())
 
@@ -419,18 +442,22 @@ class Tensor:
 
     def gather(self, dim, index):
         """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (torch's ``gather``)."""
-        index = np.asarray(index)
+        index = validation.as_array(index, "index", "gather")
         if index.dtype.kind not in "iu":
             raise DTypeError(f"gather: index must hold integers, got dtype {index.dtype}; convert with "
                              f"index.astype(np.int64)")
         if index.ndim != self.ndim:
             raise ShapeError(f"gather: index must have as many dimensions as the tensor ({self.ndim}), got "
                              f"shape {index.shape}")
-        dim = _axis(dim, self.ndim, self.shape, "gather")
+        dim = _axis(dim, self.ndim, self.shape, "gather", "dim")
         size = self.shape[dim]
         if index.size and (index.min() < 0 or index.max() >= size):
-            raise CourseError(f"gather: index out of range: axis {dim} has {size} entries (0..{size - 1}), "
-                              f"the index holds values from {index.min()} to {index.max()}")
+            raise CourseError(f"gather: index out of range along dim={dim}: that axis has {size} entries "
+                              f"(0..{size - 1}), the index holds values from {index.min()} to {index.max()}; "
+                              f"check dim and the index")
+        if any(n != m for axis, (n, m) in enumerate(zip(index.shape, self.shape)) if axis != dim):
+            raise ShapeError(f"gather: index of shape {index.shape} does not fit the tensor of shape {self.shape}: "
+                             f"along every axis but dim={dim} it must have the tensor's size")
         shape = self.shape
         out = np.take_along_axis(self.data, index, axis=dim)
 
@@ -462,7 +489,7 @@ class Tensor:
 
 def tensor(data, requires_grad=False):
     """``Tensor(np.asarray(data, dtype=float64))``: lists of Python numbers become float64 tensors."""
-    data = np.asarray(data)
+    data = validation.as_array(data, "data", "tensor") if isinstance(data, (list, tuple)) else np.asarray(data)
     if data.dtype.kind in "iub":
         data = data.astype(np.float64)
     return Tensor(data, requires_grad=requires_grad)
@@ -486,14 +513,16 @@ def _base_array(array):
     return array
 
 
-def _axis(axis, ndim, shape, who):
-    """``axis`` as an int in 0..ndim-1, after checking it names an axis of a tensor of ``shape``."""
+def _axis(axis, ndim, shape, who, name="axis"):
+    """``axis`` as an int in 0..ndim-1, after checking it names an axis of a tensor of ``shape``;
+    ``name`` is the argument's name in the messages (``dim`` for torch-style operations)."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
-        raise ShapeError(f"{who}: an axis must be a whole number, got {axis!r} ({type(axis).__name__})")
+        raise ShapeError(f"{who}: {name} must be a whole number (an axis), got {axis!r} ({type(axis).__name__}); "
+                         f"write {name}=-1 for the last axis")
     if not -ndim <= axis < ndim:
         valid = f"0..{ndim - 1} or -{ndim}..-1" if ndim else "none: it is a scalar"
         raise ShapeError(f"{who}: axis {axis} is out of range for a tensor of shape {shape} ({ndim} axes, "
-                         f"valid: {valid}); count the axes of the input")
+                         f"valid: {valid}); count the axes of the input and fix {name}")
     return int(axis) % ndim
 
 

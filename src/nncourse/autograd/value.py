@@ -32,10 +32,11 @@ class Value:
 
     def __init__(self, data, _parents=(), _op="", label=""):
         if isinstance(data, (bool, np.bool_)) or not isinstance(data, numbers.Real):
-            raise DTypeError(f"Value holds one number (int or float), got {type(data).__name__}; "
-                             f"for arrays use nncourse.autograd.Tensor")
+            raise DTypeError(f"Value: data must be one number (int or float), got {type(data).__name__} "
+                             f"{data!r:.40}; write Value(2.5) without quotes, and for arrays use "
+                             f"nncourse.autograd.Tensor")
         if not math.isfinite(data):
-            raise NonFiniteError(f"Value holds one finite number, got {float(data)}"
+            raise NonFiniteError(f"Value: data must be one finite number, got {float(data)}"
                                  + (f" (the result of '{_op}', which overflowed)" if _op else "")
                                  + "; NaN and infinity have no useful gradient: find where the value comes "
                                    "from, or scale the inputs down")
@@ -45,6 +46,9 @@ class Value:
         self._seen = tuple(p.data for p in _parents)   # their values now, to notice a change before backward
         self._op = _op                   # the operation that made it, for drawing the graph
         self._backward = lambda: None    # sends self.grad on to the parents (chain rule)
+        if label.__class__ is not str:
+            raise DTypeError(f"Value: label must be a str (the name shown in the graph, such as 'w'), got "
+                             f"{type(label).__name__} {label!r:.40}; write label='...', or leave it out")
         self.label = label
 
     def __repr__(self):

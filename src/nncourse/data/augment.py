@@ -15,21 +15,25 @@ import numpy as np
 
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..utils import as_rng
-from ..validation import non_negative_int
+from ..validation import finite, non_negative_int
 
 __all__ = ["shift_images", "rotate_images", "random_shift", "random_rotation"]
 
 
-def _check_images(images, who):
+def _check_images(images, who, name="images"):
+    """``images`` after checking it is a non-empty float batch (N, H, W) or (N, C, H, W) with no NaN."""
     if not isinstance(images, np.ndarray):
-        raise DTypeError(f"{who} expects a NumPy array of images, got {type(images).__name__}")
+        raise DTypeError(f"{who}: {name} must be a NumPy array of images, got {type(images).__name__}")
     if images.dtype.kind != "f":
-        raise DTypeError(f"{who} expects float images (background 0), got dtype {images.dtype}: "
-                         f"convert with images.astype(np.float32)")
+        raise DTypeError(f"{who}: {name} must hold float images (background 0), got dtype {images.dtype}: "
+                         f"convert with {name}.astype(np.float32)")
     if images.ndim not in (3, 4):
         hint = (" These look like flattened rows: reshape with images.reshape(-1, 1, 28, 28)"
                 if images.ndim == 2 and images.shape[1] == 784 else "")
-        raise ShapeError(f"{who} expects images shaped (N, H, W) or (N, C, H, W), got shape {images.shape}.{hint}")
+        raise ShapeError(f"{who} expects {name} shaped (N, H, W) or (N, C, H, W), got shape {images.shape}.{hint}")
+    if not len(images):
+        raise ShapeError(f"{who}: {name} holds no images (shape {images.shape}); pass at least one")
+    finite(images, who, argument=name)
     return images
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import DataError
-from ..validation import boolean
+from ..validation import boolean, positive_float, text
 from ..utils import publish, unwritable_folder_message
 
 __all__ = ["MNIST_MIRRORS", "MNIST_MD5", "md5sum", "open_url", "download_file", "file_problem",
@@ -46,14 +46,20 @@ TIMEOUT_SECONDS = 30
 def md5sum(path):
     """The md5 checksum of a file as a hex string, read in chunks (big files do not fill the memory)."""
     digest = hashlib.md5()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with open(path, "rb") as file:
+            for chunk in iter(lambda: file.read(1 << 20), b""):
+                digest.update(chunk)
+    except IsADirectoryError:
+        raise DataError(f"md5sum: path {path} is a folder, not a file; pass the path of a file") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataError(f"md5sum: no file at path {path}; check the path") from None
     return digest.hexdigest()
 
 
 def file_problem(path, md5):
     """Why ``path`` cannot be used: ``"missing"``, a checksum message, or ``None`` when it is fine."""
+    md5 = _md5_text(md5, "file_problem")
     path = Path(path)
     if not path.is_file():
         return "missing"
@@ -73,6 +79,8 @@ def check_writable(folder, *, fix=None):
     Tried *before* downloading, so that a read-only cache is reported as such, not as a failed
     download ("connect to the internet" would send the user the wrong way).
     """
+    if fix is not None:
+        fix = text(fix, "fix", "check_writable")
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -86,6 +94,8 @@ def check_writable(folder, *, fix=None):
 
 def open_url(url, timeout=TIMEOUT_SECONDS):
     """Open ``url`` for reading (``urllib``), with a user agent some servers insist on."""
+    url = text(url, "url", "open_url")
+    timeout = positive_float(timeout, "timeout", "open_url")
     request = urllib.request.Request(url, headers={"User-Agent": "nncourse (course data download)"})
     return urllib.request.urlopen(request, timeout=timeout)
 
@@ -99,6 +109,12 @@ def download_file(filename, folder, md5, *, mirrors, opener=None, quiet=False):
     ``DataError`` lists what each mirror did. Returns the path of the verified file.
     """
     quiet = boolean(quiet, "quiet", "download_file")
+    filename = text(filename, "filename", "download_file")
+    md5 = _md5_text(md5, "download_file")
+    if isinstance(mirrors, str) or not isinstance(mirrors, (list, tuple)) or not mirrors \
+            or not all(isinstance(m, str) and m for m in mirrors):
+        raise DataError(f"download_file: mirrors must be a non-empty list of base URLs (str), such as "
+                        f"['https://example.org/mnist/'], got {mirrors!r:.60}")
     opener = open_url if opener is None else opener
     folder = check_writable(folder, fix="choose a writable data folder")
     target = folder / filename
@@ -111,6 +127,14 @@ def download_file(filename, folder, md5, *, mirrors, opener=None, quiet=False):
         except (OSError, http.client.HTTPException, DataError) as error:  # URLError is an OSError
             failures.append(f"  {url}: {error}")
     raise DataError(f"could not download {filename}; every mirror failed:\n" + "\n".join(failures))
+
+
+def _md5_text(md5, who):
+    """``md5`` after checking it is a hex string of 32 digits."""
+    if not isinstance(md5, str) or len(md5) != 32 or any(c not in "0123456789abcdefABCDEF" for c in md5):
+        raise DataError(f"{who}: md5 must be the file's checksum, 32 hex digits such as "
+                        f"'f68b3c2dcbeaaa9fbdd348bbdeb94873', got {md5!r:.40}")
+    return md5.lower()
 
 
 def _fetch_verified(url, target, md5, *, opener, quiet):

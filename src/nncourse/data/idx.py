@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..validation import as_array, boolean, finite, text
 
 __all__ = ["IDX_TYPES", "parse_idx", "read_idx", "write_idx", "idx_bytes"]
 
@@ -44,10 +45,14 @@ def parse_idx(data, *, name="IDX data"):
     magic number, an unknown type byte, or data that is shorter or longer than the header announces.
     The returned array is in native byte order; for byte data it is a read-only view of ``data``.
     """
+    name = text(name, "name", "parse_idx")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise DataError(f"parse_idx: data must be the bytes of an IDX file, got {type(data).__name__} "
+                        f"{data!r:.40}; read them with open(path, 'rb').read(), or call read_idx(path)")
     data = memoryview(data)
     if len(data) < 4:
-        raise DataError(f"{name}: only {len(data)} bytes, too short for an IDX header (4-byte magic number); "
-                        "the file is truncated or empty")
+        raise DataError(f"{name}: the data has only {len(data)} bytes, too short for an IDX header (4-byte magic "
+                        "number); the file is truncated or empty: download it again")
 
     # 1. The magic number: 0, 0, type byte, number of dimensions.
     zero_1, zero_2, type_code, n_dims = data[0], data[1], data[2], data[3]
@@ -66,7 +71,7 @@ def parse_idx(data, *, name="IDX data"):
     header_length = 4 + 4 * n_dims
     if len(data) < header_length:
         raise DataError(f"{name}: truncated header: {n_dims} dimension sizes need {header_length} bytes, "
-                        f"the file has {len(data)}")
+                        f"the data has {len(data)}; the file is truncated: download it again")
     shape = tuple(int(size) for size in np.frombuffer(data, dtype=">u4", count=n_dims, offset=4))
 
     # 3. The data: exactly prod(shape) numbers, no more, no less.
@@ -89,10 +94,12 @@ def read_idx(path):
     path = Path(path)
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"IDX file not found: {path}") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataError(f"read_idx: IDX file not found at path {path}; check the path (download the MNIST files with "
+                        f"load_mnist(download=True))") from None
     except IsADirectoryError:
-        raise DataError(f"{path} is a folder, not an IDX file") from None
+        raise DataError(f"read_idx: path {path} is a folder, not an IDX file; pass the path of a file in it")\
+            from None
     if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
@@ -105,14 +112,18 @@ def read_idx(path):
 
 def idx_bytes(array):
     """The bytes of an IDX file holding ``array`` (the inverse of ``parse_idx``)."""
-    array = np.asarray(array)
+    array = as_array(array, "array", "idx_bytes")
     for code, dtype in IDX_TYPES.items():
         if array.dtype.kind == dtype.kind and array.dtype.itemsize == dtype.itemsize:
             break
     else:
-        raise DataError(f"IDX cannot store dtype {array.dtype}; use uint8, int8, int16, int32, float32 or float64")
+        raise DataError(f"IDX cannot store dtype {array.dtype}: array must be uint8, int8, int16, int32, float32 or "
+                        f"float64; convert it with array.astype(np.uint8) (pixels) or another of these")
     if not 1 <= array.ndim <= 255:
-        raise DataError(f"IDX stores arrays with 1 to 255 dimensions, got {array.ndim}")
+        raise DataError(f"IDX stores arrays with 1 to 255 dimensions, got an array with {array.ndim}")
+    if not array.size:
+        raise DataError(f"IDX: array is empty (shape {array.shape}), a file of no numbers; pass the data to store")
+    finite(array, "idx_bytes", argument="array")
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     return header + np.ascontiguousarray(array, dtype=dtype).tobytes()
 
@@ -125,6 +136,7 @@ def write_idx(path, array, *, compress=None):
     path = Path(path)
     if compress is None:
         compress = path.suffix == ".gz"
+    compress = boolean(compress, "compress", "write_idx")
     content = idx_bytes(array)
     if compress:
         content = gzip.compress(content, mtime=0)  # mtime=0: the same array always gives the same bytes
@@ -136,5 +148,8 @@ def write_idx(path, array, *, compress=None):
         raise DataError(f"cannot write {path}: {error.strerror or error}; check that the folder exists and is "
                         f"writable, or choose another path") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:     # its folder does not exist (or is a file): there is nothing to clean up
+            pass
     return path

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, DTypeError
-from ..validation import boolean
+from ..errors import ConfigError, DataError, DTypeError
+from ..validation import boolean, float_dtype
 from ..utils import publish, unwritable_folder_message
 from . import download as _download
 from .idx import idx_bytes, read_idx, write_idx
@@ -97,6 +97,9 @@ def sample_folder(sample=None):
         return None
     if sample is None:
         sample = os.environ.get(SAMPLE_ENV) or None
+    elif isinstance(sample, (bool, np.bool_)) or not isinstance(sample, (str, os.PathLike)) or sample == "":
+        raise ConfigError(f"sample must be the offline sample's folder (a str or a Path), None (read "
+                          f"${SAMPLE_ENV}) or False (no sample), got {type(sample).__name__} {sample!r:.40}")
     return Path(sample).expanduser() if sample is not None else None
 
 
@@ -130,10 +133,12 @@ def _check_sample(folder):
                 if (problem := _download.file_problem(path, SAMPLE_MD5[path.name])) is not None]
     if problems:
         raise DataError(
-            f"{SAMPLE_ENV} is set to {folder}, but that folder does not hold a usable MNIST test set:\n"
+            f"the offline sample folder {folder} (from sample=... or ${SAMPLE_ENV}) does not hold a usable MNIST "
+            f"test set:\n"
             + "\n".join(problems)
             + f"\nIt must contain {TEST_FILES[0]} and {TEST_FILES[1]} (the original gzipped files). "
-            f"Fix the folder, or unset {SAMPLE_ENV} to use the full data set in {mnist_raw_folder()}."
+            f"Fix the folder, or pass sample=False (or unset {SAMPLE_ENV}) to use the full data set in "
+            f"{mnist_raw_folder()}."
         )
     return paths
 
@@ -237,6 +242,8 @@ def load_mnist(root=None, *, download=True, flatten=True, normalize=True, dtype=
     if normalize and np.dtype(dtype).kind != "f":
         raise DTypeError(f"load_mnist: normalize=True scales the pixels to [0, 1], which needs a float dtype such as "
                          f"np.float32, got {np.dtype(dtype)}; for the raw bytes 0..255 pass normalize=False")
+    if normalize:
+        dtype = float_dtype(dtype, "load_mnist")
     folder = sample_folder(sample)
     if folder is not None:
         X_train, y_train, X_test, y_test = _load_sample(folder)

@@ -110,7 +110,13 @@ class Vocabulary:
 
     def decode(self, indices) -> str:
         """``[1, 4, 1, 0]`` -> ``"ada."``: every index becomes its symbol (nothing is stripped)."""
-        indices = np.asarray(indices)
+        indices = validation.as_array(indices, "indices", "Vocabulary.decode") if isinstance(indices, (list, tuple)) \
+            else np.asarray(indices)
+        if indices.ndim > 1:
+            raise ShapeError(f"Vocabulary.decode: indices must be one sequence (1-D), got shape {indices.shape}; "
+                             f"decode a batch row by row, [vocab.decode(row) for row in batch]")
+        if not indices.size:
+            return ""                                      # nothing to decode ([] is a float array to NumPy)
         if indices.dtype.kind not in "iu":
             hint = ": that is already text; Vocabulary.encode turns text into indices" if indices.dtype.kind == "U" \
                 else ": convert them with np.asarray(indices).astype(np.int64)" if indices.dtype.kind == "f" else ""
@@ -208,7 +214,7 @@ def load_names(kind: str = "last", *, seed: int = 0, fractions=(0.8, 0.1, 0.1)) 
     except (TypeError, ValueError):
         raise ConfigError(f"load_names: fractions must be three numbers (train, val, test) summing to 1, such "
                           f"as (0.8, 0.1, 0.1), got {fractions!r}") from None
-    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-9:
+    if not (len(fractions) == 3 and min(fractions) >= 0 and abs(sum(fractions) - 1) <= 1e-9):   # NaN fails too
         raise ConfigError(f"load_names: fractions must be three non-negative numbers (train, val, test) "
                           f"summing to 1, got {fractions}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
@@ -287,6 +293,9 @@ def padded_batch(names, vocab: Vocabulary = VOCAB, *, length: int | None = None,
     ([[0, 1, 4, 1], [0, 2, 15, 0]], [[1, 4, 1, 0], [2, 15, 0, -100]])
     """
     names = _check_names(names, "padded_batch")
+    if isinstance(pad_target, (bool, np.bool_)) or not isinstance(pad_target, numbers.Integral):
+        raise ConfigError(f"padded_batch: pad_target must be a whole number (the target of padded positions, "
+                          f"torch's ignore_index -100), got {pad_target!r} ({type(pad_target).__name__})")
     longest = max(len(n) for n in names) + 1
     time = longest if length is None else validation.positive_int(length, "length", "padded_batch")
     if time < longest:

@@ -114,6 +114,9 @@ def clean_markdown(markdown: str) -> str:
     """
     if not isinstance(markdown, str):
         raise ConfigError(f"clean_markdown expects the Markdown text (a str), got {type(markdown).__name__}")
+    if not markdown.strip():
+        raise ConfigError("clean_markdown: markdown is empty, so there is no dialogue to extract; pass the text of "
+                          "a play's Markdown file, such as read_play(name)")
     speeches = []                      # each: list of lines, the first "Speaker:"
     for paragraph in re.split(r"\n\s*\n", markdown.replace("\r\n", "\n")):
         lines = [line.rstrip() for line in paragraph.strip("\n").split("\n")]

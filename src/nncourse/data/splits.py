@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ConfigError, ShapeError, TargetError
 from ..utils import as_rng
-from ..validation import boolean
+from ..validation import boolean, finite
 
 __all__ = ["Split", "validation_split", "balanced_subset"]
 
@@ -36,6 +36,9 @@ def _check_pair(X, y, who):
     if y.dtype.kind not in "iu":
         raise TargetError(f"{who}: y must hold integer class labels, got dtype {y.dtype}; "
                           f"convert with y.astype(np.int64)")
+    if X.dtype.kind not in "biuf":
+        raise ShapeError(f"{who}: X must hold numbers, got dtype {X.dtype}; pass a NumPy array of numbers")
+    finite(X, who, argument="X")
 
 
 def _count(size, n, who, name):

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import ConfigError, ShapeError
 from ..utils import as_rng
+from ..validation import as_array, finite, finite_number, positive_float
 
 __all__ = [
     "TRUTH_TABLES",
@@ -87,9 +88,10 @@ def truth_table(name):
     ``name`` is one of ``"and"``, ``"or"``, ``"xor"``, ``"nand"`` (any case). XOR is the one that no
     single perceptron can learn: no straight line separates its 1s from its 0s.
     """
-    key = str(name).lower()
+    key = name.lower() if isinstance(name, str) else None
     if key not in TRUTH_TABLES:
-        raise ConfigError(f"unknown truth table {name!r}; choose one of {sorted(TRUTH_TABLES)}")
+        raise ConfigError(f"truth_table: unknown truth table {name!r}; name must be one of {sorted(TRUTH_TABLES)}, "
+                          f"such as truth_table('xor')")
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     y = np.array(TRUTH_TABLES[key], dtype=np.int64)
     return X, y
@@ -105,8 +107,7 @@ def blobs(n_samples=200, *, n_classes=2, separation=4.0, noise=0.5, seed=0, rng=
     n_classes = _check_n_classes(n_classes)
     n_samples = _check_n_samples(n_samples, minimum=n_classes, why="one point per class")
     noise = _check_noise(noise)
-    if not np.isfinite(separation) or separation < 0:
-        raise ConfigError(f"separation must be a finite number >= 0, got {separation!r}")
+    separation = finite_number(separation, "separation", "blobs", minimum=0)
     rng = as_rng(seed, rng)
     angles = np.pi / 4 + 2 * np.pi * np.arange(n_classes) / n_classes
     centres = (separation / 2) * np.stack([np.cos(angles), np.sin(angles)], axis=1)
@@ -153,7 +154,7 @@ def circles(n_samples=200, *, noise=0.05, factor=0.5, seed=0, rng=None):
     """Two concentric rings: the outer one of radius 1 (class 0), the inner one of radius ``factor`` (class 1)."""
     n_samples = _check_n_samples(n_samples, minimum=2, why="one point per ring")
     noise = _check_noise(noise)
-    if not 0 < factor < 1:
+    if isinstance(factor, (bool, str)) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ConfigError(f"factor is the inner ring's radius and must lie strictly between 0 and 1, got {factor!r}")
     rng = as_rng(seed, rng)
     n_outer, n_inner = _split_evenly(n_samples, 2)
@@ -174,8 +175,7 @@ def spirals(n_samples=300, *, n_classes=2, turns=1.5, noise=0.05, seed=0, rng=No
     n_classes = _check_n_classes(n_classes)
     n_samples = _check_n_samples(n_samples, minimum=n_classes, why="one point per arm")
     noise = _check_noise(noise)
-    if not np.isfinite(turns) or turns <= 0:
-        raise ConfigError(f"turns must be a positive number, got {turns!r}")
+    turns = positive_float(turns, "turns", "spirals")
     rng = as_rng(seed, rng)
     X, y = [], []
     for label, count in enumerate(_split_evenly(n_samples, n_classes)):
@@ -194,7 +194,10 @@ def spirals(n_samples=300, *, n_classes=2, turns=1.5, noise=0.05, seed=0, rng=No
 
 def curve(x):
     """The smooth function behind ``regression_curve``: ``sin(1.5 x) + 0.3 x``."""
-    x = np.asarray(x, dtype=np.float64)
+    x = finite(as_array(x, "x", "curve"), "curve", argument="x").astype(np.float64, copy=False)
+    if not x.size:
+        raise ShapeError("curve: x is empty; pass the points to evaluate the curve at, such as "
+                         "np.linspace(-3, 3, 100)")
     return np.sin(1.5 * x) + 0.3 * x
 
 
@@ -206,8 +209,11 @@ def regression_curve(n_samples=100, *, noise=0.1, x_range=(-3.0, 3.0), seed=0, r
     """
     n_samples = _check_n_samples(n_samples)
     noise = _check_noise(noise)
-    low, high = x_range
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+    try:
+        low, high = (finite_number(v, "x_range", "regression_curve") for v in x_range)
+    except (TypeError, ValueError):
+        low = high = 0.0
+    if not low < high:
         raise ConfigError(f"x_range must be (low, high) with low < high, got {x_range!r}")
     rng = as_rng(seed, rng)
     x = np.sort(rng.uniform(low, high, n_samples))
@@ -226,12 +232,14 @@ def train_test_split(X, y, test_fraction=0.25, seed=0, *, rng=None):
     ``test_fraction`` of the samples (rounded, at least one and at most all but one) go to the test
     set. The split is a random permutation drawn from ``seed`` / ``rng``, so it is reproducible.
     """
-    X = np.asarray(X)
-    y = np.asarray(y)
+    who = "train_test_split"
+    X = finite(as_array(X, "X", who), who, argument="X")
+    y = finite(as_array(y, "y", who), who, argument="y")
     if X.ndim == 0 or y.ndim == 0:
-        raise ShapeError("train_test_split needs arrays with one row per sample, got a scalar")
+        raise ShapeError("train_test_split needs arrays X and y with one row per sample, got a scalar")
     if len(X) != len(y):
-        raise ShapeError(f"X and y must have the same number of samples (rows), got {len(X)} and {len(y)}")
+        raise ShapeError(f"train_test_split: X and y must have the same number of samples (rows), got {len(X)} "
+                         f"and {len(y)}")
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) or not 0 < test_fraction < 1:
         raise ConfigError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction!r}")
     n = len(X)
@@ -283,7 +291,8 @@ def _torch_float_dtype(dtype):
             name = np.dtype(dtype).name
         except TypeError:
             name = str(dtype)
-    choices = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16}
+    choices = {"float32": torch.float32, "float64": torch.float64}
     if name not in choices:
-        raise ConfigError(f"to_torch: dtype must be a float type ({', '.join(choices)}), got {dtype!r}")
+        raise ConfigError(f"to_torch: dtype must be a float type ({', '.join(choices)}), got {dtype!r}; float16 "
+                          f"loses digits the course's checks rely on: pass dtype=None (float32) or torch.float64")
     return choices[name]

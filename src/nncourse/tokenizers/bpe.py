@@ -48,7 +48,7 @@ import tempfile
 
 from ..errors import ConfigError, DataError
 from ..utils import publish
-from ..validation import boolean
+from ..validation import boolean, non_negative_int, positive_int
 from .pretokenize import bytes_to_unicode, compile_pattern, pretokenize
 
 __all__ = ["count_pairs", "merge", "train_merges", "BPETokenizer", "FORMAT", "N_BYTES"]
@@ -66,6 +66,7 @@ def count_pairs(ids, counts=None, weight=1):
     {(1, 2): 2, (2, 1): 1, (2, 3): 1}
     """
     ids = _id_list(ids, "count_pairs")
+    weight = positive_int(weight, "weight", "count_pairs")
     counts = {} if counts is None else counts
     for pair in zip(ids, ids[1:]):
         counts[pair] = counts.get(pair, 0) + weight
@@ -81,8 +82,10 @@ def merge(ids, pair, new_id):
     [256, 5]
     """
     ids = _id_list(ids, "merge")
-    if isinstance(pair, (str, bytes)) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
+    if isinstance(pair, (str, bytes)) or not isinstance(pair, (tuple, list)) or len(pair) != 2 \
+            or not all(_is_token_id(i) for i in pair):
         raise ConfigError(f"merge: pair must be two token ids (a, b), such as (104, 101), got {pair!r:.40}")
+    new_id = non_negative_int(new_id, "new_id", "merge")
     return _merge(ids, pair, new_id)
 
 
@@ -109,7 +112,15 @@ def _id_list(ids, who):
     if not isinstance(ids, (list, tuple)):
         raise ConfigError(f"{who}: ids must be a list of token ids, such as list(text.encode('utf-8')), got "
                           f"{type(ids).__name__}")
+    for i in ids:
+        if not _is_token_id(i):
+            raise ConfigError(f"{who}: ids must hold whole numbers >= 0 (token ids), got {i!r:.40} "
+                              f"({type(i).__name__}); start from list(text.encode('utf-8'))")
     return ids
+
+
+def _is_token_id(i):
+    return isinstance(i, numbers.Integral) and not isinstance(i, bool) and i >= 0
 
 
 def _check_text(text, who):
@@ -173,6 +184,9 @@ def train_merges(texts, n_merges, pattern="gpt2"):
     Stops early (returning fewer merges) when no pair occurs any more: every piece is one token.
     """
     texts = _texts(texts, "train_merges")
+    if not any(texts):
+        raise ConfigError("train_merges: texts is empty, so there is nothing to learn merges from; pass the "
+                          "corpus as a str or a list of str")
     if isinstance(n_merges, bool) or not isinstance(n_merges, numbers.Integral) or n_merges < 0:
         raise ConfigError(f"train_merges: n_merges must be a whole number >= 0, got {n_merges!r}")
     pieces = _piece_counts(texts, pattern)
@@ -258,6 +272,9 @@ class BPETokenizer:
         self.pattern = pattern
         self.merges = []
         self._vocab = [bytes([b]) for b in range(N_BYTES)]  # id -> its bytes
+        if isinstance(merges, (str, bytes, Mapping)) or not isinstance(merges, Iterable):
+            raise ConfigError(f"BPETokenizer: merges must be a list of pairs of token ids, such as [(104, 101)], "
+                              f"got the {type(merges).__name__} {merges!r:.40}")
         for k, pair in enumerate(merges):
             pair = self._check_pair(pair, k)
             self.merges.append(pair)
@@ -276,7 +293,7 @@ class BPETokenizer:
 
     def _check_special_name(self, name):
         if not isinstance(name, str) or not name:
-            raise ConfigError(f"special tokens must be non-empty strings such as '<|endoftext|>', got {name!r}")
+            raise ConfigError(f"special_tokens must hold non-empty strings such as '<|endoftext|>', got {name!r}")
         if name in self.special_tokens:
             raise ConfigError(f"the special token {name!r} is given twice")
 
@@ -359,7 +376,8 @@ class BPETokenizer:
         try:
             a, b = pair
         except (TypeError, ValueError):
-            raise ConfigError(f"merge {k} must be a pair of token ids (a, b), got {pair!r}") from None
+            raise ConfigError(f"merge {k} must be a pair of token ids (a, b), got {pair!r}; merges must be a list "
+                              f"of such pairs, such as [(104, 101)]") from None
         for x in (a, b):
             if isinstance(x, bool) or not isinstance(x, numbers.Integral) or not 0 <= x < N_BYTES + k:
                 raise ConfigError(f"merge {k} = {pair!r}: its ids must be known tokens, 0..{N_BYTES + k - 1} "
@@ -383,8 +401,8 @@ class BPETokenizer:
                               f"{f' + {len(special_tokens)} special tokens' if special_tokens else ''}), "
                               f"got {vocab_size!r}")
         if not any(texts):
-            raise ConfigError("BPETokenizer.train: the training text is empty; pass the corpus as a str "
-                              "or a list of str")
+            raise ConfigError("BPETokenizer.train: the training text is empty (texts holds no characters); pass "
+                              "the corpus as a str or a list of str")
         merges = train_merges(texts, vocab_size - smallest, pattern)
         tok = cls([pair for pair, _ in merges], special_tokens=special_tokens, pattern=pattern)
         tok.merge_counts = [count for _, count in merges]
@@ -398,13 +416,14 @@ class BPETokenizer:
 
     def token_bytes(self, token_id) -> bytes:
         """The bytes a token stands for (a special token: its UTF-8 string)."""
-        self._check_ids([token_id])
+        self._check_ids([token_id], "token_bytes", "token_id")
         if token_id in self._special_by_id:
             return self._special_by_id[token_id].encode("utf-8")
         return self._vocab[token_id]
 
     def token_str(self, token_id) -> str:
         """A readable form of one token: its bytes decoded, invalid UTF-8 shown as ``\\xNN``."""
+        self._check_ids([token_id], "token_str", "token_id")
         return self.token_bytes(token_id).decode("utf-8", errors="backslashreplace")
 
     # ---------------------------------------------------------------------------------- encode / decode
@@ -486,7 +505,7 @@ class BPETokenizer:
                               f"{errors!r}")
         return self.decode_bytes(ids).decode("utf-8", errors=errors)
 
-    def _check_ids(self, ids):
+    def _check_ids(self, ids, who="decode", name="ids"):
         if isinstance(ids, (str, bytes)):
             raise ConfigError(f"decode expects a list of token ids, got the {type(ids).__name__} {ids!r:.40}: "
                               f"encode text with tok.encode(text)")
@@ -497,10 +516,12 @@ class BPETokenizer:
         ids = list(ids)
         for i in ids:
             if isinstance(i, bool) or not isinstance(i, numbers.Integral):
-                raise ConfigError(f"token ids must be integers, got {i!r} ({type(i).__name__})")
+                raise ConfigError(f"{who}: {name}: token ids must be integers, got {i!r} ({type(i).__name__}); "
+                                  f"pass ids from tok.encode(text)")
             if not 0 <= i < self.vocab_size:
-                raise ConfigError(f"token id {i} is out of range: this tokenizer has ids 0..{self.vocab_size - 1} "
-                                  f"(vocab_size={self.vocab_size}); were the ids made by another tokenizer?")
+                raise ConfigError(f"{who}: {name}: token id {i} is out of range: this tokenizer has ids "
+                                  f"0..{self.vocab_size - 1} (vocab_size={self.vocab_size}); were the ids made by "
+                                  f"another tokenizer?")
         return [int(i) for i in ids]
 
     # ---------------------------------------------------------------------------------- save / load

@@ -50,7 +50,8 @@ def bytes_per_token(tokenizer, text: str) -> float:
     """The compression of ``text`` by ``tokenizer``: UTF-8 bytes divided by the number of tokens."""
     n_bytes = len(text.encode("utf-8")) if isinstance(text, str) else None
     if not n_bytes:
-        raise ConfigError(f"bytes_per_token needs a non-empty str, got {text!r:.40}")
+        raise ConfigError(f"bytes_per_token: text must be a non-empty str, got {type(text).__name__} {text!r:.40}; "
+                          f"pass the text whose compression to measure")
     if isinstance(tokenizer, (str, bytes)) or not callable(getattr(tokenizer, "encode", None)):
         raise ConfigError(f"bytes_per_token: tokenizer must be a tokenizer (such as a BPETokenizer), got "
                           f"{type(tokenizer).__name__}; the order is bytes_per_token(tokenizer, text)")

@@ -42,6 +42,7 @@ import re
 import sys
 import unicodedata
 
+from .. import validation
 from ..errors import ConfigError
 
 __all__ = ["GPT2_PATTERN", "SMOLLM_PATTERN", "PATTERNS", "compile_pattern", "pretokenize", "bytes_to_unicode",
@@ -113,8 +114,9 @@ def pretokenize(text: str, pattern="gpt2") -> list[str]:
     ['Hello', ' ', ' world', "'s", ' 42', '!']
     """
     if not isinstance(text, str):
-        raise ConfigError(f"pretokenize expects a str, got {type(text).__name__}"
-                          + (": decode bytes first, data.decode('utf-8')" if isinstance(text, bytes) else ""))
+        raise ConfigError(f"pretokenize: text must be a str, got {type(text).__name__}"
+                          + (": decode bytes first, data.decode('utf-8')" if isinstance(text, bytes)
+                             else "; pass the text to split, such as 'Hello world'"))
     compiled = compile_pattern(pattern)
     if compiled is None:
         return [text] if text else []
@@ -150,6 +152,7 @@ def bytes_to_unicode() -> dict[int, str]:
 
 def unicode_to_bytes(token: str) -> bytes:
     """The reverse of ``bytes_to_unicode`` for one token string: ``"Ġthe"`` -> ``b" the"``."""
+    token = validation.text(token, "token", "unicode_to_bytes")
     reverse = {c: b for b, c in bytes_to_unicode().items()}
     try:
         return bytes(reverse[c] for c in token)

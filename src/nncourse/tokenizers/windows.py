@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, ShapeError
 from ..utils import as_rng
 
@@ -21,12 +22,12 @@ __all__ = ["random_windows", "consecutive_windows"]
 def _stream(ids, block_size, who):
     if isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral) or block_size < 1:
         raise ConfigError(f"{who}: block_size must be a positive integer, got {block_size!r}")
-    ids = np.asarray(ids)
+    ids = validation.as_array(ids, "ids", who)
     if ids.ndim != 1 or ids.dtype.kind not in "iu":
-        raise ShapeError(f"{who} expects a 1-D sequence of integer token ids, got shape {ids.shape} "
+        raise ShapeError(f"{who} expects ids to be a 1-D sequence of integer token ids, got shape {ids.shape} "
                          f"and dtype {ids.dtype}: pass tok.encode(text)")
     if len(ids) < block_size + 1:
-        raise ShapeError(f"{who}: the stream has {len(ids)} tokens, fewer than block_size + 1 = "
+        raise ShapeError(f"{who}: the stream (ids) has {len(ids)} tokens, fewer than block_size + 1 = "
                          f"{block_size + 1}; use a longer text or a smaller block_size")
     return ids.astype(np.int64)
 
