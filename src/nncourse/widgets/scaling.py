@@ -27,6 +27,7 @@ DTYPES = ("float32", "bfloat16")
 
 def calculator_table(n_params: int, tokens: int, world_size: int, dtype: str) -> str:
     """The HTML table the calculator shows for one setting."""
+    validation.positive_int(tokens, "tokens", "calculator_table")  # scaling_figures calls it tokens_per_worker
     f = scaling_figures(n_params, tokens, world_size, dtype)
     rows = [
         ("compute per worker per step", human_flops(f["flops_per_worker"]), "6 × parameters × tokens"),
