@@ -110,13 +110,14 @@ RULES = [
      and c.parameter in ("dim", "axis", "start_dim", "end_dim", "dim0", "dim1")),
     ("zero-is-a-count",
      "0 is a meaningful value for offsets and optional amounts (padding, shifts, warm-up steps, worker "
-     "processes, an index, copies of augmentation), for an axis (dim=0, start_dim=0: the first one) and "
-     "for an epoch (lr_at(base_lr, 0) is the starting rate): torch and NumPy accept it too",
+     "processes, an index, copies of augmentation), for an axis (dim=0, start_dim=0, end_dim=0: the first "
+     "one; Flatten checks its dims against the input in forward, as torch's does) and for an epoch "
+     "(lr_at(base_lr, 0) is the starting rate): torch and NumPy accept it too",
      lambda c: c.label == "0" and c.outcome == "silent"
      and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
                          "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
                          "crash_after", "verbose", "top", "digit", "y", "label", "key_position",
-                         "dim", "start_dim", "epoch")),
+                         "dim", "start_dim", "end_dim", "epoch")),
     ("any-ignore-index",
      "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
      lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),

@@ -34,10 +34,6 @@ class Flatten(Module):
         for name, value in (("start_dim", start_dim), ("end_dim", end_dim)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool):
                 raise ConfigError(f"Flatten: {name} must be an int, got {value!r}")
-        if (start_dim < 0) == (end_dim < 0) and start_dim > end_dim:   # both from the same end: order known now
-            raise ConfigError(f"Flatten: end_dim={end_dim} comes before start_dim={start_dim}, so there is no "
-                              f"range of dimensions to merge; pass end_dim >= start_dim (end_dim=-1: up to the "
-                              f"last dimension)")
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
         self._input_shape = None
 
