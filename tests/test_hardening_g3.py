@@ -2,6 +2,8 @@
 (issue 27, section 4: the contract sweep's cases in numpy_nn and torch_nn). Each test asserts the error class and
 the words that name the argument and the fix."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -42,13 +44,14 @@ def test_uniform_refuses_a_bad_eps(eps):
         init.uniform((3, 4), np.random.default_rng(0), eps=eps)
 
 
-def test_initialisers_draw_the_same_numbers_as_before():
-    # the checks convert gain/eps to float: a NumPy number or an int gives the same draw as the float
-    a = init.xavier_uniform((3, 4), np.random.default_rng(0), gain=np.float32(2.0))
-    b = init.xavier_uniform((3, 4), np.random.default_rng(0), gain=2)
-    np.testing.assert_array_equal(a, b)
-    bound = 2.0 * np.sqrt(6.0 / 7)
-    assert np.all(np.abs(a) <= bound)
+def test_initialisers_draw_what_their_formula_says():
+    # the checks only look: gain and eps are used as given, so the draw is the formula's, number for number
+    for gain in [2.0, np.float32(2.0), 2]:
+        bound = gain * math.sqrt(6.0 / 7)                 # as init writes it (a float32 gain stays float32)
+        want = np.random.default_rng(0).uniform(-bound, bound, size=(3, 4))
+        np.testing.assert_array_equal(init.xavier_uniform((3, 4), np.random.default_rng(0), gain=gain), want)
+    want = np.random.default_rng(0).uniform(-0.12, 0.12, size=(3, 4))
+    np.testing.assert_array_equal(init.uniform((3, 4), np.random.default_rng(0)), want)
 
 
 @pytest.mark.parametrize("weight_shape", [[float("nan"), 4], [], [[1.0, 2.0], [3.0]], [2.5, 4], (0, 3)])
@@ -148,6 +151,8 @@ def test_accumulate_grad_names_grad():
         p.accumulate_grad(np.ones((2, 3), np.int64))
     with pytest.raises(ShapeError, match=r"gradient of shape \(0, 3\): grad must have exactly its parameter's shape"):
         p.accumulate_grad(np.ones((0, 3), np.float32))
+    with pytest.raises(DTypeError, match=r"accumulate_grad: grad must be a NumPy float array.*got Tensor"):
+        p.accumulate_grad(torch.ones(2, 3))
     assert p.grad is None                          # nothing was added
     p.accumulate_grad(np.ones((2, 3), np.float32))
     assert p.grad.sum() == 6
@@ -231,7 +236,8 @@ def test_sequential_lr_names_schedulers_and_milestones():
 @pytest.mark.parametrize("build", [nn.mlp, torch_nn.mlp])
 @pytest.mark.parametrize("seed", ["3", 2.5, -1, True])
 def test_mlp_names_a_bad_seed(build, seed):
-    with pytest.raises(ConfigError, match=r"mlp: seed must be a whole number >= 0.*without quotes"):
+    fix = "without quotes" if isinstance(seed, str) else "for example seed=0"
+    with pytest.raises(ConfigError, match=rf"mlp: seed must be a whole number >= 0.*{fix}"):
         build([2, 3, 1], seed=seed)
 
 

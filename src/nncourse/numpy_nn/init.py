@@ -82,7 +82,7 @@ def uniform(shape, rng, eps=0.12):
     """U(-eps, eps) with a fixed small ``eps`` (0.12 in the classic notes), whatever the layer size."""
     _fans(shape, "uniform")
     _check_rng(rng, "uniform")
-    eps = validation.finite_number(eps, "eps", "uniform", minimum=0.0)
+    validation.finite_number(eps, "eps", "uniform", minimum=0.0)   # checked, used as given: the same draw
     return rng.uniform(-eps, eps, size=shape)
 
 
@@ -90,7 +90,7 @@ def xavier_uniform(shape, rng, gain=1.0):
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)); keeps variances level."""
     fan_in, fan_out = _fans(shape, "xavier_uniform")
     _check_rng(rng, "xavier_uniform")
-    gain = validation.finite_number(gain, "gain", "xavier_uniform", minimum=0.0)
+    validation.finite_number(gain, "gain", "xavier_uniform", minimum=0.0)   # checked, used as given
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-bound, bound, size=shape)
 
@@ -99,7 +99,7 @@ def xavier_normal(shape, rng, gain=1.0):
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(shape, "xavier_normal")
     _check_rng(rng, "xavier_normal")
-    gain = validation.finite_number(gain, "gain", "xavier_normal", minimum=0.0)
+    validation.finite_number(gain, "gain", "xavier_normal", minimum=0.0)   # checked, used as given
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return rng.normal(0.0, std, size=shape)
 

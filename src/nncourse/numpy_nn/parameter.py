@@ -88,8 +88,8 @@ class Parameter:
         if not self._requires_grad:
             return
         dtype = getattr(grad, "dtype", None)      # O(1): the type only, never the values (every backward calls this)
-        if dtype is None or dtype.kind != "f":
-            got = f"dtype {dtype}" if dtype is not None else type(grad).__name__
+        if getattr(dtype, "kind", None) != "f":   # a list, an integer array, a torch tensor
+            got = f"dtype {dtype}" if isinstance(grad, (np.ndarray, np.generic)) else type(grad).__name__
             raise DTypeError(
                 f"Parameter.accumulate_grad: grad must be a NumPy float array shaped like the parameter "
                 f"{self.data.shape}, got {got}; compute the gradient with NumPy in the parameter's dtype "
