@@ -18,10 +18,11 @@ INNER_FUNCTIONS = ("nncourse.numpy_nn.functional.", "nncourse.numpy_nn.scaled_do
 
 
 def _inner_layer_method(case):
-    """forward/backward of a building block (not a loss, not a complete model), or a functional op."""
+    """forward/backward of a building block (not a loss, not a complete model), or a functional op;
+    ``Parameter.accumulate_grad`` too: every backward calls it, once per parameter."""
     name = case.callable
     return (name.startswith(INNER_LAYER_PREFIXES) and not any(word in name for word in LOSS_NAMES)
-            and name.rsplit(".", 1)[-1] in ("forward", "backward", "fast_forward", "step")) \
+            and name.rsplit(".", 1)[-1] in ("forward", "backward", "fast_forward", "step", "accumulate_grad")) \
         or name.startswith(INNER_FUNCTIONS)
 
 
@@ -31,7 +32,14 @@ LAST_AXIS_OPS = ("nncourse.numpy_nn.RMSNorm.forward", "nncourse.numpy_nn.SiLU.fo
                  "nncourse.numpy_nn.SwiGLU.forward", "nncourse.numpy_nn.SwiGLU.step",
                  "nncourse.numpy_nn.functional.rotary", "nncourse.numpy_nn.functional.rotary_backward",
                  "nncourse.numpy_nn.functional.rotate_half", "nncourse.numpy_nn.LoRALinear.fast_forward",
-                 "nncourse.quantization.quantize")
+                 "nncourse.quantization.quantize",
+                 # element by element, per position, or a lookup per index: torch's take any leading shape too
+                 "nncourse.numpy_nn.LayerNorm.forward", "nncourse.numpy_nn.Dropout.forward",
+                 "nncourse.numpy_nn.Identity.forward", "nncourse.numpy_nn.Embedding.forward",
+                 "nncourse.numpy_nn.Flatten.forward", "nncourse.torch_nn.Step.forward")
+
+# constructors and methods that store an array as it is (torch's Parameter and register_buffer do too)
+HOLDERS = ("nncourse.numpy_nn.Parameter", "nncourse.numpy_nn.Module.register_buffer")
 
 
 # torch's own names: a layer's forward argument is "input" in torch's documentation and in our messages;
@@ -88,22 +96,24 @@ RULES = [
      "(every tensor goes back to the device it was saved from)",
      lambda c: c.parameter in ("cmap", "map_location") and c.label == "None" and c.outcome == "silent"),
     ("any-shape",
-     "ops along one axis or element by element (softmax and its backward, log-softmax, curve) accept any "
-     "number of dimensions, and a batch of zero rows (giving zero rows), as torch's do; so do an embedding "
-     "lookup (indices of any shape, as torch.nn.functional.embedding) and unbroadcast (summing extra leading "
-     "axes is its job)",
+     "ops along one axis or element by element (softmax and its backward, log-softmax, curve, the finite "
+     "differences of numerical_gradient, one entry at a time) accept any number of dimensions, and a batch of "
+     "zero rows (giving zero rows), as torch's do; so do an embedding lookup (indices of any shape, as "
+     "torch.nn.functional.embedding) and unbroadcast (summing extra leading axes is its job)",
      lambda c: (c.label.endswith("wrong ndim") or c.label == "empty") and c.outcome == "silent"
      and c.callable.rsplit(".", 1)[-1] in ("softmax", "log_softmax", "softmax_backward", "curve",
-                                            "softmax_with_temperature", "embedding", "unbroadcast")),
+                                            "softmax_with_temperature", "embedding", "unbroadcast",
+                                            "numerical_gradient")),
     ("no-pre-tokenization",
      "pattern=None is the BPE tokenizers' documented mode without pre-tokenization (merges may cross words); "
      "the saved format stores it",
      lambda c: c.parameter == "pattern" and c.label == "None" and c.outcome == "silent"
      and ".tokenizers." in c.callable),
     ("any-leading-shape",
-     "Part IV's blocks that act on the last axis (RMSNorm, SiLU, SwiGLU, rotary positions, a LoRA layer, "
-     "GGUF's quantizer, whose blocks run along the last axis) take any number of leading dimensions, as "
-     "torch's, Hugging Face's and gguf's do",
+     "blocks that act on the last axis (RMSNorm, LayerNorm, SiLU, SwiGLU, rotary positions, a LoRA layer, "
+     "GGUF's quantizer, whose blocks run along the last axis), element by element (Dropout, Identity, Step), "
+     "on one index at a time (Embedding) or on the dimensions start_dim..end_dim only (Flatten) take any "
+     "number of leading dimensions, as torch's, Hugging Face's and gguf's do",
      lambda c: c.label.endswith("wrong ndim") and c.outcome == "silent" and c.callable in LAST_AXIS_OPS),
     ("gguf-byte-stream",
      "GGUF's dequantizers read their blocks as one stream of bytes: any shape whose size is a whole number of "
@@ -116,15 +126,16 @@ RULES = [
      and c.parameter in ("dim", "axis", "start_dim", "end_dim", "dim0", "dim1")),
     ("zero-is-a-count",
      "0 is a meaningful value for offsets and optional amounts (padding, shifts, warm-up steps, worker "
-     "processes, an index, copies of augmentation, the first axis, worker rank 0, zero bytes to send): torch "
-     "and NumPy accept it too",
+     "processes, an index, copies of augmentation, worker rank 0, zero bytes to send), for an axis (dim=0, "
+     "axis=0, start_dim=0, end_dim=0: the first one; Flatten checks its dims against the input in forward, as "
+     "torch's does), token id 0 (the byte 0), zero merges (bytes only) and an epoch (lr_at(base_lr, 0) is "
+     "the starting rate): torch and NumPy accept it too",
      lambda c: c.label == "0" and c.outcome == "silent"
      and c.parameter in ("padding", "num_workers", "warmup", "augment", "max_shift", "dy", "dx", "index",
                          "rank", "start", "shift", "fail_at_step", "pad_target", "copies", "n_test",
                          "crash_after", "verbose", "top", "digit", "y", "label", "key_position",
                          "hidden_layers", "epoch", "compress_level", "fail_rank", "nbytes",
-                         # axis 0 (the first axis), token id 0 (the byte 0), zero merges (bytes only)
-                         "dim", "axis", "token_id", "new_id", "n_merges")),
+                         "dim", "axis", "start_dim", "end_dim", "token_id", "new_id", "n_merges")),
     ("any-ignore-index",
      "ignore_index / pad_target may be any integer, negative included (torch's default is -100)",
      lambda c: c.parameter in ("ignore_index", "pad_target") and c.label in ("-1", "0") and c.outcome == "silent"),
@@ -207,6 +218,19 @@ RULES = [
     ("scalar-shape",
      "an empty shape () is a scalar's shape, as in NumPy: summing a gradient down to it is legitimate",
      lambda c: c.parameter == "shape" and c.label == "empty list" and c.outcome == "silent"),
+    ("integer-targets-converted",
+     "element-wise losses (MSE, L1, BCE, BCE with logits) take integer targets (0/1 labels, whole-number "
+     "values) and cast them to the output's dtype: fit hands binary labels over as integers, and torch's "
+     "MSELoss and L1Loss accept integer targets too",
+     lambda c: c.parameter == "target" and c.label == "int array" and c.outcome == "silent"
+     and c.callable.startswith("nncourse.numpy_nn.") and "Loss.forward" in c.callable),
+    ("holders-keep-any-array",
+     "Parameter(data) and Module.register_buffer(name, array) store the array they are given, as torch's do: "
+     "any shape, empty included, integer buffers (counters such as BatchNorm's num_batches_tracked) and NaN "
+     "(a diverged run's weights are still its weights; NaN checks sit at losses, models' forward, loaders, "
+     "writers and fit)",
+     lambda c: c.outcome == "silent" and c.callable in HOLDERS and c.parameter in ("data", "array")
+     and c.label in ("array with NaN", "empty", "wrong ndim", "int array")),
 ]
 
 

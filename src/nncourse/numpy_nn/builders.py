@@ -64,6 +64,12 @@ def mlp(sizes, activation="relu", *, output_activation=None, init="torch", dropo
     output_cls = None if output_activation is None else _activation_class(
         output_activation, "output_activation", _OUTPUT_ACTIVATIONS)
 
+    if not (seed is None or isinstance(seed, np.random.Generator)
+            or isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
+        raise ConfigError(f"mlp: seed must be a whole number >= 0 (the same seed gives the same weights), None "
+                          f"(fresh randomness) or a numpy.random.Generator, got {seed!r}"
+                          + (f"; write seed={seed.strip()} without quotes"
+                             if isinstance(seed, str) and seed.strip().isdigit() else "; for example seed=0"))
     root = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n_linear = len(sizes) - 1
     linear_rngs = root.spawn(n_linear)

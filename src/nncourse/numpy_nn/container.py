@@ -46,6 +46,11 @@ class Sequential(Module):
 
     @classmethod
     def from_config(cls, config):
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), (list, tuple)):
+            got = (f"a dict with keys {sorted(map(str, config))}" if isinstance(config, dict)
+                   else f"{type(config).__name__} {config!r:.40}")
+            raise ConfigError(f"{cls.__name__}.from_config: config must be a dict {{'layers': [module, ...]}}, as "
+                              f"get_config() returns, got {got}; pass model.get_config()")
         return cls(*config["layers"])
 
     def forward(self, x):

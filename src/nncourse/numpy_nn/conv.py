@@ -104,8 +104,8 @@ def _check_images(x, who, kernel_size, padding):
     """``x`` must be a finite 4-D float array (N, C, H, W) in which the kernel fits."""
     x = check_float_array(x, who)
     if x.ndim != 4:
-        raise ShapeError(f"{who} expects images of shape (batch, channels, height, width), got {x.shape}: "
-                         f"reshape to 4-D (a single image: x[None]; grayscale: x[:, None])")
+        raise ShapeError(f"{who} expects images of shape (batch, channels, height, width), got input of shape "
+                         f"{x.shape}: reshape to 4-D (a single image: x[None]; grayscale: x[:, None])")
     if 0 in x.shape:
         raise ShapeError(f"{who} got an empty input of shape {x.shape}: every axis needs at least one entry")
     for axis in (0, 1):
@@ -411,7 +411,8 @@ class Conv2d(Module):
 
     def _shape_message(self, shape):
         c = self.in_channels
-        expected = f"{self._label()} expects images of shape (batch, {c}, height, width) (NCHW), got {shape}"
+        expected = (f"{self._label()} expects images of shape (batch, {c}, height, width) (NCHW), got input of "
+                    f"shape {shape}")
         if len(shape) == 4 and shape[3] == c and shape[1] != c:
             return (f"{expected}: the channels seem to be last (NHWC); move them to axis 1 with "
                     f"x.transpose(0, 3, 1, 2)")

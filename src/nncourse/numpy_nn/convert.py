@@ -28,7 +28,7 @@ def from_torch(torch_module, *, seed=None):
 
     if not isinstance(torch_module, torch.nn.Module):
         raise ConversionError(
-            f"from_torch expects a torch.nn.Module, got {type(torch_module).__name__}. "
+            f"from_torch: torch_module must be a torch.nn.Module, got {type(torch_module).__name__}. "
             f"(To go from NumPy to torch, use nncourse.torch_nn.from_numpy.)"
         )
     model = registry.convert_from_torch(torch_module, "model", as_rng(seed))

@@ -7,8 +7,10 @@ Backward only reshapes the gradient back to the input's shape.
 
 import numbers
 
+import numpy as np
+
 from .. import validation
-from ..errors import ConfigError, ShapeError
+from ..errors import ConfigError, DTypeError, ShapeError
 from .module import Module, check_float_array
 from .registry import saveable, twin_of
 
@@ -42,13 +44,18 @@ class Flatten(Module):
         x = validation.finite(check_float_array(x, self._label()), self._label())
         start, end = self._dims(x.ndim)
         self._input_shape = x.shape
-        return x.reshape(*x.shape[:start], -1, *x.shape[end + 1:])
+        # the merged size spelled out (not -1), so that an empty batch reshapes too
+        return x.reshape(*x.shape[:start], int(_product(x.shape[start:end + 1])), *x.shape[end + 1:])
 
     def backward(self, grad_output):
         self._require_forward(self._input_shape)
         start, end = self._dims(len(self._input_shape))
         shape = self._input_shape
         expected = (*shape[:start], int(_product(shape[start:end + 1])), *shape[end + 1:])
+        if not isinstance(grad_output, np.ndarray) or grad_output.dtype.kind != "f":
+            got = f"dtype {grad_output.dtype}" if isinstance(grad_output, np.ndarray) else type(grad_output).__name__
+            raise DTypeError(f"{self._label()}.backward expects grad_output as a NumPy float array (the gradient "
+                             f"of the last output), got {got}; pass the array the next layer's backward returned")
         if grad_output.shape != expected:
             raise ShapeError(f"{self._label()}.backward expects grad_output of shape {expected} (the shape "
                              f"of the last output), got {grad_output.shape}")

@@ -148,7 +148,7 @@ def padding_mask(lengths, max_length=None):
     array([[1, 1, 0],
            [1, 1, 1]])
     """
-    lengths = np.asarray(lengths)
+    lengths = validation.as_array(lengths, "lengths", "padding_mask")
     if lengths.ndim != 1 or lengths.dtype.kind not in "iu" or (lengths < 0).any():
         raise ConfigError(f"padding_mask: lengths must be a 1-D array of non-negative integers, got {lengths!r}")
     if lengths.size == 0:
@@ -221,11 +221,18 @@ def attention_backward(grad_output, cache):
     The mask is a constant (added before the softmax), so it only appears through ``W``: blocked
     entries have weight 0 and therefore receive gradient 0.
     """
+    if not isinstance(cache, AttentionCache):
+        raise ConfigError(f"attention_backward: cache must be the AttentionCache that attention_forward returned "
+                          f"with the output, got {type(cache).__name__}; call output, cache = "
+                          f"attention_forward(query, key, value) and pass that cache")
     q, k, v, w, scale = cache
     expected = w.shape[:-1] + v.shape[-1:]
     if not isinstance(grad_output, np.ndarray) or grad_output.shape != expected:
         got = grad_output.shape if isinstance(grad_output, np.ndarray) else type(grad_output).__name__
         raise ShapeError(f"attention_backward expects grad_output of shape {expected} (the output's), got {got}")
+    if grad_output.dtype.kind != "f":
+        raise DTypeError(f"attention_backward: grad_output must hold floating-point numbers (a gradient), got dtype "
+                         f"{grad_output.dtype}; convert with grad_output.astype(np.{q.dtype})")
     g = grad_output.astype(q.dtype, copy=False)
     d_value = np.swapaxes(w, -1, -2) @ g                   # (..., S, L) @ (..., L, Ev) -> (..., S, Ev)
     d_weights = g @ np.swapaxes(v, -1, -2)                 # (..., L, Ev) @ (..., Ev, S) -> (..., L, S)

@@ -64,8 +64,13 @@ def relative_error(analytic, numeric):
     gradients are smaller than that they are both zero up to rounding, and the error is ~0.
     """
     who = "relative_error"
-    a = validation.as_array(analytic, "analytic", who).astype(np.float64)
-    n = validation.as_array(numeric, "numeric", who).astype(np.float64)
+    a = validation.as_array(analytic, "analytic", who)
+    n = validation.as_array(numeric, "numeric", who)
+    for name, array in (("analytic", a), ("numeric", n)):
+        if array.dtype.kind != "f":
+            raise DTypeError(f"{who}: {name} must be a gradient of floating-point numbers, got dtype {array.dtype}; "
+                             f"compute both gradients in float64 (pass them as they come, without astype(int))")
+    a, n = a.astype(np.float64), n.astype(np.float64)
     if a.shape != n.shape or a.size == 0:
         raise ShapeError(f"{who}: analytic and numeric must be non-empty arrays of the same shape, got {a.shape} "
                          f"and {n.shape}")
@@ -108,7 +113,13 @@ def gradcheck(module_or_loss, inputs, target=None, *, eps=1e-6):
     * A loss (``target`` given): the scalar is ``loss_fn(inputs, target)``, checked w.r.t. ``inputs``.
     """
     if not isinstance(module_or_loss, Module):
-        raise CourseError(f"gradcheck expects a Module or a loss, got {type(module_or_loss).__name__}")
+        raise CourseError(f"gradcheck: module_or_loss must be a Module or a loss (an instance, such as "
+                          f"nn.Linear(3, 2) or nn.MSELoss()), got {type(module_or_loss).__name__}")
+    inputs = validation.as_array(inputs, "inputs", "gradcheck")
+    if inputs.dtype.kind != "f":
+        raise DTypeError(f"gradcheck: inputs must hold floating-point numbers, got dtype {inputs.dtype}; a "
+                         f"gradient with respect to integers (indices, labels) does not exist. Pass float inputs "
+                         f"such as inputs.astype(np.float64) (gradcheck works on a float64 copy)")
     x = np.array(inputs, dtype=np.float64)  # a float64 copy: the caller's array is never modified
     if hasattr(module_or_loss, "reduction"):  # a loss
         return _gradcheck_loss(module_or_loss, x, target, eps)

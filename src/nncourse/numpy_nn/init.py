@@ -27,6 +27,7 @@ import numbers
 
 import numpy as np
 
+from .. import validation
 from ..errors import ConfigError, NonFiniteError, ShapeError
 
 __all__ = [
@@ -44,63 +45,84 @@ __all__ = [
 ]
 
 
-def _fans(shape):
+def _fans(shape, who="initialisers", name="shape"):
     """``(fan_in, fan_out)`` of a weight of shape ``(out_features, in_features)``."""
     try:
         fan_out, fan_in = shape
     except (TypeError, ValueError):
-        raise ConfigError(f"initialisers expect a weight shape (out_features, in_features), got {shape!r}") from None
-    for name, fan in (("fan_in (in_features)", fan_in), ("fan_out (out_features)", fan_out)):
+        raise ConfigError(f"{who}: initialisers expect {name} = (out_features, in_features), got {shape!r}; "
+                          f"pass {name}=(out_features, in_features), two whole numbers >= 1") from None
+    for fan_name, fan in (("fan_in (in_features)", fan_in), ("fan_out (out_features)", fan_out)):
         if isinstance(fan, bool) or not isinstance(fan, numbers.Integral) or fan < 1:
-            raise ConfigError(f"initialisers: the weight shape {shape!r} gives {name} = {fan!r}, but it must be "
-                              f"a whole number >= 1 (a neuron with no inputs has no weights to draw); "
-                              f"pass shape=(out_features, in_features) with both >= 1")
+            raise ConfigError(f"{who}: initialisers need a weight shape (out_features, in_features) of whole "
+                              f"numbers >= 1, but {name}={shape!r} gives {fan_name} = {fan!r} (a neuron with no "
+                              f"inputs has no weights to draw); pass {name}=(out_features, in_features) with "
+                              f"both >= 1")
     return int(fan_in), int(fan_out)
+
+
+def _check_rng(rng, who, *, optional=False):
+    """``rng`` must be a ``numpy.random.Generator`` (``None`` too where it is not used)."""
+    if optional and rng is None:
+        return
+    if not isinstance(rng, np.random.Generator):
+        raise ConfigError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__} {rng!r:.40}; "
+                          f"pass rng=np.random.default_rng(seed) (a seed such as 0 is not a Generator)")
 
 
 def torch_default(shape, rng):
     """U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what ``torch.nn.Linear`` does by default."""
-    fan_in, _ = _fans(shape)
+    fan_in, _ = _fans(shape, "torch_default")
+    _check_rng(rng, "torch_default")
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
     return rng.uniform(-bound, bound, size=shape)
 
 
 def uniform(shape, rng, eps=0.12):
     """U(-eps, eps) with a fixed small ``eps`` (0.12 in the classic notes), whatever the layer size."""
-    _fans(shape)
+    _fans(shape, "uniform")
+    _check_rng(rng, "uniform")
+    validation.finite_number(eps, "eps", "uniform", minimum=0.0)   # checked, used as given: the same draw
     return rng.uniform(-eps, eps, size=shape)
 
 
 def xavier_uniform(shape, rng, gain=1.0):
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)); keeps variances level."""
-    fan_in, fan_out = _fans(shape)
+    fan_in, fan_out = _fans(shape, "xavier_uniform")
+    _check_rng(rng, "xavier_uniform")
+    validation.finite_number(gain, "gain", "xavier_uniform", minimum=0.0)   # checked, used as given
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-bound, bound, size=shape)
 
 
 def xavier_normal(shape, rng, gain=1.0):
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = _fans(shape)
+    fan_in, fan_out = _fans(shape, "xavier_normal")
+    _check_rng(rng, "xavier_normal")
+    validation.finite_number(gain, "gain", "xavier_normal", minimum=0.0)   # checked, used as given
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return rng.normal(0.0, std, size=shape)
 
 
 def he_normal(shape, rng):
     """He (Kaiming) normal: N(0, 2 / fan_in). ReLU zeroes half its inputs; the 2 makes up for it."""
-    fan_in, _ = _fans(shape)
+    fan_in, _ = _fans(shape, "he_normal")
+    _check_rng(rng, "he_normal")
     return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
 
 
 def he_uniform(shape, rng):
     """He (Kaiming) uniform: U(-a, a) with a = sqrt(6 / fan_in) (same variance as ``he_normal``)."""
-    fan_in, _ = _fans(shape)
+    fan_in, _ = _fans(shape, "he_uniform")
+    _check_rng(rng, "he_uniform")
     bound = math.sqrt(6.0 / fan_in)
     return rng.uniform(-bound, bound, size=shape)
 
 
 def zeros(shape, rng=None):
     """All zeros. Every hidden neuron then computes the same thing and gets the same update forever."""
-    _fans(shape)
+    _fans(shape, "zeros")
+    _check_rng(rng, "zeros", optional=True)   # unused, but a wrong one is a mistake worth naming
     return np.zeros(shape)
 
 
@@ -159,9 +181,9 @@ def bias(name, weight_shape, rng):
     ``"torch"`` and ``"uniform"`` draw the bias like the weights; the others start it at zero.
     """
     fn = get(name)
-    out_features = weight_shape[0]
+    fan_in, out_features = _fans(weight_shape, "bias", "weight_shape")
+    _check_rng(rng, "bias")
     if fn is torch_default:
-        fan_in, _ = _fans(weight_shape)
         bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         return rng.uniform(-bound, bound, size=out_features)
     if fn is uniform:

@@ -57,7 +57,11 @@ class _Loss(Module):
 
     def _check_output(self, output, target=None):
         name = type(self).__name__
-        if (np.asarray(output).dtype.kind in "iub" and target is not None
+        if not isinstance(output, np.ndarray):   # a ragged list: a named error instead of NumPy's
+            output = validation.as_array(output, "output", name)
+        if target is not None and not isinstance(target, np.ndarray):
+            target = validation.as_array(target, "target", name)
+        if (output.dtype.kind in "iub" and target is not None
                 and np.asarray(target).dtype.kind == "f"):
             raise DTypeError(
                 f"{name} got integer values as output and floats as target: the arguments look swapped. "

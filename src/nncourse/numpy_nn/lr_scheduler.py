@@ -236,13 +236,15 @@ class SequentialLR(LRScheduler):
         if not schedulers or any(not isinstance(s, LRScheduler) for s in schedulers):
             raise ConfigError("SequentialLR: schedulers must be a non-empty list of schedulers.")
         if any(s.optimizer is not optimizer for s in schedulers):
-            raise ConfigError("SequentialLR: every scheduler must belong to the same optimizer as SequentialLR.")
+            raise ConfigError("SequentialLR: every scheduler in schedulers must belong to the same optimizer as "
+                              "SequentialLR; build each of them on the optimizer you pass to SequentialLR.")
         for m in milestones:
             if isinstance(m, bool) or not isinstance(m, numbers.Integral):
                 raise ConfigError(f"SequentialLR: milestones must be whole numbers of epochs, got {milestones}.")
         if len(milestones) != len(schedulers) - 1:
-            raise ConfigError(f"SequentialLR: expected {len(schedulers) - 1} milestone(s) for "
-                              f"{len(schedulers)} schedulers, got {len(milestones)}.")
+            raise ConfigError(f"SequentialLR: milestones must hold {len(schedulers) - 1} epoch(s) for "
+                              f"{len(schedulers)} schedulers (one per switch to the next scheduler), got "
+                              f"{len(milestones)}.")
         if any(b <= a for a, b in zip(milestones, milestones[1:])) or any(m <= 0 for m in milestones):
             raise ConfigError(f"SequentialLR: milestones must be positive and increasing, got {milestones}.")
         self.schedulers, self.milestones = schedulers, milestones

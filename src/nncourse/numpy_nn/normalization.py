@@ -51,8 +51,8 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, *, dtype=np.float32):
         super().__init__()
         shape = _normalized_shape(normalized_shape, "LayerNorm")
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-            raise ConfigError(f"LayerNorm: eps must be a small number > 0 (e.g. 1e-5), got {eps!r}")
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < float("inf"):
+            raise ConfigError(f"LayerNorm: eps must be a small finite number > 0 (e.g. 1e-5), got {eps!r}")
         dtype = validation.float_dtype(dtype, "LayerNorm")
         self.normalized_shape = shape
         self.eps = float(eps)

@@ -146,6 +146,18 @@ def _collect_parameters(owner, params):
 # --------------------------------------------------------------------------------------------------
 
 
+def _check_defaults(owner, defaults):
+    """The hyper-parameters: a dict of names to settings, every number in it finite (the subclasses check
+    their own ranges; this catches a hand-built ``Optimizer(params, {"lr": nan})``)."""
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"{owner}: defaults must be a dict of hyper-parameters such as {{'lr': 0.1}}, got "
+                          f"{type(defaults).__name__} {defaults!r:.40}")
+    for key, value in defaults.items():
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
+            raise ConfigError(f"{owner}: defaults[{key!r}] must be a finite number, got {value!r}; a NaN or "
+                              f"infinite setting turns every parameter into NaN at the first step")
+
+
 class Optimizer:
     """What every optimizer shares: the parameters, the hyper-parameters and a memory per parameter.
 
@@ -158,6 +170,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         params = _collect_parameters(type(self).__name__, params)
+        _check_defaults(type(self).__name__, defaults)
         self.defaults = dict(defaults)
         self.param_groups = [{"params": params, **defaults}]
         self.state = {}

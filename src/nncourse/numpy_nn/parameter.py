@@ -87,12 +87,19 @@ class Parameter:
         """
         if not self._requires_grad:
             return
-        if np.shape(grad) != self.data.shape:
+        dtype = getattr(grad, "dtype", None)      # O(1): the type only, never the values (every backward calls this)
+        if getattr(dtype, "kind", None) != "f":   # a list, an integer array, a torch tensor
+            got = f"dtype {dtype}" if isinstance(grad, (np.ndarray, np.generic)) else type(grad).__name__
+            raise DTypeError(
+                f"Parameter.accumulate_grad: grad must be a NumPy float array shaped like the parameter "
+                f"{self.data.shape}, got {got}; compute the gradient with NumPy in the parameter's dtype "
+                f"({self.data.dtype})"
+            )
+        if grad.shape != self.data.shape:
             # NumPy would broadcast a (1, n) gradient onto an (m, n) one without a word.
             raise ShapeError(
-                f"Parameter of shape {self.data.shape} got a gradient of shape {np.shape(grad)}: a "
-                f"gradient must have exactly its parameter's shape (check the backward formula's "
-                f"transposes and sums over the batch)"
+                f"Parameter of shape {self.data.shape} got a gradient of shape {grad.shape}: grad must have "
+                f"exactly its parameter's shape (check the backward formula's transposes and sums over the batch)"
             )
         if self.grad is None:
             self.grad = grad

@@ -87,7 +87,7 @@ class MaxPool2d(Module):
             hint = (": add a channel axis with x[:, None]" if x.ndim == 3 else
                     ": reshape the input to 4-D (batch, channels, height, width)")
             raise ShapeError(f"{self._label()} expects images of shape (batch, channels, height, width), "
-                             f"got {x.shape}{hint}")
+                             f"got input of shape {x.shape}{hint}")
         (kh, kw), (ph, pw) = self.kernel_size, self.padding
         if x.shape[2] + 2 * ph < kh or x.shape[3] + 2 * pw < kw:
             raise ShapeError(f"{self._label()}: the {kh}×{kw} window is larger than the padded input "

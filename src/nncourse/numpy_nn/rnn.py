@@ -156,9 +156,9 @@ class RNNBase(Module):
     def _time_major_input(self, input):
         name = self._label()
         if not isinstance(input, np.ndarray):
-            input = np.asarray(input)
+            input = validation.as_array(input, "input", name)
         if input.dtype.kind in "iub":
-            raise DTypeError(f"{name} expects float vectors, got dtype {input.dtype}: turn symbol indices "
+            raise DTypeError(f"{name} expects float input vectors, got dtype {input.dtype}: turn symbol indices "
                              f"into vectors first with an Embedding (or one-hot encode them)")
         if input.dtype.kind != "f":
             raise DTypeError(f"{name} expects a floating-point input, got dtype {input.dtype}")

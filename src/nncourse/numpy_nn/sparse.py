@@ -62,7 +62,7 @@ class Embedding(Module):
 
     def _check_indices(self, x):
         if not isinstance(x, np.ndarray):
-            x = np.asarray(x)
+            x = validation.as_array(x, "input", self._label())
         if x.dtype.kind not in "iu":
             hint = (": it looks like one-hot or float data; pass the indices, e.g. x.argmax(-1) or "
                     "x.astype(np.int64)" if x.dtype.kind == "f" else "")

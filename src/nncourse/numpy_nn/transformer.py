@@ -46,6 +46,7 @@ class TransformerBlock(Module):
         super().__init__()
         validation.divisible(d_model, n_heads, "TransformerBlock", width_name="d_model", heads_name="n_heads")
         dtype = validation.float_dtype(dtype, "TransformerBlock")
+        validation.probability(dropout, "dropout", "TransformerBlock")   # named here, not as Dropout's p
         rng = as_rng(seed, rng)
         self.d_model, self.n_heads = int(d_model), int(n_heads)
         self.dtype = dtype
@@ -68,6 +69,9 @@ class TransformerBlock(Module):
         x = check_float_array(x, self._label())
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ShapeError(f"{self._label()} expects input of shape (batch, seq, {self.d_model}), got {x.shape}")
+        if 0 in x.shape:
+            raise ShapeError(f"{self._label()} got an empty input of shape {x.shape}: pass at least one sequence "
+                             f"of at least one position")
         N, T, C = x.shape
         self._shape = x.shape
         # 1. attention branch: every position mixes in the positions before it

@@ -3,6 +3,7 @@
 import torch
 
 from .. import numpy_nn
+from ..errors import DTypeError
 from ..numpy_nn.registry import register_twin
 
 __all__ = ["Step"]
@@ -28,6 +29,10 @@ class Step(torch.nn.Module):
     """
 
     def forward(self, z):
+        if not isinstance(z, torch.Tensor) or not z.is_floating_point():
+            got = f"a {z.dtype} tensor" if isinstance(z, torch.Tensor) else type(z).__name__
+            raise DTypeError(f"Step expects a floating-point input tensor, as numpy_nn.Step does, got {got}; "
+                             f"convert it with torch.as_tensor(z, dtype=torch.float32)")
         return _StepFunction.apply(z)
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 
+from .. import validation
 from ..errors import DTypeError
 
 __all__ = ["numpy_dtype", "torch_dtype"]
@@ -12,7 +13,10 @@ _NUMPY_TO_TORCH_DTYPE = {v: k for k, v in _TORCH_TO_NUMPY_DTYPE.items()}
 
 
 def numpy_dtype(dtype, argument="dtype"):
-    """``np.float32`` / ``torch.float32`` / ``"float32"`` -> ``np.dtype('float32')`` (same for 64)."""
+    """``np.float32`` / ``torch.float32`` / ``"float32"`` -> ``np.dtype('float32')`` (same for 64).
+
+    ``argument`` is the name the messages give the dtype (the caller's parameter, ``"dtype"`` by default)."""
+    validation.text(argument, "argument", "numpy_dtype")
     if isinstance(dtype, torch.dtype):
         if dtype not in _TORCH_TO_NUMPY_DTYPE:
             raise DTypeError(f"{argument} must be float32 or float64, got {dtype}.")
@@ -31,4 +35,5 @@ def numpy_dtype(dtype, argument="dtype"):
 
 def torch_dtype(dtype, argument="dtype"):
     """``np.float32`` / ``torch.float32`` / ``"float32"`` -> ``torch.float32`` (same for 64)."""
+    validation.text(argument, "argument", "torch_dtype")
     return _NUMPY_TO_TORCH_DTYPE[numpy_dtype(dtype, argument)]

@@ -6,6 +6,7 @@ copy the weights by name.
 
 import torch
 
+from ..errors import DTypeError, ShapeError
 from ..numpy_nn import TransformerBlock as NumpyTransformerBlock
 from ..numpy_nn.registry import load_numpy_state, load_torch_state, numpy_dtype_of, register_twin, torch_dtype_of
 
@@ -35,6 +36,7 @@ class TransformerBlock(torch.nn.Module):
         self.attention_weights = None
 
     def forward(self, x):
+        self._check_input(x)
         T = x.shape[1]
         mask = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)     # True = may NOT attend
         h = self.ln_1(x)
@@ -43,6 +45,22 @@ class TransformerBlock(torch.nn.Module):
         self.attention_weights = None if weights is None else weights.detach()
         x = x + self.drop_attn(a)
         return x + self.drop_mlp(self.mlp(self.ln_2(x)))
+
+    def _check_input(self, x):
+        """What numpy_nn.TransformerBlock refuses, refused here too (torch's own errors do not name the input)."""
+        C, dtype = self.ln_1.normalized_shape[0], self.ln_1.weight.dtype
+        label = f"TransformerBlock(d_model={C}, n_heads={self.attn.num_heads})"
+        if not isinstance(x, torch.Tensor):
+            raise DTypeError(f"{label} expects a torch tensor as input, got {type(x).__name__}; convert with "
+                             f"torch.as_tensor(x, dtype={dtype})")
+        if not x.is_floating_point():
+            raise DTypeError(f"{label} expects a floating-point input, got a {x.dtype} tensor: token ids go through "
+                             f"an embedding first; for numbers convert with x.to({dtype})")
+        if x.ndim != 3 or x.shape[-1] != C:
+            raise ShapeError(f"{label} expects input of shape (batch, seq, {C}), got {tuple(x.shape)}")
+        if 0 in x.shape:
+            raise ShapeError(f"{label} got an empty input of shape {tuple(x.shape)}: pass at least one sequence "
+                             f"of at least one position")
 
 
 def _from_torch(layer, where, rng):
