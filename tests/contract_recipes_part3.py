@@ -1,8 +1,4 @@
-"""Valid calls of the Part III public API (chapters 11-15) for the contract sweep.
-
-The modules are hardened on other branches (issue 27, sections 1-3); these recipes are correct calls, and
-the failures they find until then are listed in ``PENDING_PART3`` of tests/test_api_contract.py.
-"""
+"""Valid calls of the Part III public API (chapters 11-15) for the contract sweep."""
 
 import numpy as np
 
