@@ -148,20 +148,25 @@ class Tensor:
             raise DTypeError(f"Tensor.from_op: op must be a str, the operation's name shown in the graph (such as "
                              f"'exp'), got {type(op).__name__} {op!r:.40}")
         parents = tuple(parents)
-        if _grad_enabled and any(p.requires_grad for p in parents):
-            out = cls(data, requires_grad=True, _parents=parents, _backward=backward, _op=op)
+        if not (_grad_enabled and any([p.requires_grad for p in parents])):
+            return cls(data)
+        out = cls(data, requires_grad=True, _parents=parents, _backward=backward, _op=op)
+        if out._data.base is not None:     # a view (w.T, x[1:], a reshape): changing the base changes it
             base = _base_array(out._data)
-            if base is not out._data:      # a view (w.T, x[1:], a reshape): changing the base changes it
-                for p in parents:
-                    if _base_array(p._data) is base:
-                        out._versions = p._versions
-                        break
-            kept = (*parents, "out") if saved is None else tuple(saved)
-            out._saved = tuple((t, t._version) for t in kept if isinstance(t, Tensor))
-            out._saves_output = any(isinstance(t, str) and t == "out" for t in kept)
-            out._own_version = out._version
-            return out
-        return cls(data)
+            for p in parents:
+                if _base_array(p._data) is base:
+                    out._versions = p._versions
+                    break
+        # (tensor, its version now) for each tensor backward reads; "out" stands for the result itself.
+        # Plain loops, not generators: this runs once per operation on the training path.
+        if saved is None:
+            out._saved = tuple([(p, p._versions[0]) for p in parents])
+            out._saves_output = True
+        else:
+            out._saved = tuple([(t, t._versions[0]) for t in saved if isinstance(t, Tensor)])
+            out._saves_output = "out" in [t for t in saved if t.__class__ is str]
+        out._own_version = out._versions[0]
+        return out
 
     # ---------------------------------------------------------------- basics
     shape = property(lambda self: self.data.shape)
