@@ -156,16 +156,16 @@ def plot_mistakes(images, y_true, y_pred, probs, *, ncols=5, cmap="gray_r"):
     """
     cmap = _check_cmap(cmap, "plot_mistakes")
     images = _as_images(images)
+    n = len(images)
+    if n == 0:                             # first: with no mistakes every argument is empty
+        raise ShapeError("plot_mistakes: images is empty, there is nothing to draw (were there no mistakes?); "
+                         "pass the images of the mistakes, e.g. images[m.indices]")
     y_true = _labels(y_true, "y_true")
     y_pred = _predictions(y_pred, "y_pred", "plot_mistakes")
     probs = _to_numpy(probs, "probs")
     if probs.dtype.kind != "f":
         raise ConfigError(f"plot_mistakes: probs must be float probability rows (n, C), got dtype {probs.dtype}")
     validation.finite(probs, "plot_mistakes", argument="probs")
-    n = len(images)
-    if n == 0:
-        raise ShapeError("plot_mistakes: images is empty, there is nothing to draw (were there no mistakes?); "
-                         "pass the images of the mistakes, e.g. images[m.indices]")
     if probs.ndim != 2:
         raise ShapeError(f"probs must be (n, C) probability rows, got shape {probs.shape}")
     for name, values in (("y_true", y_true), ("y_pred", y_pred), ("probs", probs)):
