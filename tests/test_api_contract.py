@@ -207,7 +207,7 @@ def test_api_contract(tmp_path, capsys, fake_mnist_md5):
         message.append(f"{len(r['missing'])} public callables have no recipe: " + ", ".join(r["missing"]))
     if r["problems"]:
         message.append(f"{len(r['problems'])} recipes are broken:\n  " + "\n  ".join(r["problems"]))
-    if coverage < 0.95:
+    if coverage < 0.95 and not _only():  # a few modules alone may fall below; the whole package may not
         message.append(f"parameter coverage {coverage:.1%} < 95 %; unclassified: " + ", ".join(r["unclassified"]))
     if len(RULES) > 40 or any(len(reason) < 40 for _name, reason, _accepts in RULES):
         message.append(f"the allowlist has {len(RULES)} rules: keep it to about 40, each with a reason a reviewer "
