@@ -53,6 +53,8 @@ def probability(value, name, who, *, allow_one=False):
 
 def boolean(value, name, who):
     """``value`` as a ``bool``; the string ``"False"`` (which Python counts as true) is refused."""
+    if value is True or value is False:    # the common case first: layers' backward calls this every step
+        return value
     if not isinstance(value, (bool, np.bool_)):
         raise ConfigError(f"{who}: {name} must be True or False, got {value!r} "
                           f"({type(value).__name__}); write {name}=True or {name}=False without quotes")
