@@ -4,6 +4,7 @@ fine-tuning. Writes chapters/results/18_finetune.json.
     python benchmarks/bench_finetune.py                 # about 20 minutes on one shared thread
     python benchmarks/bench_finetune.py --quick         # a smoke run (2 passages per play, 2 steps)
     python benchmarks/bench_finetune.py --check         # about 4 minutes: what the chapter checks and reuses
+    python benchmarks/bench_finetune.py --json          # about 3 minutes: the instruction task, zero-shot
 
 ``--check`` adds to the stored results, without retraining the three seeds: the frozen model's label scores
 and pooled features of every passage (chapters/results/18_finetune_check.npz: the chapter trains its probe
@@ -42,7 +43,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from nncourse.data.genre import GENRES, load_genre_task  # noqa: E402
+from nncourse.data.genre import GENRES, load_genre_task, speaker_json_examples  # noqa: E402
 from nncourse.finetune import apply_lora, count_parameters  # noqa: E402
 from nncourse.pretrained import load_smollm2  # noqa: E402
 
@@ -295,17 +296,56 @@ def check(tok, task, model, results):
     print("check", results["check"], "\nforgetting", results["forgetting"], flush=True)
 
 
+JSON_PER_PLAY = 12       # 9 test plays x 12 speeches = 108 items
+JSON_TOKENS = 24
+
+
+def json_zero_shot(tok, task, model):
+    """``--json``: the instruction task (``speaker_json_examples`` on the test plays), answered zero-shot
+    with the chat template and greedy decoding; exact match of the answer with the expected JSON, and how
+    many answers are at least valid JSON with the right speaker."""
+    examples = speaker_json_examples(list(task.test_plays), per_play=JSON_PER_PLAY, seed=0)
+    exact = valid = right_speaker = 0
+    shown = []
+    start = time.perf_counter()
+    for prompt, response in examples:
+        _, answer_ids = greedy_answer(model, tok, prompt, JSON_TOKENS)
+        answer = tok.decode(answer_ids).strip()
+        exact += answer == response.strip()
+        try:
+            parsed = json.loads(answer)
+        except ValueError:
+            parsed = None
+        valid += isinstance(parsed, dict)
+        right_speaker += isinstance(parsed, dict) and parsed.get("speaker") == json.loads(response)["speaker"]
+        if len(shown) < 3:
+            shown.append({"prompt": prompt, "expected": response.strip(), "answer": answer})
+    return {"items": len(examples), "per_play": JSON_PER_PLAY, "max_new_tokens": JSON_TOKENS,
+            "exact_match": exact, "valid_json": valid, "right_speaker": right_speaker, "examples": shown,
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny sizes, nothing stored")
     parser.add_argument("--check", action="store_true",
                         help="add the chapter's check data and the forgetting measurements to the stored results")
+    parser.add_argument("--json", action="store_true",
+                        help="add the instruction task (speaker and line count as JSON) scored zero-shot")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
     steps, eval_every, seeds = (2, 1, [0]) if args.quick else (24, 8, [0, 1, 2])
     task = load_tasks(args.quick)
-    model, tok = load_smollm2(backend="torch", dtype=np.float32, context_length=128)
+    # the instruction prompts (a speech of up to 4 lines in the chat template) need more room
+    model, tok = load_smollm2(backend="torch", dtype=np.float32, context_length=256 if args.json else 128)
+    if args.json:
+        results = json.loads(OUT.read_text(encoding="utf-8"))
+        results["json_task"] = json_zero_shot(tok, task, model)
+        print(json.dumps(results["json_task"], indent=1))
+        OUT.write_text(json.dumps(results, indent=1) + "\n")
+        print("wrote", OUT)
+        return
     if args.check:
         results = json.loads(OUT.read_text(encoding="utf-8"))
         check(tok, task, model, results)
