@@ -3,6 +3,14 @@ fine-tuning. Writes chapters/results/18_finetune.json.
 
     python benchmarks/bench_finetune.py                 # about 20 minutes on one shared thread
     python benchmarks/bench_finetune.py --quick         # a smoke run (2 passages per play, 2 steps)
+    python benchmarks/bench_finetune.py --check         # about 4 minutes: what the chapter checks and reuses
+    python benchmarks/bench_finetune.py --json          # about 3 minutes: the instruction task, zero-shot
+
+``--check`` adds to the stored results, without retraining the three seeds: the frozen model's label scores
+and pooled features of every passage (chapters/results/18_finetune_check.npz: the chapter trains its probe
+on them and recomputes a few), seed 0's LoRA run again with the loss of every step (the chapter reruns the
+first steps), and what that run costs outside its task (``forgetting``: greedy answers to fixed chat
+prompts, the KL divergence between the two models' next-token distributions, perplexity on plain prose).
 
 The task: the First Folio genre (comedy, history, tragedy) of a passage of about 32 words with the speaker
 names removed (``nncourse.data.genre``), split by play (21 / 6 / 9 plays, 3 test plays per genre).
@@ -35,7 +43,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from nncourse.data.genre import GENRES, load_genre_task  # noqa: E402
+from nncourse.data.genre import GENRES, load_genre_task, speaker_json_examples  # noqa: E402
 from nncourse.finetune import apply_lora, count_parameters  # noqa: E402
 from nncourse.pretrained import load_smollm2  # noqa: E402
 
@@ -117,13 +125,41 @@ def lora_batch(tok, items):
     return x, last
 
 
-def lora_run(tok, task, seed, steps, eval_every, val_items, batch_size=4):
-    model, _ = load_smollm2(backend="torch", dtype=np.float32, context_length=128)
+def train_batch(task, order, step, batch_size=4):
+    """The training passages of step ``step`` (1, 2, ...): the next ``batch_size`` of the seeded order."""
+    pick = [task.train[i] for i in order[((step - 1) * batch_size) % len(order):][:batch_size]]
+    if len(pick) < batch_size:
+        pick += [task.train[i] for i in order[:batch_size - len(pick)]]
+    return pick
+
+
+def lora_step(model, opt, tok, pick, label_ids):
+    """One AdamW step on the label token's cross-entropy (the response); returns the loss before the step."""
+    x, last = lora_batch(tok, pick)
+    y = torch.tensor([label_ids[lbl] for _, lbl, _ in pick])
+    logits = model(x)[torch.arange(len(pick)), last]       # only the answer position: the response
+    loss = torch.nn.functional.cross_entropy(logits, y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.detach())
+
+
+def lora_setup(model, tok, seed, n_train):
+    """Rank 8 on q_proj and v_proj (adapter i from seed + i), AdamW lr 1e-3, the seeded passage order."""
     apply_lora(model, r=8, alpha=16, targets=("q_proj", "v_proj"), seed=seed, verbose=False)
     label_ids = torch.tensor([tok.encode(" " + g, special=False)[0] for g in GENRES])
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3, weight_decay=0.0)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(task.train))
+    order = np.random.default_rng(seed).permutation(n_train)
+    return label_ids, opt, order
+
+
+def lora_run(tok, task, seed, steps, eval_every, val_items, batch_size=4, model=None, step_losses=None):
+    """``model``: train this (already loaded) model instead of loading a fresh one; ``step_losses``: a list
+    that receives every step's loss."""
+    if model is None:
+        model, _ = load_smollm2(backend="torch", dtype=np.float32, context_length=128)
+    label_ids, opt, order = lora_setup(model, tok, seed, len(task.train))
     curve, step_times = [], []
 
     def val_accuracy():
@@ -134,20 +170,14 @@ def lora_run(tok, task, seed, steps, eval_every, val_items, batch_size=4):
 
     curve.append({"step": 0, "val_accuracy": val_accuracy()})
     for step in range(1, steps + 1):
-        pick = [task.train[i] for i in order[((step - 1) * batch_size) % len(order):][:batch_size]]
-        if len(pick) < batch_size:
-            pick += [task.train[i] for i in order[:batch_size - len(pick)]]
-        x, last = lora_batch(tok, pick)
-        y = torch.tensor([label_ids[lbl] for _, lbl, _ in pick])
+        pick = train_batch(task, order, step, batch_size)
         start = time.perf_counter()
-        logits = model(x)[torch.arange(len(pick)), last]       # only the answer position: the response
-        loss = torch.nn.functional.cross_entropy(logits, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        loss = lora_step(model, opt, tok, pick, label_ids)
         step_times.append(time.perf_counter() - start)
+        if step_losses is not None:
+            step_losses.append(round(loss, 4))
         if step % eval_every == 0 or step == steps:
-            curve.append({"step": step, "train_loss": round(float(loss.detach()), 3), "val_accuracy": val_accuracy()})
+            curve.append({"step": step, "train_loss": round(loss, 3), "val_accuracy": val_accuracy()})
     model.eval()
     scores, _ = run_batches(model, task.test, tok)
     return scores, curve, step_times, count_parameters(model)
@@ -170,19 +200,159 @@ def full_steps(tok, task, n=3, batch_size=4):
     return times, count_parameters(model)
 
 
+CHECK_OUT = OUT.with_name("18_finetune_check.npz")
+CHECK_STEPS = 3          # the steps of seed 0 the chapter reruns
+#: chat prompts far from the training task (plays' genres), fixed before any run
+CHAT_PROMPTS = ["What is the capital of France?", "Give me two tips for sleeping well.",
+                "Write a Python function that returns the square of a number.", "What is 12 times 7?",
+                "Translate 'good morning' into Spanish."]
+#: plain modern prose, written for this benchmark (no play, no Shakespeare): perplexity outside the task
+PLAIN_TEXT = ("The library opens at nine in the morning and closes at six in the evening. Visitors can borrow "
+              "up to five books at a time for three weeks. If a book is late, a small fee is charged for each "
+              "day, and the money is used to buy new books for the children's room.")
+ANSWER_TOKENS = 32
+
+
+def load_tasks(quick=False):
+    """The stored split: 6 passages per play for training and validation, 8 per test play."""
+    per_test, per_train = (2, 2) if quick else (8, 6)
+    test_task = load_genre_task(seed=0, per_play=per_test, words=32)
+    task = load_genre_task(seed=0, per_play=per_train, words=32)
+    return type(task)(task.train, task.val, test_task.test, task.train_plays, task.val_plays, task.test_plays,
+                      task.seed)
+
+
+def curve_items(task):
+    """The 12 validation passages of the learning curves: the first 2 of each validation play."""
+    return [item for play in task.val_plays for item in [i for i in task.val if i[2] == play][:2]]
+
+
+def greedy_answer(model, tok, prompt, max_new_tokens=ANSWER_TOKENS):
+    """``(prompt ids, answer ids)``: the greedy answer to one user message, stop token dropped."""
+    ids = tok.encode_chat([{"role": "user", "content": prompt}])
+    out = model.generate(torch.tensor([ids]), max_new_tokens, top_k=1, stop_token=tok.stop_ids)[0, len(ids):]
+    out = out.tolist()
+    return ids, out[:-1] if out and out[-1] in tok.stop_ids else out
+
+
+@torch.no_grad()
+def next_token_log_probs(model, ids):
+    """(T, V) float64 log-probabilities of the next token at every position of ``ids``."""
+    return torch.log_softmax(model(torch.tensor([ids]))[0].double(), -1).numpy()
+
+
+def perplexity(model, tok, text):
+    """``exp`` of the mean next-token NLL over the text's tokens, the first token unscored (nothing predicts
+    it); the window is the whole text. Returns ``(perplexity, scored tokens)``."""
+    ids = tok.encode(text, special=False)
+    log_p = next_token_log_probs(model, ids)[:-1]
+    nll = -log_p[np.arange(len(ids) - 1), ids[1:]]
+    return float(np.exp(nll.mean())), len(ids) - 1
+
+
+def kl_on_answers(before, after, sequences):
+    """Mean KL(p_before || p_after) of the next-token distributions, over the positions that predict the
+    base model's answer tokens (each sequence is ``(prompt ids, answer ids)``)."""
+    total, n = 0.0, 0
+    for ids, answer in sequences:
+        full = ids + answer
+        positions = slice(len(ids) - 1, len(full) - 1)
+        p, q = before[tuple(full)][positions], next_token_log_probs(after, full)[positions]
+        total += float((np.exp(p) * (p - q)).sum())
+        n += len(answer)
+    return total / n
+
+
+def check(tok, task, model, results):
+    """``--check``: features and scores, seed 0's run again (every step's loss), and forgetting."""
+    start = time.perf_counter()
+    test_scores, test_feats = run_batches(model, task.test, tok)
+    _, train_feats = run_batches(model, task.train, tok)
+    np.savez_compressed(CHECK_OUT, test_scores=test_scores.astype(np.float32),
+                        test_features=test_feats.astype(np.float32), train_features=train_feats.astype(np.float32))
+    print(f"features and scores of {len(task.test) + len(task.train)} passages in "
+          f"{time.perf_counter() - start:.0f} s -> {CHECK_OUT.name}", flush=True)
+    answers_before = [greedy_answer(model, tok, p) for p in CHAT_PROMPTS]
+    before = {tuple(ids + a): next_token_log_probs(model, ids + a) for ids, a in answers_before}
+    ppl_before, scored = perplexity(model, tok, PLAIN_TEXT)
+    losses = []
+    scores, curve, step_times, _ = lora_run(tok, task, 0, results["lora"]["steps"], 8, curve_items(task),
+                                            model=model, step_losses=losses)
+    test_y = np.array([y for _, y, _ in task.test])
+    accuracy = round(float((scores.argmax(1) == test_y).mean()), 3)
+    results["check"] = {"seed": 0, "step_losses": losses, "curve": curve, "accuracy": accuracy,
+                        "check_steps": CHECK_STEPS, "test_scores_file": CHECK_OUT.name,
+                        "seconds_per_step": round(float(np.median(step_times)), 2)}
+    model.eval()
+    answers_after = [greedy_answer(model, tok, p) for p in CHAT_PROMPTS]
+    ppl_after, _ = perplexity(model, tok, PLAIN_TEXT)
+    results["forgetting"] = {
+        "seed": 0, "steps": results["lora"]["steps"], "answer_tokens": ANSWER_TOKENS,
+        "answers": [{"prompt": p, "before": tok.decode(b), "after": tok.decode(a), "same": b == a}
+                    for p, (_, b), (_, a) in zip(CHAT_PROMPTS, answers_before, answers_after)],
+        "kl_on_answers": round(kl_on_answers(before, model, answers_before), 5),
+        "plain_text": PLAIN_TEXT, "plain_text_scored_tokens": scored,
+        "perplexity_before": round(ppl_before, 3), "perplexity_after": round(ppl_after, 3)}
+    print("check", results["check"], "\nforgetting", results["forgetting"], flush=True)
+
+
+JSON_PER_PLAY = 12       # 9 test plays x 12 speeches = 108 items
+JSON_TOKENS = 24
+
+
+def json_zero_shot(tok, task, model):
+    """``--json``: the instruction task (``speaker_json_examples`` on the test plays), answered zero-shot
+    with the chat template and greedy decoding; exact match of the answer with the expected JSON, and how
+    many answers are at least valid JSON with the right speaker."""
+    examples = speaker_json_examples(list(task.test_plays), per_play=JSON_PER_PLAY, seed=0)
+    exact = valid = right_speaker = 0
+    shown = []
+    start = time.perf_counter()
+    for prompt, response in examples:
+        _, answer_ids = greedy_answer(model, tok, prompt, JSON_TOKENS)
+        answer = tok.decode(answer_ids).strip()
+        exact += answer == response.strip()
+        try:
+            parsed = json.loads(answer)
+        except ValueError:
+            parsed = None
+        valid += isinstance(parsed, dict)
+        right_speaker += isinstance(parsed, dict) and parsed.get("speaker") == json.loads(response)["speaker"]
+        if len(shown) < 3:
+            shown.append({"prompt": prompt, "expected": response.strip(), "answer": answer})
+    return {"items": len(examples), "per_play": JSON_PER_PLAY, "max_new_tokens": JSON_TOKENS,
+            "exact_match": exact, "valid_json": valid, "right_speaker": right_speaker, "examples": shown,
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny sizes, nothing stored")
+    parser.add_argument("--check", action="store_true",
+                        help="add the chapter's check data and the forgetting measurements to the stored results")
+    parser.add_argument("--json", action="store_true",
+                        help="add the instruction task (speaker and line count as JSON) scored zero-shot")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    per_test, per_train = (2, 2) if args.quick else (8, 6)
     steps, eval_every, seeds = (2, 1, [0]) if args.quick else (24, 8, [0, 1, 2])
-    test_task = load_genre_task(seed=0, per_play=per_test, words=32)
-    task = load_genre_task(seed=0, per_play=per_train, words=32)
-    task = type(task)(task.train, task.val, test_task.test, task.train_plays, task.val_plays,
-                      task.test_plays, task.seed)
-    model, tok = load_smollm2(backend="torch", dtype=np.float32, context_length=128)
+    task = load_tasks(args.quick)
+    # the instruction prompts (a speech of up to 4 lines in the chat template) need more room
+    model, tok = load_smollm2(backend="torch", dtype=np.float32, context_length=256 if args.json else 128)
+    if args.json:
+        results = json.loads(OUT.read_text(encoding="utf-8"))
+        results["json_task"] = json_zero_shot(tok, task, model)
+        print(json.dumps(results["json_task"], indent=1))
+        OUT.write_text(json.dumps(results, indent=1) + "\n")
+        print("wrote", OUT)
+        return
+    if args.check:
+        results = json.loads(OUT.read_text(encoding="utf-8"))
+        check(tok, task, model, results)
+        results["peak_rss_gib_check"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+        OUT.write_text(json.dumps(results, indent=1) + "\n")
+        print("wrote", OUT)
+        return
     results = {"machine": platform.processor() or platform.machine(), "threads": 1,
                "torch": torch.__version__, "task": {
                    "split_seed": 0, "words": 32, "max_passage_tokens": MAX_PASSAGE_TOKENS, "prompt": PROMPT,
@@ -217,7 +387,7 @@ def main():
     results["probe"] = {"runs": probe_runs, "feature_seconds_train": round(t_feats, 1)}
     print("probe", probe_runs, flush=True)
 
-    val_items = [item for play in task.val_plays for item in [i for i in task.val if i[2] == play][:2]]
+    val_items = curve_items(task)
     results["task"]["sizes"]["val_used_for_curves"] = len(val_items)
     lora_runs = []
     for seed in seeds:

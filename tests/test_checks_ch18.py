@@ -1,6 +1,9 @@
-"""The exercise checks of chapter 18 (LoRA). The right answers pass (written here and taken from the
-package), the stub and the placeholder ``...`` are "not implemented yet", and plausible wrong answers
-fail with the hint meant for them. (The exercise notebooks of chapter 18 are not written yet.)"""
+"""The exercise checks of chapter 18 (LoRA).
+
+For every check: the solution from solutions/18_finetuning.ipynb passes (the functions are taken from
+the notebook itself), the stub and the placeholder ``...`` are "not implemented yet", the course's own
+functions pass, and plausible wrong answers fail with the hint meant for them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ import numpy as np
 import pytest
 
 from nncourse.checks import ch18
-from check_helpers import assert_hint, run, stub
+from check_helpers import assert_hint, run, solution_namespace, stub
+
+CHECKS = ["lora_forward", "lora_grad_B", "lora_trainable_parameters", "merge_lora_weight", "label_scores"]
 
 SHAPES = lambda c: {  # noqa: E731
     "q_proj": (c["d_model"], c["d_model"]), "o_proj": (c["d_model"], c["d_model"]),
@@ -18,36 +23,28 @@ SHAPES = lambda c: {  # noqa: E731
     "down_proj": (c["d_model"], c["d_ff"])}
 
 
-def lora_forward(x, W, b, A, B, alpha):
-    return x @ W.T + b + alpha / A.shape[0] * (x @ A.T) @ B.T
-
-
-def lora_grad_B(x, A, grad_output, alpha):
-    return alpha / A.shape[0] * grad_output.T @ (x @ A.T)
+def solution() -> dict:
+    return solution_namespace("18_finetuning")
 
 
 def lora_trainable_parameters(config, r, targets):
+    """The solution's count, written here again for the wrong answers built on it below."""
     return config["n_layers"] * sum(r * (SHAPES(config)[t][0] + SHAPES(config)[t][1]) for t in targets)
 
 
-def merge_lora_weight(W, A, B, alpha):
-    return W + alpha / A.shape[0] * B @ A
-
-
-def label_scores(log_probs, labels):
-    return np.array([sum(log_probs[j, tok] for j, tok in enumerate(lbl)) for lbl in labels])
-
-
-SOLUTIONS = {f.__name__: f for f in (lora_forward, lora_grad_B, lora_trainable_parameters, merge_lora_weight,
-                                     label_scores)}
-
-
-@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+@pytest.mark.parametrize("name", CHECKS)
 def test_solution_passes_stub_and_placeholder_do_not(name):
     check_fn = getattr(ch18, name)
-    assert run(check_fn, SOLUTIONS[name]), name
+    assert run(check_fn, solution()[name]), name
     assert run(check_fn, stub).status == "not implemented"
     assert run(check_fn, ...).status == "not implemented"
+
+
+def test_the_count_written_here_agrees_with_the_solution_notebook():
+    config = dict(ch18.SMOLLM2_CONFIG)
+    for r, targets in [(8, ("q_proj", "v_proj")), (3, ("k_proj", "down_proj", "up_proj"))]:
+        assert lora_trainable_parameters(config, r, targets) == solution()["lora_trainable_parameters"](
+            config, r, targets)
 
 
 def test_the_library_passes_the_checks_too():

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_perceptron", "02_forward_pass", "03_loss_functions", "04_backpropagation", "05_optimizers",
              "06_mnist", "07_cnn", "08_sequences", "09_attention", "10_transformer", "11_generalization",
              "12_deep_networks", "13_autograd", "14_tokenization", "15_scaling", "16_modern_blocks",
-             "19_quantization", "20_encoders"]
+             "18_finetuning", "19_quantization", "20_encoders"]
 CHECKS = {
     "01_perceptron": ["step", "perceptron_update", "train_perceptron", "trained_gates", "is_separable", "n_separable"],
     "02_forward_pass": ["dense_forward", "sigmoid", "sigmoid_derivative", "relu", "softmax", "parameter_counts",
@@ -52,6 +52,8 @@ CHECKS = {
     "15_scaling": ["train_step", "sharded_gradient", "accumulate_gradients", "adam_memory_bytes",
                    "checkpoint_round_trip"],
     "16_modern_blocks": ["rms_norm", "rotate", "interleaved_to_halves", "kv_cache_bytes", "cached_attention_step"],
+    "18_finetuning": ["lora_forward", "lora_grad_B", "lora_trainable_parameters", "merge_lora_weight",
+                      "label_scores"],
     "19_quantization": ["quantize_int8", "q8_0_block", "q4_1_block", "relative_error", "bytes_per_parameter"],
     "20_encoders": ["wordpiece", "mean_pool", "cosine_similarity", "bidirectional_mask", "recall_at_k"],
 }

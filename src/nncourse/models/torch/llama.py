@@ -121,14 +121,21 @@ class Llama(torch.nn.Module):
         for name, value in numpy_llama._config_of(twin).items():
             setattr(self, name, value)
         C = self.d_model
-        self.embed_tokens = torch.nn.Embedding(self.vocab_size, C, dtype=dtype)
-        self.layers = torch.nn.ModuleList(
-            LlamaDecoderLayer(C, self.n_heads, self.n_kv_heads, self.d_ff, self.rope_theta, self.norm_eps, dtype)
-            for _ in range(self.n_layers))
-        self.norm = torch.nn.RMSNorm(C, eps=self.norm_eps, dtype=dtype)
-        if not self.tie_embeddings:
-            self.lm_head = torch.nn.Linear(C, self.vocab_size, bias=False, dtype=dtype)
-        self.load_state_dict({name: torch.from_numpy(array) for name, array in twin.state_dict().items()})
+        # The layers are built on the "meta" device (shapes only, no memory, no random draws), then take the
+        # twin's arrays as their storage (assign=True): one copy of the weights at any time, not two (a
+        # 135 M model would otherwise peak at twice its size while loading).
+        with torch.device("meta"):
+            self.embed_tokens = torch.nn.Embedding(self.vocab_size, C, dtype=dtype)
+            self.layers = torch.nn.ModuleList(
+                LlamaDecoderLayer(C, self.n_heads, self.n_kv_heads, self.d_ff, self.rope_theta, self.norm_eps, dtype)
+                for _ in range(self.n_layers))
+            self.norm = torch.nn.RMSNorm(C, eps=self.norm_eps, dtype=dtype)
+            if not self.tie_embeddings:
+                self.lm_head = torch.nn.Linear(C, self.vocab_size, bias=False, dtype=dtype)
+        state = {name: torch.from_numpy(np.require(entry[2], requirements=("C", "W")))    # the arrays, not copies
+                 for name, entry in twin._state_entries().items()}
+        del twin
+        self.load_state_dict(state, assign=True)
 
     @property
     def head_dim(self):
