@@ -1,4 +1,4 @@
-"""Contract sweep, group g2: scaling (chapter 15), io, evaluation, results, train and recipes refuse hostile
+"""Contract sweep fixes for scaling (chapter 15), io, evaluation, results, train and recipes: hostile
 arguments with a course error that names the argument and the fix (issue 27, section 4)."""
 
 import numpy as np
