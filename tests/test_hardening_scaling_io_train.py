@@ -1,5 +1,5 @@
 """Contract sweep fixes for scaling (chapter 15), io, evaluation, results, train and recipes: hostile
-arguments with a course error that names the argument and the fix (issue 27, section 4)."""
+arguments get a course error that names the argument and the fix (issue 27, section 4)."""
 
 import numpy as np
 import pytest
