@@ -5,6 +5,7 @@ fine-tuning. Writes chapters/results/18_finetune.json.
     python benchmarks/bench_finetune.py --quick         # a smoke run (2 passages per play, 2 steps)
     python benchmarks/bench_finetune.py --check         # about 4 minutes: what the chapter checks and reuses
     python benchmarks/bench_finetune.py --json          # about 3 minutes: the instruction task, zero-shot
+    python benchmarks/bench_finetune.py --json-train    # about 10 minutes: the instruction task after LoRA
 
 ``--check`` adds to the stored results, without retraining the three seeds: the frozen model's label scores
 and pooled features of every passage (chapters/results/18_finetune_check.npz: the chapter trains its probe
@@ -23,6 +24,9 @@ names removed (``nncourse.data.genre``), split by play (21 / 6 / 9 plays, 3 test
    trained with the course's ``fit``), 3 seeds.
 3. **LoRA**, rank 8 on q_proj and v_proj (alpha 16), torch float32, AdamW lr 1e-3, batch 4; the loss is the
    cross-entropy of the label token only (the response), 3 seeds; validation accuracy every few steps.
+
+``--json-train`` trains LoRA (as 3., one seed) on the instruction task's pairs from the training plays, the
+loss masked to the response (the JSON and the end-of-turn token), and scores it like ``--json``.
 
 Accuracy intervals are percentile intervals of a bootstrap over *plays* (passages of one play are not
 independent), 2000 resamples. Timings are one thread on this CPU, torch float32; full fine-tuning is
@@ -382,8 +386,8 @@ def json_lora(tok, task, model, steps, seed=0, batch_size=4, per_play_test=JSON_
         if step == 1:
             mask = (targets != -100).numpy()
             reference, _ = masked_token_nll(logits.detach().numpy(), np.where(mask, targets.numpy(), 0), mask)
-            if abs(reference - float(loss)) > 1e-4 * max(1.0, reference):
-                raise RuntimeError(f"torch's masked loss {float(loss)} differs from masked_token_nll {reference}")
+            if abs(reference - loss.item()) > 1e-4 * max(1.0, reference):
+                raise RuntimeError(f"torch's masked loss {loss.item()} differs from masked_token_nll {reference}")
         opt.zero_grad()
         loss.backward()
         opt.step()
