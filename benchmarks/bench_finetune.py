@@ -5,6 +5,7 @@ fine-tuning. Writes chapters/results/18_finetune.json.
     python benchmarks/bench_finetune.py --quick         # a smoke run (2 passages per play, 2 steps)
     python benchmarks/bench_finetune.py --check         # about 4 minutes: what the chapter checks and reuses
     python benchmarks/bench_finetune.py --json          # about 3 minutes: the instruction task, zero-shot
+    python benchmarks/bench_finetune.py --json-train    # about 10 minutes: the instruction task after LoRA
 
 ``--check`` adds to the stored results, without retraining the three seeds: the frozen model's label scores
 and pooled features of every passage (chapters/results/18_finetune_check.npz: the chapter trains its probe
@@ -23,6 +24,9 @@ names removed (``nncourse.data.genre``), split by play (21 / 6 / 9 plays, 3 test
    trained with the course's ``fit``), 3 seeds.
 3. **LoRA**, rank 8 on q_proj and v_proj (alpha 16), torch float32, AdamW lr 1e-3, batch 4; the loss is the
    cross-entropy of the label token only (the response), 3 seeds; validation accuracy every few steps.
+
+``--json-train`` trains LoRA (as 3., one seed) on the instruction task's pairs from the training plays, the
+loss masked to the response (the JSON and the end-of-turn token), and scores it like ``--json``.
 
 Accuracy intervals are percentile intervals of a bootstrap over *plays* (passages of one play are not
 independent), 2000 resamples. Timings are one thread on this CPU, torch float32; full fine-tuning is
@@ -44,7 +48,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from nncourse.data.genre import GENRES, load_genre_task, speaker_json_examples  # noqa: E402
-from nncourse.finetune import apply_lora, count_parameters  # noqa: E402
+from nncourse.finetune import apply_lora, count_parameters, masked_token_nll  # noqa: E402
 from nncourse.pretrained import load_smollm2  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "chapters" / "results" / "18_finetune.json"
@@ -125,12 +129,17 @@ def lora_batch(tok, items):
     return x, last
 
 
+def next_batch(items, order, step, batch_size=4):
+    """The items of step ``step`` (1, 2, ...): the next ``batch_size`` of the seeded order, wrapping round."""
+    pick = [items[i] for i in order[((step - 1) * batch_size) % len(order):][:batch_size]]
+    if len(pick) < batch_size:
+        pick += [items[i] for i in order[:batch_size - len(pick)]]
+    return pick
+
+
 def train_batch(task, order, step, batch_size=4):
     """The training passages of step ``step`` (1, 2, ...): the next ``batch_size`` of the seeded order."""
-    pick = [task.train[i] for i in order[((step - 1) * batch_size) % len(order):][:batch_size]]
-    if len(pick) < batch_size:
-        pick += [task.train[i] for i in order[:batch_size - len(pick)]]
-    return pick
+    return next_batch(task.train, order, step, batch_size)
 
 
 def lora_step(model, opt, tok, pick, label_ids):
@@ -300,11 +309,12 @@ JSON_PER_PLAY = 12       # 9 test plays x 12 speeches = 108 items
 JSON_TOKENS = 24
 
 
-def json_zero_shot(tok, task, model):
+def json_zero_shot(tok, task, model, per_play=JSON_PER_PLAY):
     """``--json``: the instruction task (``speaker_json_examples`` on the test plays), answered zero-shot
     with the chat template and greedy decoding; exact match of the answer with the expected JSON, and how
-    many answers are at least valid JSON with the right speaker."""
-    examples = speaker_json_examples(list(task.test_plays), per_play=JSON_PER_PLAY, seed=0)
+    many answers are at least valid JSON with the right speaker. ``--json-train`` scores its trained model
+    with it, on the same items. Greedy decoding stops at the end-of-turn token (``greedy_answer``)."""
+    examples = speaker_json_examples(list(task.test_plays), per_play=per_play, seed=0)
     exact = valid = right_speaker = 0
     shown = []
     start = time.perf_counter()
@@ -320,9 +330,81 @@ def json_zero_shot(tok, task, model):
         right_speaker += isinstance(parsed, dict) and parsed.get("speaker") == json.loads(response)["speaker"]
         if len(shown) < 3:
             shown.append({"prompt": prompt, "expected": response.strip(), "answer": answer})
-    return {"items": len(examples), "per_play": JSON_PER_PLAY, "max_new_tokens": JSON_TOKENS,
+    return {"items": len(examples), "per_play": per_play, "max_new_tokens": JSON_TOKENS,
             "exact_match": exact, "valid_json": valid, "right_speaker": right_speaker, "examples": shown,
             "seconds": round(time.perf_counter() - start, 1)}
+
+
+JSON_TRAIN_PER_PLAY = 12     # 21 training plays x 12 speeches = 252 pairs
+JSON_TRAIN_STEPS = 90        # 3.8 s per step of 4 pairs measured on one thread: under 6 minutes
+JSON_LOSS_EVERY = 5
+
+
+def json_pair(tok, prompt, response):
+    """``(ids, start)`` of one training pair in the chat template: the user turn, then the assistant's
+    response up to and including its end-of-turn token ``<|im_end|>`` (the template's newline after it is
+    dropped); ``start`` is where the response begins, so ``ids[start:]`` is what the loss scores."""
+    user = tok.encode_chat([{"role": "user", "content": prompt}])
+    full = tok.encode_chat([{"role": "user", "content": prompt}, {"role": "assistant", "content": response}],
+                           add_generation_prompt=False)
+    if full[:len(user)] != user:
+        raise RuntimeError("the chat template renders the user turn differently with a response after it")
+    end = full.index(tok.stop_ids[0], len(user)) + 1
+    return full[:end], len(user)
+
+
+def json_batch(tok, pairs):
+    """``(x, targets)`` (N, T) for next-token training on ``pairs`` of (prompt, response): ``targets`` holds
+    the next token where it belongs to the response (the JSON and the end-of-turn token) and -100 (ignored)
+    elsewhere: on the prompt and on the right padding."""
+    enc = [json_pair(tok, prompt, response) for prompt, response in pairs]
+    T = max(len(ids) for ids, _ in enc) - 1
+    x = torch.zeros(len(enc), T, dtype=torch.long)
+    targets = torch.full((len(enc), T), -100, dtype=torch.long)
+    for i, (ids, start) in enumerate(enc):
+        ids = torch.tensor(ids)
+        x[i, :len(ids) - 1] = ids[:-1]
+        targets[i, start - 1:len(ids) - 1] = ids[start:]      # position t predicts token t + 1
+    return x, targets
+
+
+def json_lora(tok, task, model, steps, seed=0, batch_size=4, per_play_test=JSON_PER_PLAY):
+    """``--json-train``: LoRA (``lora_setup``: rank 8 on q_proj and v_proj, AdamW lr 1e-3) trained on
+    ``speaker_json_examples`` of the training plays with the loss masked to the response tokens, then
+    scored by ``json_zero_shot`` on the test plays' items."""
+    pairs = speaker_json_examples(list(task.train_plays), per_play=JSON_TRAIN_PER_PLAY, seed=seed)
+    _, opt, order = lora_setup(model, tok, seed, len(pairs))
+    model.train()
+    losses, step_times = [], []
+    start = time.perf_counter()
+    for step in range(1, steps + 1):
+        x, targets = json_batch(tok, next_batch(pairs, order, step, batch_size))
+        t0 = time.perf_counter()
+        logits = model(x)
+        # the mean over the response tokens of the whole batch, as masked_token_nll defines it
+        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
+        if step == 1:
+            mask = (targets != -100).numpy()
+            reference, _ = masked_token_nll(logits.detach().numpy(), np.where(mask, targets.numpy(), 0), mask)
+            if abs(reference - loss.item()) > 1e-4 * max(1.0, reference):
+                raise RuntimeError(f"torch's masked loss {loss.item()} differs from masked_token_nll {reference}")
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step_times.append(time.perf_counter() - t0)
+        if step == 1 or step % JSON_LOSS_EVERY == 0 or step == steps:
+            losses.append({"step": step, "loss": round(float(loss.detach()), 4)})
+            print(f"step {step}: loss {losses[-1]['loss']} ({step_times[-1]:.1f} s)", flush=True)
+    seconds = time.perf_counter() - start
+    model.eval()
+    trainable, total = count_parameters(model)
+    return {"seeds": [seed], "note": "one seed, one run", "train_plays": len(task.train_plays),
+            "train_per_play": JSON_TRAIN_PER_PLAY, "train_pairs": len(pairs),
+            "response_tokens": "the JSON and the end-of-turn token <|im_end|>", "r": 8, "alpha": 16,
+            "targets": ["q_proj", "v_proj"], "trainable": trainable, "total": total, "steps": steps,
+            "batch": batch_size, "lr": opt.param_groups[0]["lr"], "epochs": round(steps * batch_size / len(pairs), 2),
+            "seconds": round(seconds, 1), "seconds_per_step": round(float(np.median(step_times)), 2),
+            "losses": losses, "scores": json_zero_shot(tok, task, model, per_play_test)}
 
 
 def main():
@@ -332,13 +414,26 @@ def main():
                         help="add the chapter's check data and the forgetting measurements to the stored results")
     parser.add_argument("--json", action="store_true",
                         help="add the instruction task (speaker and line count as JSON) scored zero-shot")
+    parser.add_argument("--json-train", action="store_true",
+                        help="add the instruction task after LoRA training on the training plays' pairs")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
     steps, eval_every, seeds = (2, 1, [0]) if args.quick else (24, 8, [0, 1, 2])
     task = load_tasks(args.quick)
     # the instruction prompts (a speech of up to 4 lines in the chat template) need more room
-    model, tok = load_smollm2(backend="torch", dtype=np.float32, context_length=256 if args.json else 128)
+    model, tok = load_smollm2(backend="torch", dtype=np.float32,
+                              context_length=256 if args.json or args.json_train else 128)
+    if args.json_train:     # --quick: 2 steps, 1 test item per play, nothing stored
+        result = json_lora(tok, task, model, 2 if args.quick else JSON_TRAIN_STEPS,
+                           per_play_test=1 if args.quick else JSON_PER_PLAY)
+        print(json.dumps(result, indent=1))
+        if not args.quick:
+            results = json.loads(OUT.read_text(encoding="utf-8"))
+            results["json_lora"] = result
+            OUT.write_text(json.dumps(results, indent=1) + "\n")
+            print("wrote", OUT)
+        return
     if args.json:
         results = json.loads(OUT.read_text(encoding="utf-8"))
         results["json_task"] = json_zero_shot(tok, task, model)
