@@ -6,6 +6,7 @@ fine-tuning. Writes chapters/results/18_finetune.json.
     python benchmarks/bench_finetune.py --check         # about 4 minutes: what the chapter checks and reuses
     python benchmarks/bench_finetune.py --json          # about 3 minutes: the instruction task, zero-shot
     python benchmarks/bench_finetune.py --json-train    # about 10 minutes: the instruction task after LoRA
+    python benchmarks/bench_finetune.py --few-shot      # a few minutes: prompting with solved examples
 
 ``--check`` adds to the stored results, without retraining the three seeds: the frozen model's label scores
 and pooled features of every passage (chapters/results/18_finetune_check.npz: the chapter trains its probe
@@ -407,6 +408,60 @@ def json_lora(tok, task, model, steps, seed=0, batch_size=4, per_play_test=JSON_
             "losses": losses, "scores": json_zero_shot(tok, task, model, per_play_test)}
 
 
+FEW_SHOT_SEEDS = (0, 1, 2)
+
+
+def few_shot_prefix(tok, task, seed):
+    """Token ids of the demonstrations: one training passage per genre (drawn with ``seed``, in a shuffled
+    order), each as the zero-shot prompt followed by its answer, e.g. " comedy.", and a blank line."""
+    rng = np.random.default_rng(seed)
+    demos = []
+    for label in range(len(GENRES)):
+        pool = [item for item in task.train if item[1] == label]
+        demos.append(pool[rng.integers(len(pool))])
+    demos = [demos[i] for i in rng.permutation(len(demos))]
+    ids = []
+    for text, label, _ in demos:
+        prompt, _ = encode(tok, text)
+        ids += prompt + tok.encode(f" {GENRES[label]}.\n\n", special=False)
+    return ids, [(play, GENRES[label]) for _, label, play in demos]
+
+
+def few_shot(tok, task, model, seeds=FEW_SHOT_SEEDS):
+    """``--few-shot``: the zero-shot prompt after one solved example per genre from the training plays, scored
+    by the label likelihood as zero-shot is. The demonstrations are run once per seed into a KV cache; each
+    test prompt continues from it (the cache's length is reset after each), so a test passage costs what it
+    costs zero-shot. The first passage is checked against a forward pass of the whole text."""
+    label_ids = [tok.encode(" " + g, special=False)[0] for g in GENRES]
+    test_y = np.array([y for _, y, _ in task.test])
+    test_plays = [p for _, _, p in task.test]
+    runs = []
+    for seed in seeds:
+        start = time.perf_counter()
+        prefix, demos = few_shot_prefix(tok, task, seed)
+        scores = []
+        with torch.no_grad():
+            cache = model.new_cache(1)
+            model(torch.tensor([prefix]), cache)
+            for n, (text, _, _) in enumerate(task.test):
+                ids, _ = encode(tok, text)
+                cache.lengths = [len(prefix)] * len(cache.lengths)    # keep the demonstrations, drop the rest
+                log_p = torch.log_softmax(model(torch.tensor([ids]), cache)[0, -1], -1)[label_ids]
+                if n == 0:
+                    whole = torch.log_softmax(model(torch.tensor([prefix + ids]))[0, -1], -1)[label_ids]
+                    gap = float((whole - log_p).abs().max())
+                    if gap > 1e-3:
+                        raise SystemExit(f"few-shot: the cached scores differ from a full pass by {gap:.2e}")
+                scores.append(log_p.numpy().astype(float))
+        pred = np.array(scores).argmax(1)
+        runs.append({"seed": seed, "demonstrations": [{"play": p, "genre": g} for p, g in demos],
+                     "prompt_tokens": len(prefix), **summary(pred == test_y, test_plays),
+                     "predicted_counts": {g: int((pred == i).sum()) for i, g in enumerate(GENRES)},
+                     "seconds": round(time.perf_counter() - start, 1)})
+        print("few-shot", runs[-1], flush=True)
+    return {"per_genre": 1, "runs": runs}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny sizes, nothing stored")
@@ -414,6 +469,8 @@ def main():
                         help="add the chapter's check data and the forgetting measurements to the stored results")
     parser.add_argument("--json", action="store_true",
                         help="add the instruction task (speaker and line count as JSON) scored zero-shot")
+    parser.add_argument("--few-shot", action="store_true",
+                        help="add few-shot prompting (one solved training passage per genre, 3 draws)")
     parser.add_argument("--json-train", action="store_true",
                         help="add the instruction task after LoRA training on the training plays' pairs")
     args = parser.parse_args()
@@ -423,7 +480,16 @@ def main():
     task = load_tasks(args.quick)
     # the instruction prompts (a speech of up to 4 lines in the chat template) need more room
     model, tok = load_smollm2(backend="torch", dtype=np.float32,
-                              context_length=256 if args.json or args.json_train else 128)
+                              context_length=256 if args.json or args.json_train else
+                              512 if args.few_shot else 128)
+    if args.few_shot:       # --quick: one draw on the quick split, nothing stored
+        result = few_shot(tok, task, model, seeds=(0,) if args.quick else FEW_SHOT_SEEDS)
+        if not args.quick:
+            results = json.loads(OUT.read_text(encoding="utf-8"))
+            results["few_shot"] = result
+            OUT.write_text(json.dumps(results, indent=1) + "\n")
+            print("wrote", OUT)
+        return
     if args.json_train:     # --quick: 2 steps, 1 test item per play, nothing stored
         result = json_lora(tok, task, model, 2 if args.quick else JSON_TRAIN_STEPS,
                            per_play_test=1 if args.quick else JSON_PER_PLAY)
