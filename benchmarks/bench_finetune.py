@@ -462,6 +462,18 @@ def few_shot(tok, task, model, seeds=FEW_SHOT_SEEDS):
     return {"per_genre": 1, "runs": runs}
 
 
+def update_stored(key, value):
+    """Add (or replace) one entry of the stored results, keeping every other entry as it is."""
+    results = json.loads(OUT.read_text(encoding="utf-8"))
+    results[key] = value
+    write_stored(results)
+
+
+def write_stored(results):
+    OUT.write_text(json.dumps(results, indent=1) + "\n")
+    print("wrote", OUT)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: tiny sizes, nothing stored")
@@ -485,34 +497,25 @@ def main():
     if args.few_shot:       # --quick: one draw on the quick split, nothing stored
         result = few_shot(tok, task, model, seeds=(0,) if args.quick else FEW_SHOT_SEEDS)
         if not args.quick:
-            results = json.loads(OUT.read_text(encoding="utf-8"))
-            results["few_shot"] = result
-            OUT.write_text(json.dumps(results, indent=1) + "\n")
-            print("wrote", OUT)
+            update_stored("few_shot", result)
         return
     if args.json_train:     # --quick: 2 steps, 1 test item per play, nothing stored
         result = json_lora(tok, task, model, 2 if args.quick else JSON_TRAIN_STEPS,
                            per_play_test=1 if args.quick else JSON_PER_PLAY)
         print(json.dumps(result, indent=1))
         if not args.quick:
-            results = json.loads(OUT.read_text(encoding="utf-8"))
-            results["json_lora"] = result
-            OUT.write_text(json.dumps(results, indent=1) + "\n")
-            print("wrote", OUT)
+            update_stored("json_lora", result)
         return
     if args.json:
-        results = json.loads(OUT.read_text(encoding="utf-8"))
-        results["json_task"] = json_zero_shot(tok, task, model)
-        print(json.dumps(results["json_task"], indent=1))
-        OUT.write_text(json.dumps(results, indent=1) + "\n")
-        print("wrote", OUT)
+        result = json_zero_shot(tok, task, model)
+        print(json.dumps(result, indent=1))
+        update_stored("json_task", result)
         return
     if args.check:
         results = json.loads(OUT.read_text(encoding="utf-8"))
         check(tok, task, model, results)
         results["peak_rss_gib_check"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
-        OUT.write_text(json.dumps(results, indent=1) + "\n")
-        print("wrote", OUT)
+        write_stored(results)
         return
     results = {"machine": platform.processor() or platform.machine(), "threads": 1,
                "torch": torch.__version__, "task": {
@@ -567,8 +570,7 @@ def main():
     results["peak_rss_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
     print(json.dumps(results["full_finetune"]), results["peak_rss_gib"])
     if not args.quick:
-        OUT.write_text(json.dumps(results, indent=1) + "\n")
-        print("wrote", OUT)
+        write_stored(results)
 
 
 if __name__ == "__main__":
